@@ -1,0 +1,1 @@
+"""Data layer: load a table, prepare it, split it, scale it. Never imports Keras."""

@@ -1,0 +1,111 @@
+"""The prepared, split dataset every later layer works on.
+
+A :class:`Dataset` is what the data layer hands to models, training, evaluation and the
+registry: network-ready arrays per split, the raw rows they came from (for baselines,
+predictions and reports), and the facts about the data that a run records.
+
+Example:
+    >>> dataset.task, dataset.input_shape, dataset.train.size  # doctest: +SKIP
+    ('regression', (89,), 767)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+Task = Literal["classification", "regression"]
+PART_NAMES = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One split of the data (train, validation or test).
+
+    Attributes:
+        name: ``train``, ``validation`` or ``test``.
+        x: Network input: float32, C-contiguous, scaled features, shape ``(rows, features)``.
+        y: Network target: float32 ``(rows,)`` for regression, float32 ``(rows, classes)`` for
+            one-hot classes, int32 ``(rows,)`` for integer classes.
+        labels: The target as values to score against: float64 for regression, int class
+            index (into ``Dataset.class_names``) for classification; shape ``(rows,)``.
+        frame: The raw, unscaled rows (features and any other kept columns), with the
+            source table's index, aligned with ``x``.
+    """
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    labels: np.ndarray
+    frame: pd.DataFrame
+
+    @property
+    def size(self) -> int:
+        """Number of rows."""
+        return int(self.x.shape[0])
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A prepared and split dataset, ready for a model.
+
+    Attributes:
+        name: Short label of the source (built-in name or CSV file stem).
+        task: ``classification`` or ``regression``.
+        target: Name of the target column (before encoding).
+        feature_names: The input columns, in network order.
+        class_names: Class labels in encoding order (classification), else None.
+        target_encoding: ``onehot`` or ``integer`` for classification, None for regression.
+        parts: ``train`` and ``test`` always; ``validation`` only when its fraction is above 0.
+        preprocessing: The fitted preprocessing as JSON-compatible data (scaler statistics,
+            feature names, target encoding), saved with the run; nothing pickled.
+        fingerprint: sha256 of the prepared table (features and target) before the split.
+        test_fingerprint: sha256 of the test rows (raw features and target, in order).
+    """
+
+    name: str
+    task: Task
+    target: str
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...] | None
+    target_encoding: Literal["onehot", "integer"] | None
+    parts: dict[str, Part]
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    test_fingerprint: str = ""
+
+    @property
+    def train(self) -> Part:
+        """The training split."""
+        return self.parts["train"]
+
+    @property
+    def validation(self) -> Part | None:
+        """The validation split, or None when the spec asks for none."""
+        return self.parts.get("validation")
+
+    @property
+    def test(self) -> Part:
+        """The test split."""
+        return self.parts["test"]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input row, e.g. ``(89,)``."""
+        return tuple(int(n) for n in self.train.x.shape[1:])
+
+    @property
+    def output_units(self) -> int:
+        """Units the output layer needs: classes for classification, 1 for regression."""
+        return len(self.class_names) if self.class_names is not None else 1
+
+    def sizes(self) -> dict[str, int]:
+        """Rows per split; 0 for an absent validation split.
+
+        Returns:
+            ``{"train": ..., "validation": ..., "test": ...}``.
+        """
+        return {name: (self.parts[name].size if name in self.parts else 0) for name in PART_NAMES}

@@ -1,0 +1,31 @@
+"""Spec layer: TOML → validated, frozen spec objects. Never imports Keras."""
+
+from dlworkflow.spec.loader import load_spec, read_toml, validate_spec
+from dlworkflow.spec.overrides import apply_overrides
+from dlworkflow.spec.schema import (
+    DataSpec,
+    EarlyStoppingSpec,
+    EvaluateSpec,
+    LayerSpec,
+    ModelSpec,
+    OptimizerSpec,
+    Spec,
+    SplitSpec,
+    TrainSpec,
+)
+
+__all__ = [
+    "DataSpec",
+    "EarlyStoppingSpec",
+    "EvaluateSpec",
+    "LayerSpec",
+    "ModelSpec",
+    "OptimizerSpec",
+    "Spec",
+    "SplitSpec",
+    "TrainSpec",
+    "apply_overrides",
+    "load_spec",
+    "read_toml",
+    "validate_spec",
+]

@@ -1,0 +1,207 @@
+"""Read a spec file, apply overrides, validate, and report every problem at once.
+
+Example:
+    >>> spec = load_spec("examples/weather.toml", overrides=["train.epochs=2"])  # doctest: +SKIP
+    >>> spec.train.epochs  # doctest: +SKIP
+    2
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from dlworkflow.errors import Problem, SpecError, suggestion
+from dlworkflow.spec.overrides import apply_overrides
+from dlworkflow.spec.schema import Spec
+
+_MESSAGE_REWRITES = {
+    "Input should be greater than 0": "must be greater than 0",
+    "Input should be greater than or equal to 0": "must be 0 or more",
+    "Input should be a valid integer": "must be an integer",
+    "Input should be a valid number": "must be a number",
+    "Input should be a valid boolean": "must be true or false",
+    "Input should be a valid string": "must be a string",
+    "Input should be a valid list": "must be a list",
+    "Input should be a valid tuple": "must be a list",
+    "Input should be a valid dictionary or instance of": "must be a table",
+    "Field required": "is required",
+}
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file into a dict, turning syntax errors into a :class:`SpecError`.
+
+    Args:
+        path: The spec file.
+
+    Returns:
+        The raw document.
+
+    Raises:
+        SpecError: when the file is missing or is not valid TOML (with line and column).
+
+    Example:
+        >>> read_toml("examples/penguins.toml")["name"]  # doctest: +SKIP
+        'penguins'
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise SpecError.single(str(path), "", "spec file not found", hint="Check the path.") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError.single(str(path), "", f"cannot read the spec file ({err})", hint="Save it as UTF-8 text.") from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError.single(
+            str(path), "", f"invalid TOML: {err}", hint="Fix the syntax at that line and column."
+        ) from err
+
+
+def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> Spec:
+    """Load and validate a spec file.
+
+    Args:
+        path: The TOML spec file.
+        overrides: ``PATH=VALUE`` strings applied before validation (``--set``).
+
+    Returns:
+        The validated, frozen spec, labelled with its file for later error messages.
+
+    Raises:
+        SpecError: listing every problem found.
+
+    Example:
+        >>> load_spec("examples/weather.toml").name  # doctest: +SKIP
+        'weather'
+    """
+    document = apply_overrides(read_toml(path), overrides)
+    return validate_spec(document, source=str(path))
+
+
+def validate_spec(document: Mapping[str, Any] | Spec, source: str = "<spec>") -> Spec:
+    """Validate a raw spec document (or return an already validated spec).
+
+    Args:
+        document: A dict shaped like a spec file, or a :class:`Spec`.
+        source: Label for error messages, usually the file name.
+
+    Returns:
+        The validated spec.
+
+    Raises:
+        SpecError: listing every problem found, each with its dotted path.
+
+    Example:
+        >>> validate_spec({"name": "x"}, source="x.toml")
+        Traceback (most recent call last):
+        ...
+        dlworkflow.errors.SpecError: 2 problems:
+          - x.toml: data: is required. Add a [data] table.
+          - x.toml: model: is required. Add a [model] table.
+    """
+    if isinstance(document, Spec):
+        return document
+    try:
+        return Spec.model_validate(dict(document)).with_source(source)
+    except ValidationError as err:
+        raise SpecError([_problem(source, error) for error in err.errors()]) from None
+
+
+def dotted(location: Iterable[str | int]) -> str:
+    """Render a pydantic location as a spec path.
+
+    Args:
+        location: e.g. ``('model', 'layers', 0, 'type')``.
+
+    Returns:
+        e.g. ``model.layers[0].type``.
+
+    Example:
+        >>> dotted(("model", "layers", 0, "type"))
+        'model.layers[0].type'
+    """
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _problem(source: str, error: Mapping[str, Any]) -> Problem:
+    location = tuple(part for part in error["loc"] if not _is_internal_loc(part))
+    path = dotted(location)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(location[-1])
+        allowed = _allowed_keys(location[:-1])
+        return Problem(source, path, "unknown key", hint=suggestion(key, allowed) if allowed else "Remove it.")
+    if kind == "missing":
+        table = path.rsplit(".", 1)[-1]
+        hint = f"Add a [{path}] table." if _is_table(location) else f"Add {table} = ..."
+        return Problem(source, path, "is required", hint=hint)
+    got = error.get("input")
+    if kind == "literal_error":
+        options = [option.strip(" '") for option in re.split(r",| or ", error["ctx"]["expected"]) if option.strip()]
+        return Problem(source, path, "must be one of " + ", ".join(repr(o) for o in options), got=got,
+                       hint=suggestion(str(got), options, show_options=0))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "value_error":
+        # Our own validators write whole sentences: "what. hint".
+        what, _, hint = message.partition(". ")
+        return Problem(source, path, what.rstrip("."), hint=hint)
+    for original, rewrite in _MESSAGE_REWRITES.items():
+        if message.startswith(original):
+            message = rewrite + message[len(original) :]
+            break
+    else:
+        message = message.replace("Input should be", "must be", 1)
+        message = message[:1].lower() + message[1:]
+    return Problem(source, path, message, got=got)
+
+
+def _is_internal_loc(part: str | int) -> bool:
+    # pydantic adds union member names (e.g. 'function-before[...]') to locations.
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"})
+
+
+def _model_for(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, tuple, list):
+        for argument in typing.get_args(annotation):
+            model = _model_for(argument)
+            if model is not None:
+                return model
+    return None
+
+
+def _model_at(location: Iterable[str | int]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Spec
+    for part in location:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        model = _model_for(model.model_fields[part].annotation)
+    return model
+
+
+def _allowed_keys(location: Iterable[str | int]) -> list[str]:
+    model = _model_at(location)
+    return list(model.model_fields) if model is not None else []
+
+
+def _is_table(location: tuple[str | int, ...]) -> bool:
+    return _model_at(location) is not None

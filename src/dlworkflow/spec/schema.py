@@ -1,0 +1,288 @@
+"""The typed, frozen spec: what a ``dlw`` spec file may say, section by section.
+
+Each section is a pydantic model that forbids unknown keys, so a typo is an error rather
+than a silently ignored setting. Field descriptions feed the command line's help and the
+spec reference. Nothing here imports Keras: layer and optimizer names are checked against
+:mod:`dlworkflow.spec.keras_names`.
+
+Example:
+    >>> spec = Spec.model_validate({
+    ...     "name": "penguins",
+    ...     "data": {"dataset": "penguins", "target": "species"},
+    ...     "model": {"layers": [{"type": "Dense", "units": 3, "activation": "softmax"}]},
+    ... })
+    >>> spec.split.type, spec.train.epochs
+    ('random', 10)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from dlworkflow.errors import suggestion
+from dlworkflow.spec.keras_names import LAYER_TYPES, OPTIMIZER_TYPES
+
+Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+CONVOLUTION_LAYER_PREFIXES = ("Conv", "Convolution", "DepthwiseConv", "SeparableConv")
+"""Layer names that mark a model as convolutional (used to pick a backend)."""
+
+POOLING_LAYER_MARKERS = ("Pooling", "Pool1D", "Pool2D", "Pool3D")
+
+
+class Section(BaseModel):
+    """Base of every spec section: frozen, typed, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class DataSpec(Section):
+    """``[data]``: where the table comes from and how it is prepared before the split.
+
+    Preparation runs in this fixed order: drop columns → shift the target → keep the first
+    ``rows`` rows → drop rows with missing values → select feature columns → encode the target.
+    """
+
+    dataset: str | None = Field(None, description="Built-in dataset name ('penguins', 'weather').")
+    path: str | None = Field(None, description="CSV file, relative to the spec file.")
+    target: str = Field(description="Column to predict.")
+    drop: tuple[str, ...] = Field((), description="Columns (or glob patterns) to remove before anything else.")
+    select: tuple[str, ...] = Field((), description="Feature columns or glob patterns to keep, e.g. 'BASEL_*'.")
+    shift: int = Field(0, description="Shift the target in time: -1 predicts the next row's value (tomorrow).")
+    rows: int | None = Field(None, gt=0, description="Keep only the first N rows (after the shift).")
+    dropna: bool = Field(False, description="Drop rows with a missing value in any used column.")
+    task: Literal["auto", "classification", "regression"] = Field(
+        "auto", description="'auto': classification for a text/categorical/boolean target, else regression."
+    )
+    target_encoding: Literal["onehot", "integer"] = Field(
+        "onehot", description="How a class target is fed to the network (classification only)."
+    )
+    scaling: Literal["none", "standardize", "minmax"] = Field(
+        "none", description="Feature scaling, fitted on the training split only."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if self.dataset is not None and self.path is not None:
+            raise ValueError("give either data.dataset or data.path, not both")
+        return self
+
+
+class SplitSpec(Section):
+    """``[split]``: how rows become train, validation and test sets.
+
+    ``random`` and ``stratified`` make the two scikit-learn calls of the lesson: first
+    ``test_size = test + validation`` off the whole data, then the test share of that holdout.
+    ``ordered`` keeps time order: train, then validation, then test.
+    """
+
+    type: Literal["random", "stratified", "ordered"] = Field("random", description="Split method.")
+    test: float = Field(0.2, gt=0.0, lt=1.0, description="Fraction of rows in the test set.")
+    validation: Fraction = Field(0.0, description="Fraction of rows in the validation set (may be 0).")
+    seed: int = Field(0, ge=0, description="random_state of the split.")
+
+    @model_validator(mode="after")
+    def _fractions_leave_training_rows(self) -> SplitSpec:
+        if self.test + self.validation >= 1.0:
+            raise ValueError(
+                f"split.test + split.validation must be below 1 to leave training rows; "
+                f"got {self.test} + {self.validation}"
+            )
+        return self
+
+
+class LayerSpec(Section):
+    """One ``[[model.layers]]`` entry: a Keras layer class name and its Keras arguments.
+
+    Example: ``{ type = "Dense", units = 100, activation = "relu" }``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str = Field(description="A keras.layers class name, e.g. 'Dense'.")
+
+    @field_validator("type")
+    @classmethod
+    def _known_layer(cls, value: str) -> str:
+        if value not in LAYER_TYPES:
+            raise ValueError(f"unknown Keras layer {value!r}. {suggestion(value, LAYER_TYPES)}")
+        return value
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The Keras keyword arguments of this layer (everything but ``type``)."""
+        return dict(self.model_extra or {})
+
+    @property
+    def is_convolutional(self) -> bool:
+        """Whether this is a convolution or pooling layer."""
+        return self.type.startswith(CONVOLUTION_LAYER_PREFIXES) or any(
+            marker in self.type for marker in POOLING_LAYER_MARKERS
+        )
+
+
+class ModelSpec(Section):
+    """``[model]``: a list of layers built with the Functional API, or a builder function."""
+
+    name: str | None = Field(None, description="Keras model name (defaults to the spec name).")
+    layers: tuple[LayerSpec, ...] = Field((), description="Layers after the input, in order.")
+    builder: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="'module:function' returning a Keras model, instead of layers.",
+    )
+    builder_args: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments passed to the builder function."
+    )
+
+    @model_validator(mode="after")
+    def _layers_or_builder(self) -> ModelSpec:
+        if self.builder is None and not self.layers:
+            raise ValueError("give model.layers (a list of [[model.layers]] tables) or model.builder")
+        if self.builder is not None and self.layers:
+            raise ValueError("give either model.layers or model.builder, not both")
+        return self
+
+    @property
+    def is_convolutional(self) -> bool:
+        """Whether any layer convolves or pools (decides the automatic backend)."""
+        return any(layer.is_convolutional for layer in self.layers)
+
+
+class OptimizerSpec(Section):
+    """``[train.optimizer]``: a Keras optimizer by name with its arguments.
+
+    The shorthand ``optimizer = "adam"`` means ``{ type = "adam" }``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str = Field("adam", description="Keras optimizer, e.g. 'adam', 'sgd', 'rmsprop'.")
+    learning_rate: float | None = Field(None, gt=0.0, description="Learning rate (Keras default when left out).")
+
+    @field_validator("type")
+    @classmethod
+    def _known_optimizer(cls, value: str) -> str:
+        names = {name.lower(): name for name in OPTIMIZER_TYPES}
+        if value.lower() not in names:
+            raise ValueError(f"unknown Keras optimizer {value!r}. {suggestion(value, [n.lower() for n in OPTIMIZER_TYPES])}")
+        return value
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """Keyword arguments for the optimizer's constructor."""
+        arguments = dict(self.model_extra or {})
+        if self.learning_rate is not None:
+            arguments["learning_rate"] = self.learning_rate
+        return arguments
+
+
+class EarlyStoppingSpec(Section):
+    """``[train.early_stopping]``: stop when the monitored value stops improving (Keras EarlyStopping)."""
+
+    monitor: str = Field("val_loss", description="History key to watch, e.g. 'val_loss'.")
+    patience: int = Field(10, ge=0, description="Epochs without improvement before stopping.")
+    min_delta: float = Field(0.0, ge=0.0, description="Smallest change that counts as improvement.")
+    mode: Literal["auto", "min", "max"] = Field("auto", description="Whether lower or higher is better.")
+    restore_best_weights: bool = Field(False, description="Evaluate the best epoch's weights, not the last.")
+    start_from_epoch: int = Field(0, ge=0, description="Epochs to wait before watching at all.")
+
+
+class TrainSpec(Section):
+    """``[train]``: compile and fit settings."""
+
+    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec, description="Optimizer and its arguments.")
+    loss: str = Field("auto", description="Keras loss; 'auto' picks mse or the matching cross-entropy.")
+    metrics: tuple[str, ...] = Field((), description="Extra Keras metrics to report each epoch.")
+    epochs: int = Field(10, gt=0, description="Maximum number of epochs.")
+    batch_size: int = Field(32, gt=0, description="Rows per gradient step.")
+    seed: int = Field(0, ge=0, description="Seed of keras.utils.set_random_seed (weights, dropout, shuffling).")
+    shuffle: bool = Field(True, description="Shuffle the training rows every epoch.")
+    backend: Literal["auto", "jax", "tensorflow", "torch"] = Field(
+        "auto", description="Keras backend; 'auto': JAX for dense models, TensorFlow for convolutions."
+    )
+    early_stopping: EarlyStoppingSpec | None = Field(None, description="Early stopping; off when left out.")
+
+    @field_validator("optimizer", mode="before")
+    @classmethod
+    def _optimizer_shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+
+class EvaluateSpec(Section):
+    """``[evaluate]``: the headline metric, the test set's name and extra baselines."""
+
+    metric: Literal["auto", "rmse", "mae", "r2", "accuracy", "balanced_accuracy", "f1_macro"] = Field(
+        "auto", description="Headline metric of the results table; 'auto': rmse or accuracy."
+    )
+    persistence: str | None = Field(
+        None, description="Column whose current value is the 'tomorrow = today' forecast (regression)."
+    )
+    test_set: str | None = Field(None, description="Name of the test set in the results table.")
+
+
+class Spec(Section):
+    """A whole dlworkflow spec: the ten steps of the workshop in one document."""
+
+    name: str = Field(min_length=1, max_length=120, description="Model name in the results table.")
+    description: str = Field("", max_length=2000, description="Model description in the results table.")
+    data: DataSpec
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    model: ModelSpec
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    evaluate: EvaluateSpec = Field(default_factory=EvaluateSpec)
+
+    _source: str = PrivateAttr("<spec>")
+
+    @model_validator(mode="after")
+    def _cross_section_checks(self) -> Spec:
+        stopping = self.train.early_stopping
+        if stopping is not None and stopping.monitor.startswith("val_") and self.split.validation == 0:
+            raise ValueError(
+                f"train.early_stopping.monitor is {stopping.monitor!r} but split.validation is 0, "
+                "so there is no validation set to watch: set split.validation (e.g. 0.15) "
+                "or monitor a training value such as 'loss'"
+            )
+        return self
+
+    @property
+    def source(self) -> str:
+        """The file (or ``<spec>``/``<api>``) this spec came from; used in error messages."""
+        return self._source
+
+    def with_source(self, source: str) -> Spec:
+        """Return this spec labelled with the file it came from.
+
+        Args:
+            source: A path or label shown in error messages.
+
+        Returns:
+            The same spec object, labelled.
+        """
+        self._source = source
+        return self
+
+    def resolved(self) -> dict[str, Any]:
+        """The spec with every default filled in, as plain JSON-compatible data.
+
+        Returns:
+            A dict that validates back into an equal spec.
+
+        Example:
+            >>> Spec.model_validate(spec.resolved()) == spec  # doctest: +SKIP
+            True
+        """
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def fingerprint(self) -> str:
+        """A sha256 hash of the resolved spec, stable across key order and formatting.
+
+        Returns:
+            64 hexadecimal characters.
+        """
+        canonical = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
