@@ -1,0 +1,100 @@
+"""Shared fixtures: a temporary registry, tiny synthetic datasets, the lesson's data files.
+
+The whole test process uses one Keras backend (JAX, the fast one for small dense models),
+set here before anything imports Keras.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dlworkflow.data.dataset import Dataset, Part
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPOSITORY.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The lesson's data mirror (../shared/data); skips the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the lesson's data mirror at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def registry_url(tmp_path: Path) -> str:
+    """A SQLite registry URL in a fresh temporary directory."""
+    return f"sqlite:///{tmp_path / 'dlw' / 'registry.db'}"
+
+
+def build_synthetic_dataset(
+    task: str = "regression",
+    rows: int = 60,
+    features: int = 4,
+    classes: int = 3,
+    validation: bool = True,
+    encoding: str = "onehot",
+    seed: int = 0,
+) -> Dataset:
+    """Build a small, learnable Dataset directly (no spec, no files).
+
+    Regression: y = x·w + noise. Classification: the class is the argmax of x·W.
+    Rows are split 60/20/20 (or 80/20 without validation) in order.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, features)).astype(np.float32)
+    names = tuple(f"f{i}" for i in range(features))
+    if task == "regression":
+        labels = x @ rng.normal(size=features) + 0.1 * rng.normal(size=rows)
+        y_all = labels.astype(np.float32)
+        class_names = None
+        encoding_used = None
+    else:
+        labels = np.argmax(x @ rng.normal(size=(features, classes)), axis=1)
+        class_names = tuple(f"class_{i}" for i in range(classes))
+        encoding_used = encoding
+        y_all = np.eye(classes, dtype=np.float32)[labels] if encoding == "onehot" else labels.astype(np.int32)
+    frame = pd.DataFrame(x, columns=list(names))
+    cut_train = int(rows * (0.6 if validation else 0.8))
+    cut_validation = int(rows * 0.8)
+    bounds = {"train": (0, cut_train), "test": (cut_validation, rows)}
+    if validation:
+        bounds["validation"] = (cut_train, cut_validation)
+    parts = {
+        name: Part(
+            name=name,
+            x=np.ascontiguousarray(x[a:b]),
+            y=y_all[a:b],
+            labels=labels[a:b],
+            frame=frame.iloc[a:b],
+        )
+        for name, (a, b) in bounds.items()
+    }
+    return Dataset(
+        name="synthetic",
+        task=task,  # type: ignore[arg-type]
+        target="y",
+        feature_names=names,
+        class_names=class_names,
+        target_encoding=encoding_used,  # type: ignore[arg-type]
+        parts=parts,
+        preprocessing={"feature_names": list(names), "scaling": {"method": "none"}},
+        fingerprint="0" * 64,
+        test_fingerprint="1" * 64,
+    )
+
+
+@pytest.fixture
+def make_dataset():
+    """Factory fixture: ``make_dataset(task="classification", rows=90)`` → a tiny Dataset."""
+    return build_synthetic_dataset
