@@ -43,3 +43,8 @@ def test_apply_reports_every_bad_override():
     assert "index out of range: model.layers has 1 item(s)" in messages[0]
     assert "must be PATH=VALUE" in messages[1]
     assert "model.layers is not a table" in messages[2]
+
+
+def test_apply_mapping_of_python_values():
+    result = apply_overrides({"model": {"layers": [{"units": 100}]}}, {"model.layers[0].units": 7, "name": "n"})
+    assert result == {"model": {"layers": [{"units": 7}]}, "name": "n"}

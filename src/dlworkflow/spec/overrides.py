@@ -102,7 +102,9 @@ def _describe(parts: list[str | int]) -> str:
     return text
 
 
-def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+def apply_overrides(
+    document: Mapping[str, Any], overrides: Iterable[str] | Mapping[str, Any]
+) -> dict[str, Any]:
     """Return a copy of a raw spec document with overrides applied.
 
     Missing tables on the way are created, so an override may add a setting the file
@@ -110,7 +112,8 @@ def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> di
 
     Args:
         document: The raw spec (as read from TOML).
-        overrides: ``PATH=VALUE`` strings.
+        overrides: ``PATH=VALUE`` strings (command line), or a mapping of spec path to
+            Python value (the Python API).
 
     Returns:
         A new document; the input is not changed.
@@ -124,9 +127,13 @@ def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> di
     """
     result = copy.deepcopy(dict(document))
     problems = []
-    for override in overrides:
+    pairs = overrides.items() if isinstance(overrides, Mapping) else overrides
+    for override in pairs:
         try:
-            parts, value = parse_override(override)
+            if isinstance(override, tuple):
+                parts, value = parse_path(override[0]), override[1]
+            else:
+                parts, value = parse_override(override)
             _set(result, parts, value)
         except SpecError as err:
             problems.extend(err.problems)

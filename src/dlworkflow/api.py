@@ -1,0 +1,311 @@
+"""The Python API, and the only place that wires the layers together.
+
+``spec → data → models → training → evaluation → registry``: :func:`run` takes a spec (a
+file, a dict or a :class:`~dlworkflow.spec.Spec`), prepares and splits the data, builds and
+trains the model, scores it beside naive baselines, and records the run. The command line
+(:mod:`dlworkflow.cli`) calls these functions and only renders what they return.
+
+Keras is imported lazily, after the backend is chosen, so importing this module is cheap.
+
+Example:
+    >>> import dlworkflow
+    >>> result = dlworkflow.run("examples/weather.toml", train__epochs=2)  # doctest: +SKIP
+    >>> result.primary["baseline"], round(result.baselines["persistence"]["test"]["rmse"], 3)  # doctest: +SKIP
+    ('persistence', 3.877)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dlworkflow.spec import Spec, apply_overrides, load_spec, read_toml, validate_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from dlworkflow.data.dataset import Dataset
+    from dlworkflow.models.parameters import ParameterReport
+
+SpecLike = str | Path | Mapping[str, Any] | Spec
+Overrides = Iterable[str] | Mapping[str, Any] | None
+
+__all__ = ["Run", "ModelSummary", "comment", "load_spec", "run", "runs", "show", "summary"]
+
+
+@dataclass
+class Run:
+    """A finished run: its record, the trained model and its history.
+
+    Attributes:
+        record: The run's record, as stored in the registry (see ``dlw show --json``).
+        model: The trained Keras model (the evaluated weights).
+        history: One row per epoch: ``epoch``, ``loss``, ``val_loss`` and the metrics.
+        dataset: The prepared and split data the run used.
+        warnings: Things the user should know (e.g. a test-set name reused for other data).
+    """
+
+    record: dict[str, Any]
+    model: Any
+    history: pd.DataFrame
+    dataset: Dataset
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """The run id in the registry."""
+        return self.record["id"]
+
+    @property
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """Part (train/validation/test) → metric → value."""
+        return self.record["metrics"]
+
+    @property
+    def baselines(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Baseline name → part → metric → value."""
+        return self.record["baselines"]
+
+    @property
+    def primary(self) -> dict[str, Any]:
+        """The headline metric on the test set beside the best baseline, with the skill score."""
+        return self.record["primary"]
+
+    def __repr__(self) -> str:
+        primary = self.primary
+        return f"Run(id={self.id!r}, name={self.record['name']!r}, test {primary['metric']}={primary['value']:.4g})"
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What ``dlw summary`` shows: the model's layers and parameter counts, explained.
+
+    Attributes:
+        spec: The validated spec.
+        backend: The Keras backend the model was built with.
+        parameters: Per-layer output shapes, counts and formulas, and the totals.
+        sizes: Rows per split.
+        warning: A note when parameters greatly outnumber training rows, else None.
+    """
+
+    spec: Spec
+    backend: str
+    parameters: ParameterReport
+    sizes: dict[str, int]
+    warning: str | None
+
+
+def resolve_spec(spec: SpecLike, overrides: Overrides = None) -> Spec:
+    """Turn a spec file, dict or Spec plus overrides into a validated spec.
+
+    Args:
+        spec: A path to a TOML file, a dict shaped like one, or a Spec.
+        overrides: ``PATH=VALUE`` strings or a mapping of spec path to value.
+
+    Returns:
+        The validated spec, labelled with its source for error messages.
+
+    Raises:
+        SpecError: listing every problem.
+
+    Example:
+        >>> resolve_spec("examples/weather.toml", {"train.epochs": 3}).train.epochs  # doctest: +SKIP
+        3
+    """
+    overrides = overrides or ()
+    if isinstance(spec, Spec):
+        return validate_spec(apply_overrides(spec.resolved(), overrides), source=spec.source) if overrides else spec
+    if isinstance(spec, Mapping):
+        return validate_spec(apply_overrides(spec, overrides), source="<api>")
+    return validate_spec(apply_overrides(read_toml(spec), overrides), source=str(spec))
+
+
+def _keyword_overrides(overrides: Overrides, settings: Mapping[str, Any]) -> dict[str, Any] | list[str]:
+    """Merge ``train__epochs=5``-style keyword settings into the overrides."""
+    if not settings:
+        return overrides if isinstance(overrides, Mapping) else list(overrides or ())
+    merged: dict[str, Any] = {}
+    if isinstance(overrides, Mapping):
+        merged.update(overrides)
+    else:
+        from dlworkflow.spec.overrides import parse_override
+
+        for text in overrides or ():
+            path, _, _ = text.partition("=")
+            merged[path.strip()] = parse_override(text)[1]
+    merged.update({key.replace("__", "."): value for key, value in settings.items()})
+    return merged
+
+
+def _prepare(spec: Spec, data: pd.DataFrame | None) -> tuple[Dataset, str]:
+    from dlworkflow.data import build_dataset
+    from dlworkflow.training.backend import activate_backend, choose_backend
+
+    dataset = build_dataset(spec, frame=data)
+    backend = activate_backend(choose_backend(spec))
+    return dataset, backend
+
+
+def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Overrides = None) -> ModelSummary:
+    """Build the model of a spec without training it, and explain its parameters.
+
+    Args:
+        spec: A spec file, dict or Spec.
+        data: A DataFrame to use instead of the spec's data source.
+        overrides: ``PATH=VALUE`` strings or a mapping of spec path to value.
+
+    Returns:
+        The per-layer report with formulas, the split sizes and an overfitting-risk note.
+
+    Raises:
+        SpecError: for an invalid spec or layer.
+        DataError: when the data cannot be prepared as asked.
+
+    Example:
+        >>> summary("examples/weather.toml").parameters.total  # doctest: +SKIP
+        14101
+    """
+    from dlworkflow.models import build_model, explain_parameters, overparameterized_warning
+
+    resolved = resolve_spec(spec, overrides)
+    dataset, backend = _prepare(resolved, data)
+    model = build_model(resolved, dataset)
+    report = explain_parameters(model)
+    warning = overparameterized_warning(report, dataset.train.size)
+    return ModelSummary(resolved, backend, report, dataset.sizes(), warning)
+
+
+def run(
+    spec: SpecLike,
+    *,
+    data: pd.DataFrame | None = None,
+    overrides: Overrides = None,
+    registry: str | None = None,
+    quiet: bool = True,
+    console: Console | None = None,
+    **settings: Any,
+) -> Run:
+    """Run the whole workflow of a spec and record it.
+
+    Steps: validate the spec → prepare and split the data → choose the Keras backend →
+    build, compile and train the model → score it on validation and test beside the
+    baselines (one look at the test set) → save the artifacts → record the run.
+
+    Args:
+        spec: A spec file, dict or Spec.
+        data: A DataFrame to use instead of the spec's data source (from a notebook).
+        overrides: ``PATH=VALUE`` strings or a mapping of spec path to value.
+        registry: A SQLAlchemy URL; default ``DLW_REGISTRY`` or ``./.dlw/registry.db``.
+        quiet: Hide the per-epoch progress bar.
+        console: Where the progress bar is drawn (a rich Console).
+        **settings: Overrides as keywords, ``__`` for dots: ``train__epochs=5``.
+
+    Returns:
+        The finished :class:`Run`.
+
+    Raises:
+        SpecError: for an invalid spec (before any data is read).
+        DataError: when the data cannot be prepared as asked.
+        TrainingError: when training fails (the run is recorded as ``failed``).
+        RegistryError: when the registry cannot be reached.
+
+    Example:
+        >>> result = run("examples/penguins.toml", train__epochs=5)  # doctest: +SKIP
+        >>> result.record["split"]["train"], result.record["split"]["test"]  # doctest: +SKIP
+        (273, 69)
+    """
+    from dlworkflow.registry import Registry
+
+    started = time.perf_counter()
+    resolved = resolve_spec(spec, _keyword_overrides(overrides, settings))
+    dataset, backend = _prepare(resolved, data)
+    timings = {"prepare": time.perf_counter() - started}
+    with Registry.open(registry) as store:
+        from dlworkflow.runner import execute
+
+        return execute(resolved, dataset, backend, store, quiet=quiet, console=console, timings=timings)
+
+
+def runs(*, test_set: str | None = None, registry: str | None = None) -> pd.DataFrame:
+    """The results table: one row per run, best first within each test set.
+
+    Args:
+        test_set: Only runs evaluated on the test set of this name.
+        registry: A SQLAlchemy URL (default ``DLW_REGISTRY`` or ``./.dlw/registry.db``).
+
+    Returns:
+        A DataFrame with the workshop's columns: model name, description, metric, value,
+        baseline, test set, looks, commit, comments.
+
+    Example:
+        >>> runs().columns[:3].tolist()  # doctest: +SKIP
+        ['id', 'name', 'description']
+    """
+    import pandas as pd
+
+    rows = [summary_row.__dict__ for summary_row in list_runs(test_set=test_set, registry=registry)]
+    return pd.DataFrame(rows)
+
+
+def list_runs(*, test_set: str | None = None, registry: str | None = None) -> list:
+    """The results table as light records (what ``dlw runs`` renders).
+
+    Args:
+        test_set: Only runs on the test set of this name.
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        A list of :class:`~dlworkflow.registry.RunSummary`.
+    """
+    from dlworkflow.registry import Registry
+
+    with Registry.open(registry) as store:
+        return store.list_runs(test_set=test_set)
+
+
+def show(run_id: str, *, registry: str | None = None) -> dict[str, Any]:
+    """One run's full record.
+
+    Args:
+        run_id: The run id, or a unique prefix of it.
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        The record as JSON-compatible data (``dlw show --json``).
+
+    Raises:
+        RegistryError: when no run (or more than one) matches.
+
+    Example:
+        >>> show("2026")["status"]  # doctest: +SKIP
+        'finished'
+    """
+    from dlworkflow.registry import Registry
+
+    with Registry.open(registry) as store:
+        return store.get(run_id).to_dict()
+
+
+def comment(run_id: str, text: str, *, registry: str | None = None) -> dict[str, Any]:
+    """Add a comment to a run (the COMMENTS column of the results table).
+
+    Args:
+        run_id: The run id, or a unique prefix of it.
+        text: The comment.
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        The run's updated record.
+
+    Example:
+        >>> comment("2026", "baseline beats it: needs more data")  # doctest: +SKIP
+    """
+    from dlworkflow.registry import Registry
+
+    with Registry.open(registry) as store:
+        store.add_comment(store.get(run_id).id, text)
+        return store.get(run_id).to_dict()

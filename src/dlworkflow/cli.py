@@ -1,0 +1,231 @@
+"""The ``dlw`` command line: parses, calls :mod:`dlworkflow.api`, renders. No logic lives here.
+
+Any :class:`~dlworkflow.errors.WorkflowError` becomes one message on stderr and its exit
+code. Keras is never imported by ``dlw --help`` (the API imports it only to train or build).
+
+Example:
+    $ dlw run examples/weather.toml --set train.epochs=2
+    $ dlw runs
+    $ dlw show RUN --json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dlworkflow.errors import WorkflowError
+
+app = typer.Typer(
+    name="dlw",
+    help="dlworkflow: the deep-learning workflow of the workshop, from a spec file to a results table.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+SPEC_ARGUMENT = typer.Argument(..., help="The TOML spec file.", show_default=False)
+SET_OPTION = typer.Option(
+    [], "--set", metavar="PATH=VALUE", help="Override a spec value, e.g. train.epochs=5 or model.layers[0].units=50."
+)
+REGISTRY_OPTION = typer.Option(
+    None, "--registry", envvar="DLW_REGISTRY", help="SQLAlchemy URL of the results registry [default: ./.dlw/registry.db]."
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
+
+
+def _fail(error: WorkflowError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True, highlight=False)
+    return typer.Exit(code=error.exit_code)
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str(value)
+
+
+@app.command()
+def run(
+    spec: str = SPEC_ARGUMENT,
+    overrides: list[str] = SET_OPTION,
+    registry: Optional[str] = REGISTRY_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the result."),
+) -> None:
+    """Train the spec's model, score it beside the baselines, and record the run."""
+    from dlworkflow import api
+
+    try:
+        result = api.run(spec, overrides=overrides, registry=registry, quiet=quiet, console=err)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    _render_run(result.record)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+
+
+def _render_run(record: dict[str, Any]) -> None:
+    split, training, primary = record["split"], record["training"], record["primary"]
+    out.print(f"[bold]{record['name']}[/]  run [cyan]{record['id']}[/]  ({record['backend']} backend)")
+    out.print(
+        f"split {split['type']} (seed {split['seed']}): {split['train']} train / "
+        f"{split['validation']} validation / {split['test']} test · "
+        f"{record['params']['total']:,} parameters · {training['epochs_run']} epochs, "
+        f"weights of epoch {training['evaluated_epoch']} evaluated"
+        + (" (early stop)" if training["stopped_early"] else "")
+    )
+    table = Table(title="model beside the baselines", title_justify="left")
+    for column in ("metric", "train", "validation", "test", "best baseline (test)", "skill"):
+        table.add_column(column, justify="left" if column in ("metric", "best baseline (test)") else "right")
+    from dlworkflow.evaluation import compare_to_baselines
+
+    metrics = record["metrics"]
+    for metric in _standard_metrics(record):
+        comparison = compare_to_baselines(metrics, record["baselines"], metric).get("test", {})
+        baseline = comparison.get("baseline")
+        table.add_row(
+            f"[bold]{metric}[/]" if metric == primary["metric"] else metric,
+            _number(metrics.get("train", {}).get(metric)),
+            _number(metrics.get("validation", {}).get(metric)),
+            _number(metrics["test"].get(metric)),
+            f"{baseline} {_number(comparison.get('baseline_value'))}" if baseline else "–",
+            _number(comparison.get("skill"), 3),
+        )
+    out.print(table)
+    test_set = record["test_set"]
+    out.print(
+        f"test set [bold]{test_set['name']}[/] ({test_set['fingerprint'][:12]}): "
+        f"look #{test_set['look']} at this test set · registry row {record['id']}"
+    )
+
+
+def _standard_metrics(record: dict[str, Any]) -> list[str]:
+    first_baseline = next(iter(record["baselines"].values()), {})
+    return list(first_baseline.get("test", {}))
+
+
+@app.command("runs")
+def list_runs(
+    test_set: Optional[str] = typer.Option(None, "--test-set", help="Only runs on this test set."),
+    registry: Optional[str] = REGISTRY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The results table: one leaderboard per test set, best first."""
+    from dlworkflow import api
+
+    try:
+        rows = api.list_runs(test_set=test_set, registry=registry)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    if as_json:
+        out.print_json(json.dumps([row.__dict__ for row in rows], default=str))
+        return
+    if not rows:
+        out.print("No runs yet. Start one with: dlw run SPEC")
+        return
+    groups: dict[str, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row.test_set_fingerprint or "", []).append(row)
+    for group in groups.values():
+        first = group[0]
+        table = Table(title=f"test set {first.test_set_name} · {first.test_set_looks} looks", title_justify="left")
+        for column in ("ID", "MODEL NAME", "DESCRIPTION", first.primary_metric or "metric", "baseline", "TEST SET", "looks", "COMMIT", "COMMENTS"):
+            table.add_column(column, overflow="fold")
+        for row in group:
+            commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
+            baseline = f"{row.baseline_name} {_number(row.baseline_value)}" if row.baseline_name else "–"
+            value = _number(row.primary_value) if row.status == "finished" else row.status
+            table.add_row(
+                row.id, row.name, row.description, value, baseline, row.test_set_name,
+                str(row.test_set_looks), commit, row.comments or "",
+            )
+        out.print(table)
+
+
+@app.command()
+def show(
+    run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
+    registry: Optional[str] = REGISTRY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """One run's full record."""
+    from dlworkflow import api
+
+    try:
+        record = api.show(run_id, registry=registry)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    if as_json:
+        sys.stdout.write(json.dumps(record, indent=2, default=str) + "\n")
+        return
+    if record["status"] == "finished":
+        _render_run(record)
+    else:
+        out.print(f"[bold]{record['name']}[/]  run [cyan]{record['id']}[/]  [red]{record['status']}[/]: {record['error']}")
+    git = record["git"]
+    out.print(f"commit {git.get('commit') or '–'}{' (dirty)' if git.get('dirty') else ''} · spec {record['spec_file']}")
+    if record.get("artifacts", {}).get("dir"):
+        out.print(f"artifacts {record['artifacts']['dir']}")
+    for item in record.get("comments", []):
+        out.print(f"comment ({item['created_at']}): {item['text']}")
+
+
+@app.command()
+def summary(
+    spec: str = SPEC_ARGUMENT,
+    overrides: list[str] = SET_OPTION,
+) -> None:
+    """Each layer's output shape and parameter count with its formula. No training."""
+    from dlworkflow import api
+
+    try:
+        report = api.summary(spec, overrides=overrides)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    parameters = report.parameters
+    table = Table(title=f"{report.spec.name} ({report.backend} backend)", title_justify="left")
+    for column in ("layer", "type", "output shape", "parameters", "how they are counted"):
+        table.add_column(column, justify="right" if column == "parameters" else "left")
+    for layer in parameters.layers:
+        table.add_row(layer.name, layer.type, str(layer.output_shape), f"{layer.total:,}", layer.formula)
+    out.print(table)
+    out.print(
+        f"Total parameters: {parameters.total:,} (trainable {parameters.trainable:,}, "
+        f"non-trainable {parameters.non_trainable:,}) · training rows: {report.sizes['train']:,}"
+    )
+    if report.warning:
+        err.print(f"[yellow]warning:[/] {report.warning}")
+
+
+@app.command()
+def comment(
+    run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
+    text: str = typer.Argument(..., help="The comment."),
+    registry: Optional[str] = REGISTRY_OPTION,
+) -> None:
+    """Add a comment to a run (the COMMENTS column of the results table)."""
+    from dlworkflow import api
+
+    try:
+        record = api.comment(run_id, text, registry=registry)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    out.print(f"Comment added to run {record['id']} ({len(record['comments'])} in all).")
+
+
+def main() -> None:
+    """Entry point of the ``dlw`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""One run, from a prepared dataset to a recorded result: the body of :func:`dlworkflow.api.run`.
+
+Part of the API layer (it wires models, training, evaluation and the registry); kept apart
+from ``api.py`` so that module stays a thin list of entry points. Nothing is half-written:
+artifacts go to a staging folder that is renamed only once the run has finished, and a run
+that fails while training is recorded as ``failed`` with its error and no artifacts.
+
+Example:
+    >>> result = execute(spec, dataset, "jax", registry, quiet=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlworkflow.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dlworkflow.api import Run
+    from dlworkflow.data.dataset import Dataset, Part
+    from dlworkflow.registry import Registry, RunFolder
+    from dlworkflow.spec import Spec
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def test_set_name(spec: Spec, dataset: Dataset) -> str:
+    """The test set's name in the results table: the spec's, else source + fingerprint.
+
+    Args:
+        spec: The run's spec.
+        dataset: The prepared dataset.
+
+    Returns:
+        e.g. ``weather_3_years_v1`` or ``weather-1f3a9c02``.
+    """
+    return spec.evaluate.test_set or f"{dataset.name}-{dataset.test_fingerprint[:8]}"
+
+
+def execute(
+    spec: Spec,
+    dataset: Dataset,
+    backend: str,
+    registry: Registry,
+    *,
+    quiet: bool = True,
+    console: Console | None = None,
+    timings: dict[str, float] | None = None,
+) -> Run:
+    """Build, train, evaluate, save and record one run.
+
+    Args:
+        spec: The validated spec.
+        dataset: The prepared, split dataset.
+        backend: The active Keras backend.
+        registry: An open registry.
+        quiet: Hide the progress bar.
+        console: Where the progress bar is drawn.
+        timings: Seconds already spent per stage (e.g. data preparation).
+
+    Returns:
+        The finished run.
+
+    Raises:
+        SpecError: for a layer, loss, optimizer or metric Keras rejects (nothing recorded).
+        TrainingError: when training fails (recorded as ``failed``).
+    """
+    from dlworkflow.api import Run
+    from dlworkflow.evaluation import evaluate_baselines, primary_metric
+    from dlworkflow.models import build_model, explain_parameters
+    from dlworkflow.training import compile_model, fit_model, seed_everything
+
+    timings = dict(timings or {})
+    created_at = _now()
+    started = time.perf_counter()
+    primary = primary_metric(dataset.task, spec.evaluate, source=spec.source)
+    seed_everything(spec.train.seed)
+    model = build_model(spec, dataset)
+    compile_model(model, spec, dataset)
+    parameters = explain_parameters(model)
+    timings["build"] = time.perf_counter() - started
+
+    run_id = registry.new_run_id()
+    folder = registry.stage(run_id)
+    base = _base_record(spec, dataset, backend, run_id, created_at, parameters)
+    try:
+        started = time.perf_counter()
+        training = fit_model(model, spec, dataset, console=console, quiet=quiet)
+        timings["train"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        metrics, predictions = _score_model(model, dataset)
+        baselines = evaluate_baselines(dataset, spec.evaluate)
+        timings["evaluate"] = time.perf_counter() - started
+
+        _save_artifacts(folder, model, spec, dataset, training.history, predictions)
+    except BaseException as err:
+        folder.discard()
+        if isinstance(err, WorkflowError) and not _is_training_failure(err):
+            raise
+        status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+        failed = {**base, "status": status, "finished_at": _now(), "error": f"{type(err).__name__}: {err}"}
+        _record_failure(registry, failed, spec, dataset)
+        raise
+
+    record = {
+        **base,
+        "status": "finished",
+        "finished_at": _now(),
+        "metrics": metrics,
+        "baselines": baselines,
+        "primary": _primary(primary, metrics, baselines),
+        "training": {
+            "epochs_run": training.epochs_run,
+            "evaluated_epoch": training.evaluated_epoch,
+            "best_epoch": training.best_epoch,
+            "stopped_early": training.stopped_early,
+        },
+        "timings": {**timings, "total": sum(timings.values())},
+    }
+    run_dir = folder.commit()
+    record["artifacts"] = {"dir": str(run_dir), "files": sorted(p.name for p in run_dir.iterdir())}
+    try:
+        stored = _store(registry, record, spec, dataset, looked_at_test=True)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    warnings = registry.warnings_for_test_set(dataset.test_fingerprint, test_set_name(spec, dataset))
+    return Run(record=stored, model=model, history=training.history, dataset=dataset, warnings=warnings)
+
+
+def _is_training_failure(err: WorkflowError) -> bool:
+    from dlworkflow.errors import TrainingError
+
+    return isinstance(err, TrainingError)
+
+
+def _base_record(spec: Spec, dataset: Dataset, backend: str, run_id: str, created_at: str, parameters: Any) -> dict:
+    from dlworkflow.provenance import git_state, package_versions
+
+    sizes = dataset.sizes()
+    return {
+        "id": run_id,
+        "name": spec.name,
+        "description": spec.description,
+        "status": "running",
+        "created_at": created_at,
+        "finished_at": None,
+        "spec": spec.resolved(),
+        "spec_hash": spec.fingerprint(),
+        "spec_file": spec.source,
+        "data": {
+            "name": dataset.name,
+            "fingerprint": dataset.fingerprint,
+            "task": dataset.task,
+            "target": dataset.target,
+            "features": list(dataset.feature_names),
+            "class_names": list(dataset.class_names) if dataset.class_names else None,
+        },
+        "split": {"type": spec.split.type, "seed": spec.split.seed, **sizes},
+        "test_set": {
+            "name": test_set_name(spec, dataset),
+            "fingerprint": dataset.test_fingerprint,
+            "looks": None,
+            "look": None,
+        },
+        "params": {
+            "total": parameters.total,
+            "trainable": parameters.trainable,
+            "non_trainable": parameters.non_trainable,
+        },
+        "metrics": {},
+        "baselines": {},
+        "primary": {},
+        "training": {},
+        "git": git_state(),
+        "backend": backend,
+        "versions": package_versions(),
+        "seed": spec.train.seed,
+        "timings": {},
+        "artifacts": {"dir": None, "files": []},
+        "comments": [],
+        "error": None,
+    }
+
+
+def _score_model(model: Any, dataset: Dataset) -> tuple[dict, dict]:
+    """Keras' own loss/metrics plus the standard metrics, per part; and the predictions."""
+    from dlworkflow.evaluation import score
+    from dlworkflow.training import evaluate_model, predict
+
+    metrics: dict[str, dict[str, float]] = {}
+    predictions: dict[str, np.ndarray] = {}
+    for name, part in dataset.parts.items():
+        predicted = predict(model, part)
+        predictions[name] = predicted
+        metrics[name] = {
+            **evaluate_model(model, part),
+            **score(dataset.task, part.labels, predicted, num_classes=dataset.output_units),
+        }
+    return metrics, predictions
+
+
+def _primary(metric: str, metrics: dict, baselines: dict) -> dict[str, Any]:
+    from dlworkflow.evaluation import compare_to_baselines
+
+    comparison = compare_to_baselines(metrics, baselines, metric).get("test", {})
+    return {
+        "metric": metric,
+        "value": metrics["test"][metric],
+        "baseline": comparison.get("baseline"),
+        "baseline_value": comparison.get("baseline_value"),
+        "skill": comparison.get("skill"),
+    }
+
+
+def _save_artifacts(folder: RunFolder, model: Any, spec: Spec, dataset: Dataset, history: Any, predictions: dict) -> None:
+    import tomli_w
+
+    from dlworkflow.registry import artifacts
+
+    model.save(folder.path(artifacts.MODEL))
+    folder.path(artifacts.PREPROCESSING).write_text(json.dumps(dataset.preprocessing, indent=2))
+    folder.path(artifacts.SPEC).write_text(tomli_w.dumps(spec.resolved()))
+    history.to_csv(folder.path(artifacts.HISTORY), index=False)
+    for name, predicted in predictions.items():
+        _predictions_frame(dataset, dataset.parts[name], predicted).to_csv(
+            folder.path(artifacts.predictions_file(name)), index=False
+        )
+
+
+def _predictions_frame(dataset: Dataset, part: Part, predicted: np.ndarray) -> Any:
+    import pandas as pd
+
+    frame = pd.DataFrame({"row": part.frame.index})
+    if dataset.class_names is None:
+        frame[dataset.target] = part.labels
+        frame["prediction"] = predicted
+        return frame
+    names = np.asarray(dataset.class_names)
+    frame[dataset.target] = names[part.labels]
+    frame["prediction"] = names[np.argmax(predicted, axis=1)]
+    for index, name in enumerate(dataset.class_names):
+        frame[f"probability_{name}"] = predicted[:, index]
+    return frame
+
+
+def _store(registry: Registry, record: dict, spec: Spec, dataset: Dataset, *, looked_at_test: bool) -> dict:
+    from dlworkflow.registry import RunRecord
+
+    stored = registry.record(
+        RunRecord.from_dict(record), looked_at_test=looked_at_test, test_set_name=test_set_name(spec, dataset)
+    )
+    return stored.to_dict()
+
+
+def _record_failure(registry: Registry, record: dict, spec: Spec, dataset: Dataset) -> None:
+    try:
+        _store(registry, record, spec, dataset, looked_at_test=False)
+    except WorkflowError:
+        pass  # The training error is the one to report; the registry's own problem shows on the next command.
