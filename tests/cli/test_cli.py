@@ -1,0 +1,78 @@
+"""The ``dlw`` command line, driven through typer's CliRunner as a user would type it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dlworkflow.cli import app
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+runner = CliRunner()
+
+
+def invoke(*arguments: str):
+    return runner.invoke(app, [str(a) for a in arguments], catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("example", "total", "non_trainable"),
+    [("penguins", "83", "0"), ("weather", "14,101", "0"), ("weather_small", "961", "0"),
+     ("weather_batchnorm", "14,457", "178"), ("weather_basel", "6,137", "18")],
+)
+def test_summary_counts_the_lessons_parameters(example, total, non_trainable):
+    result = invoke("summary", EXAMPLES / f"{example}.toml")
+    assert result.exit_code == 0, result.output
+    assert f"Total parameters: {total} " in result.output
+    assert f"non-trainable {non_trainable})" in result.output
+
+
+def test_summary_shows_formulas_and_overparameterization_warning():
+    result = invoke("summary", EXAMPLES / "weather.toml")
+    assert "89·100 + 100 = 9,000" in result.output
+    assert "767" in result.output  # training rows, against 14,101 parameters
+    assert "warning" in result.output
+
+
+def test_run_show_runs_comment_round_trip(tmp_path):
+    registry = f"sqlite:///{tmp_path / 'registry.db'}"
+    result = invoke("run", EXAMPLES / "weather.toml", "--set", "train.epochs=2", "--registry", registry, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "persistence" in result.output
+    assert "767 train / 164 validation / 165 test" in result.output
+
+    listing = json.loads(invoke("runs", "--registry", registry, "--json").output)
+    assert len(listing) == 1
+    run_id = listing[0]["id"]
+
+    shown = json.loads(invoke("show", run_id[:8], "--registry", registry, "--json").output)
+    assert shown["id"] == run_id
+    assert shown["split"] == {"type": "random", "seed": 0, "train": 767, "validation": 164, "test": 165}
+    assert shown["baselines"]["persistence"]["test"]["rmse"] == pytest.approx(3.877323350410224, abs=1e-9)
+    assert shown["params"] == {"total": 14101, "trainable": 14101, "non_trainable": 0}
+    assert shown["test_set"]["name"] == "weather_3_years_v1"
+    assert shown["test_set"]["looks"] == 1
+
+    assert invoke("comment", run_id, "first try, 2 epochs", "--registry", registry).exit_code == 0
+    table = invoke("runs", "--registry", registry).output
+    assert "weather_3_years_v1" in table and "first try, 2 epochs" in table
+
+
+def test_misspelt_layer_is_one_clear_error_and_writes_nothing(tmp_path):
+    spec = tmp_path / "typo.toml"
+    spec.write_text((EXAMPLES / "weather.toml").read_text().replace('type = "Dense"', 'type = "Dnse"', 1))
+    registry_file = tmp_path / "registry.db"
+    result = runner.invoke(app, ["run", str(spec), "--registry", f"sqlite:///{registry_file}"])
+    assert result.exit_code == 2
+    assert "model.layers[0].type" in result.output
+    assert "Did you mean 'Dense'?" in result.output
+    assert not registry_file.exists()
+
+
+def test_unknown_run_id_is_a_registry_error(tmp_path):
+    result = runner.invoke(app, ["show", "nope", "--registry", f"sqlite:///{tmp_path / 'r.db'}"])
+    assert result.exit_code == 5
+    assert "nope" in result.output
