@@ -10,7 +10,7 @@ import dlworkflow
 
 def test_all_lists_exactly_the_public_members():
     public = {name for name in vars(dlworkflow) if not name.startswith("_")} - {
-        "api", "errors", "spec", "data", "runner", "registry", "models", "training", "evaluation", "provenance"
+        "api", "cli", "errors", "spec", "data", "runner", "registry", "models", "training", "evaluation", "provenance"
     }
     assert set(dlworkflow.__all__) == public
     for name in dlworkflow.__all__:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -247,7 +247,7 @@ def runs(*, test_set: str | None = None, registry: str | None = None) -> pd.Data
     """
     import pandas as pd
 
-    rows = [summary_row.__dict__ for summary_row in list_runs(test_set=test_set, registry=registry)]
+    rows = [asdict(summary_row) for summary_row in list_runs(test_set=test_set, registry=registry)]
     return pd.DataFrame(rows)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from typing import Any, Optional
 
 import typer
@@ -127,7 +128,7 @@ def list_runs(
     except WorkflowError as error:
         raise _fail(error) from None
     if as_json:
-        out.print_json(json.dumps([row.__dict__ for row in rows], default=str))
+        out.print_json(json.dumps([asdict(row) for row in rows], default=str))
         return
     if not rows:
         out.print("No runs yet. Start one with: dlw run SPEC")
@@ -139,7 +140,7 @@ def list_runs(
         first = group[0]
         table = Table(title=f"test set {first.test_set_name} · {first.test_set_looks} looks", title_justify="left")
         for column in ("ID", "MODEL NAME", "DESCRIPTION", first.primary_metric or "metric", "baseline", "TEST SET", "looks", "COMMIT", "COMMENTS"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", no_wrap=column in ("ID", "COMMIT"))
         for row in group:
             commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
             baseline = f"{row.baseline_name} {_number(row.baseline_value)}" if row.baseline_name else "–"

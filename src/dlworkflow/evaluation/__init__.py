@@ -1,0 +1,87 @@
+"""Evaluation layer: metrics, baselines with a model's predict interface, and the comparison of both.
+
+It receives predictions as numpy arrays and never imports Keras. Names are loaded on first
+use, so ``import dlworkflow.evaluation`` stays cheap: the metric names, directions,
+:func:`primary_metric` and the comparison functions need neither scikit-learn nor pandas;
+:func:`score` loads scikit-learn and the baselines load scikit-learn and pandas.
+
+Example:
+    >>> from dlworkflow.evaluation import score, skill_score
+    >>> score("regression", [1.0, 3.0], [1.0, 2.0])["mae"]
+    0.5
+    >>> skill_score("rmse", 3.0, 4.0)
+    0.25
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dlworkflow.evaluation.baselines import (
+        BASELINES,
+        Baseline,
+        LinearRegressionBaseline,
+        LogisticRegressionBaseline,
+        MajorityClassBaseline,
+        MeanBaseline,
+        PersistenceBaseline,
+        baselines_for,
+        evaluate_baselines,
+        fit_baselines,
+        register_baseline,
+    )
+    from dlworkflow.evaluation.comparison import best_baseline, compare_to_baselines, skill_score
+    from dlworkflow.evaluation.metrics import (
+        CLASSIFICATION_METRICS,
+        HEADLINE_METRICS,
+        METRIC_DIRECTIONS,
+        REGRESSION_METRICS,
+        confusion,
+        per_class_accuracy,
+        predicted_classes,
+        primary_metric,
+        score,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "BASELINES": "baselines",
+    "Baseline": "baselines",
+    "LinearRegressionBaseline": "baselines",
+    "LogisticRegressionBaseline": "baselines",
+    "MajorityClassBaseline": "baselines",
+    "MeanBaseline": "baselines",
+    "PersistenceBaseline": "baselines",
+    "baselines_for": "baselines",
+    "evaluate_baselines": "baselines",
+    "fit_baselines": "baselines",
+    "register_baseline": "baselines",
+    "best_baseline": "comparison",
+    "compare_to_baselines": "comparison",
+    "skill_score": "comparison",
+    "CLASSIFICATION_METRICS": "metrics",
+    "HEADLINE_METRICS": "metrics",
+    "METRIC_DIRECTIONS": "metrics",
+    "REGRESSION_METRICS": "metrics",
+    "confusion": "metrics",
+    "per_class_accuracy": "metrics",
+    "predicted_classes": "metrics",
+    "primary_metric": "metrics",
+    "score": "metrics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

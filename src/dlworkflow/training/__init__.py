@@ -1,0 +1,90 @@
+"""Training layer: backend choice, seeding, compile/fit/evaluate/predict, callbacks.
+
+Importing this package imports neither Keras nor pandas, so the backend can still be
+chosen (and ``dlw --help`` stays fast):
+
+    backend = activate_backend(choose_backend(spec))   # before anything imports Keras
+    seed_everything(spec.train.seed)
+    model = compile_model(build_model(spec, dataset), spec, dataset)
+    result = fit_model(model, spec, dataset)
+
+Everything but the backend functions and ``seed_everything`` is loaded on first access.
+The callback classes (``EpochProgress``, ``StopOnNaN``, ``TrackedEarlyStopping``) and
+``make_callbacks`` subclass Keras classes: accessing them imports Keras.
+
+Example:
+    >>> from dlworkflow.training import choose_backend, activate_backend  # doctest: +SKIP
+    >>> activate_backend(choose_backend(spec))  # doctest: +SKIP
+    'jax'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from dlworkflow.training.backend import BACKENDS, BackendWarning, activate_backend, choose_backend
+from dlworkflow.training.seeding import seed_everything
+
+if TYPE_CHECKING:
+    from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
+    from dlworkflow.training.progress import EpochProgress
+    from dlworkflow.training.trainer import (
+        TrainingResult,
+        compile_model,
+        evaluate_model,
+        fit_model,
+        make_metrics,
+        make_optimizer,
+        predict,
+        resolve_loss,
+    )
+
+_TRAINER = "dlworkflow.training.trainer"
+_LAZY = {
+    "EpochProgress": "dlworkflow.training.progress",
+    "StopOnNaN": "dlworkflow.training.callbacks",
+    "TrackedEarlyStopping": "dlworkflow.training.callbacks",
+    "make_callbacks": "dlworkflow.training.callbacks",
+    "TrainingResult": _TRAINER,
+    "compile_model": _TRAINER,
+    "evaluate_model": _TRAINER,
+    "fit_model": _TRAINER,
+    "make_metrics": _TRAINER,
+    "make_optimizer": _TRAINER,
+    "predict": _TRAINER,
+    "resolve_loss": _TRAINER,
+}
+
+__all__ = [
+    "BACKENDS",
+    "BackendWarning",
+    "EpochProgress",
+    "StopOnNaN",
+    "TrackedEarlyStopping",
+    "TrainingResult",
+    "activate_backend",
+    "choose_backend",
+    "compile_model",
+    "evaluate_model",
+    "fit_model",
+    "make_callbacks",
+    "make_metrics",
+    "make_optimizer",
+    "predict",
+    "resolve_loss",
+    "seed_everything",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,331 @@
+"""Preparation: the ``[data]`` steps that turn a loaded table into features and a target.
+
+The steps run in a fixed order, the order of the workshop's notebooks:
+
+1. ``drop``: remove columns (names or glob patterns such as ``"*_cloud_cover"``);
+2. ``shift``: move the target in time, on the whole table (``-1``: row *i* predicts row *i+1*);
+   rows the shift leaves without a target (the last ``-shift`` rows) go;
+3. ``rows``: keep the first N rows;
+4. ``dropna``: drop rows with a missing value in a used column (features, target, persistence);
+5. ``select``: the feature columns, in table order (by default every column but the target;
+   without a shift the target is never a feature, even when a pattern matches it; with a shift
+   the unshifted target stays a feature, as today's sunshine predicts tomorrow's);
+6. ``task`` and ``target_encoding``: classes are the sorted unique values, as ``pd.get_dummies``.
+
+Nothing is scaled here: scaling is fitted on the training split only (:mod:`.scaling`).
+
+Example:
+    >>> from dlworkflow.data.sources import load_builtin
+    >>> from dlworkflow.spec import DataSpec
+    >>> data = DataSpec(dataset="penguins", target="species", drop=("island", "sex"), dropna=True)
+    >>> prepared = prepare_table(load_builtin("penguins"), data)
+    >>> prepared.features.shape, prepared.class_names
+    ((342, 4), ('Adelie', 'Chinstrap', 'Gentoo'))
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dlworkflow.data.dataset import Task
+from dlworkflow.errors import DataError, suggestion
+from dlworkflow.spec.schema import DataSpec
+
+GLOB_CHARACTERS = "*?["
+
+
+@dataclass(frozen=True)
+class PreparedTable:
+    """A table after the ``[data]`` steps, before the split.
+
+    All attributes share one row order and the source table's index.
+
+    Attributes:
+        features: The raw (unscaled) feature columns, in network order.
+        target: The target values to predict (shifted when ``data.shift`` is set), unencoded.
+        frame: The same rows with every column of the source table (dropped ones too), so
+            later layers can look up e.g. a date or a persistence column by name.
+        task: ``classification`` or ``regression``.
+        target_encoding: ``onehot`` or ``integer`` for classification, None for regression.
+        class_names: Class labels in encoding order (classification), else None.
+        y: The encoded target: float32 ``(rows,)`` (regression), float32 ``(rows, classes)``
+            (one-hot) or int32 ``(rows,)`` (integer).
+        labels: float64 target values (regression) or int64 class indices (classification).
+    """
+
+    features: pd.DataFrame
+    target: pd.Series
+    frame: pd.DataFrame
+    task: Task
+    target_encoding: Literal["onehot", "integer"] | None
+    class_names: tuple[str, ...] | None
+    y: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The feature columns, in network order."""
+        return tuple(str(name) for name in self.features.columns)
+
+
+def prepare_table(
+    table: pd.DataFrame,
+    data_spec: DataSpec,
+    *,
+    source: str = "<spec>",
+    table_name: str = "the table",
+    persistence: str | None = None,
+) -> PreparedTable:
+    """Apply the ``[data]`` steps to a loaded table.
+
+    Args:
+        table: The table as loaded (see :func:`dlworkflow.data.sources.load_table`).
+        data_spec: The ``[data]`` section.
+        source: The spec file, for error messages.
+        table_name: The dataset's name, for error messages (e.g. ``penguins``).
+        persistence: ``evaluate.persistence``: a column the evaluation layer reads as the
+            "tomorrow = today" forecast; checked to exist and be numeric, and kept free of
+            missing values like the used columns.
+
+    Returns:
+        The prepared table.
+
+    Raises:
+        DataError: naming the spec path and a fix, when a column is unknown, a feature is not
+            numeric, values are missing without ``dropna = true``, ``rows`` or ``shift`` do
+            not fit the table, or no rows or features are left.
+
+    Example:
+        >>> from dlworkflow.data.sources import load_builtin
+        >>> data = DataSpec(dataset="weather", target="BASEL_sunshine", shift=-1, rows=1096,
+        ...                 drop=("DATE", "MONTH"))
+        >>> prepared = prepare_table(load_builtin("weather"), data, table_name="weather")
+        >>> prepared.features.shape, prepared.task
+        ((1096, 89), 'regression')
+    """
+    where = _Where(source, table_name)
+    columns = [str(column) for column in table.columns]
+    target_name = data_spec.target
+    if target_name not in columns:
+        raise where.error(
+            "data.target", f"no column {target_name!r} in {table_name}",
+            hint=suggestion(target_name, columns, show_options=20) or "Name one of the table's columns.",
+        )
+    kept = _drop_columns(columns, data_spec.drop, target_name, where)
+    positions = _shifted_positions(len(table), data_spec.shift, where)
+    target = table[target_name].iloc[positions - data_spec.shift].set_axis(table.index[positions])
+    positions, target = _row_window(positions, target, data_spec, where)
+    rows = table.iloc[positions]
+
+    feature_names = _select_features(kept, data_spec, where)
+    _check_numeric(rows, feature_names, data_spec, where)
+    used = list(dict.fromkeys([*feature_names, target_name]))
+    if persistence is not None:
+        _check_persistence(rows, persistence, columns, where)
+        used = list(dict.fromkeys([*used, persistence]))
+    rows, target = _handle_missing(rows, target, used, data_spec, where)
+
+    task = _task(target, table[target_name], data_spec, where)
+    if task == "regression":
+        values = target.to_numpy(dtype=np.float64)
+        y, labels, class_names, encoding = values.astype(np.float32), values, None, None
+    else:
+        y, labels, class_names = _encode_classes(target, data_spec.target_encoding, where)
+        encoding = data_spec.target_encoding
+    return PreparedTable(
+        features=rows[feature_names],
+        target=target,
+        frame=rows,
+        task=task,
+        target_encoding=encoding,
+        class_names=class_names,
+        y=y,
+        labels=labels,
+    )
+
+
+@dataclass(frozen=True)
+class _Where:
+    source: str
+    table_name: str
+
+    def error(self, path: str, what: str, **details: object) -> DataError:
+        return DataError.single(self.source, path, what, **details)  # type: ignore[return-value,arg-type]
+
+
+def _is_pattern(name: str) -> bool:
+    return any(character in name for character in GLOB_CHARACTERS)
+
+
+def _match(
+    patterns: Sequence[str], columns: Sequence[str], key: str, where: _Where, *, hint_fix: str
+) -> list[str]:
+    """Columns (in table order) matched by names or glob patterns; each must match something."""
+    matched: set[str] = set()
+    for index, pattern in enumerate(patterns):
+        if _is_pattern(pattern):
+            found = fnmatch.filter(columns, pattern)
+            if not found:
+                raise where.error(
+                    f"{key}[{index}]", f"pattern {pattern!r} matches no column of {where.table_name}",
+                    hint=f"Check the pattern; columns look like {', '.join(map(repr, columns[:5]))}.",
+                )
+            matched.update(found)
+        elif pattern in columns:
+            matched.add(pattern)
+        else:
+            raise where.error(
+                f"{key}[{index}]", f"no column {pattern!r} in {where.table_name}",
+                hint=suggestion(pattern, columns, show_options=20) or hint_fix,
+            )
+    return [column for column in columns if column in matched]
+
+
+def _drop_columns(columns: list[str], drop: Sequence[str], target_name: str, where: _Where) -> list[str]:
+    dropped = _match(drop, columns, "data.drop", where, hint_fix="Remove it from data.drop.")
+    if target_name in dropped:
+        index = next(i for i, pattern in enumerate(drop) if fnmatch.fnmatchcase(target_name, pattern))
+        raise where.error(
+            f"data.drop[{index}]", f"removes the target column {target_name!r}", got=drop[index],
+            hint="Keep the target: remove it from data.drop or narrow the pattern.",
+        )
+    return [column for column in columns if column not in dropped]
+
+
+def _shifted_positions(num_rows: int, shift: int, where: _Where) -> np.ndarray:
+    """Row positions that still have a target after the shift (positional, whole table)."""
+    if abs(shift) >= num_rows:
+        raise where.error(
+            "data.shift", f"a shift of {shift} leaves no rows with a target ({where.table_name} has {num_rows} rows)",
+            got=shift, hint=f"Use a shift between {-(num_rows - 1)} and {num_rows - 1}; -1 predicts the next row.",
+        )
+    return np.arange(max(0, shift), num_rows + min(0, shift))
+
+
+def _row_window(
+    positions: np.ndarray, target: pd.Series, data_spec: DataSpec, where: _Where
+) -> tuple[np.ndarray, pd.Series]:
+    if data_spec.rows is None:
+        return positions, target
+    available = len(positions)
+    if data_spec.rows > available:
+        after_shift = f" that have a target after the shift of {data_spec.shift}" if data_spec.shift else ""
+        raise where.error(
+            "data.rows", f"asks for more rows than {where.table_name} has: {available} rows{after_shift}",
+            got=data_spec.rows, hint=f"Set data.rows to {available} or less, or leave it out to use every row.",
+        )
+    return positions[: data_spec.rows], target.iloc[: data_spec.rows]
+
+
+def _select_features(kept: list[str], data_spec: DataSpec, where: _Where) -> list[str]:
+    candidates = kept if data_spec.shift else [column for column in kept if column != data_spec.target]
+    if data_spec.select:
+        names = _match(
+            data_spec.select, kept, "data.select", where,
+            hint_fix="Name a column that data.drop keeps, or use a glob pattern such as 'BASEL_*'.",
+        )
+        candidates = [column for column in names if column in candidates]
+    if not candidates:
+        path = "data.select" if data_spec.select else "data.drop"
+        raise where.error(
+            path, "no feature columns are left", got=list(data_spec.select or data_spec.drop),
+            hint="Keep at least one column besides the target.",
+        )
+    return candidates
+
+
+def _check_numeric(rows: pd.DataFrame, feature_names: list[str], data_spec: DataSpec, where: _Where) -> None:
+    bad = [name for name in feature_names if not pd.api.types.is_numeric_dtype(rows[name])]
+    if bad:
+        listed = ", ".join(f"{name!r} ({rows[name].dtype})" for name in bad)
+        path = "data.select" if data_spec.select else "data.drop"
+        plural = "s are" if len(bad) > 1 else " is"
+        raise where.error(
+            path, f"feature column{plural} not numeric: {listed}",
+            hint=f"Networks take numbers: add {', '.join(map(repr, bad))} to data.drop "
+            f"(e.g. drop = {[*data_spec.drop, *bad]!r}) or encode them as numbers first.",
+        )
+
+
+def _check_persistence(rows: pd.DataFrame, persistence: str, columns: list[str], where: _Where) -> None:
+    if persistence not in columns:
+        raise where.error(
+            "evaluate.persistence", f"no column {persistence!r} in {where.table_name}",
+            hint=suggestion(persistence, columns, show_options=20) or "Name a column of the table.",
+        )
+    if not pd.api.types.is_numeric_dtype(rows[persistence]):
+        raise where.error(
+            "evaluate.persistence", f"column {persistence!r} is not numeric ({rows[persistence].dtype})",
+            hint="The persistence baseline uses today's value as the forecast: name a numeric column, "
+            "usually the (unshifted) target.",
+        )
+
+
+def _handle_missing(
+    rows: pd.DataFrame, target: pd.Series, used: list[str], data_spec: DataSpec, where: _Where
+) -> tuple[pd.DataFrame, pd.Series]:
+    missing_cells = rows[used].isna()
+    missing_target = target.isna().to_numpy()
+    bad_rows = missing_cells.any(axis=1).to_numpy() | missing_target
+    if not bad_rows.any():
+        return rows, target
+    if not data_spec.dropna:
+        counts = missing_cells.sum()
+        described = [f"{name!r} ({int(count)})" for name, count in counts.items() if count]
+        if missing_target.any() and data_spec.shift:
+            described.append(f"shifted target {data_spec.target!r} ({int(missing_target.sum())})")
+        raise where.error(
+            "data.dropna", f"{int(bad_rows.sum())} rows have missing values in used columns: {', '.join(described)}",
+            hint="Set dropna = true in [data] to drop those rows, or remove those columns with data.drop.",
+        )
+    keep = ~bad_rows
+    if not keep.any():
+        raise where.error(
+            "data.dropna", f"every row of {where.table_name} has a missing value in a used column; no rows are left",
+            hint="Remove the columns with many missing values with data.drop (or narrow data.select).",
+        )
+    return rows[keep], target[keep]
+
+
+def _task(target: pd.Series, original: pd.Series, data_spec: DataSpec, where: _Where) -> Task:
+    categorical = not pd.api.types.is_numeric_dtype(original) or pd.api.types.is_bool_dtype(original)
+    if data_spec.task == "auto":
+        return "classification" if categorical else "regression"
+    if data_spec.task == "regression" and not pd.api.types.is_numeric_dtype(target):
+        raise where.error(
+            "data.task", f"a regression target must be numeric, but {data_spec.target!r} holds {original.dtype} values",
+            got=data_spec.task, hint="Set task = 'classification' (or 'auto'), or pick a numeric target.",
+        )
+    return data_spec.task
+
+
+def _class_order(target: pd.Series) -> list[object]:
+    if isinstance(target.dtype, pd.CategoricalDtype):
+        observed = set(target.dropna())
+        return [value for value in target.cat.categories if value in observed]
+    values = list(pd.unique(target.dropna()))
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+def _encode_classes(
+    target: pd.Series, encoding: str, where: _Where
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    classes = _class_order(target)
+    if len(classes) < 2:
+        raise where.error(
+            "data.target", f"classification needs at least 2 classes, but {target.name!r} has {len(classes)}",
+            got=[str(value) for value in classes],
+            hint="Pick a target with several classes, or set task = 'regression' for a numeric target.",
+        )
+    codes = pd.Categorical(target, categories=classes).codes.astype(np.int64)
+    y = np.eye(len(classes), dtype=np.float32)[codes] if encoding == "onehot" else codes.astype(np.int32)
+    return y, codes, tuple(str(value) for value in classes)

@@ -1,0 +1,210 @@
+"""Feature scaling, fitted on the training split only and saved as plain JSON.
+
+A :class:`Scaler` holds one ``offset`` and one ``scale`` per feature and computes
+``(x - offset) / scale``. The statistics come from scikit-learn's ``StandardScaler``
+(mean and standard deviation) or ``MinMaxScaler`` (minimum and range); a constant column
+gets scale 1, so nothing is divided by zero. ``to_dict`` / ``from_dict`` round-trip through
+JSON, so a run saves its scaler without pickle.
+
+Example:
+    >>> import pandas as pd
+    >>> train = pd.DataFrame({"a": [0.0, 2.0, 4.0], "b": [1.0, 1.0, 1.0]})
+    >>> scaler = Scaler("minmax").fit(train)
+    >>> scaler.transform(train).tolist()
+    [[0.0, 0.0], [0.5, 0.0], [1.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from dlworkflow.errors import DataError, SpecError, suggestion
+
+Statistics = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""Training features (float64, rows x features) → (offset, scale) per feature."""
+
+
+def _no_scaling(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(x.shape[1]), np.ones(x.shape[1])
+
+
+def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    fitted = StandardScaler().fit(x)  # scale_ is 1 for a constant column
+    return fitted.mean_, fitted.scale_
+
+
+def _minmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    fitted = MinMaxScaler().fit(x)
+    data_range = fitted.data_range_
+    return fitted.data_min_, np.where(data_range == 0.0, 1.0, data_range)
+
+
+SCALING_METHODS: dict[str, Statistics] = {
+    "none": _no_scaling,
+    "standardize": _standardize,
+    "minmax": _minmax,
+}
+"""``data.scaling`` → function computing the per-feature (offset, scale) from training rows."""
+
+
+class Scaler:
+    """Scales features as ``(x - offset) / scale``, with statistics from the training split.
+
+    Args:
+        method: A key of :data:`SCALING_METHODS`: ``none``, ``standardize`` or ``minmax``.
+
+    Attributes:
+        method: The scaling method.
+        feature_names: The features, in column order (set by :meth:`fit`).
+        offset: Per-feature value subtracted (mean or minimum; 0 for ``none``).
+        scale: Per-feature divisor (standard deviation or range; 1 for ``none`` or a
+            constant column).
+
+    Raises:
+        SpecError: at ``data.scaling`` when the method is unknown.
+
+    Example:
+        >>> import pandas as pd
+        >>> scaler = Scaler("standardize").fit(pd.DataFrame({"t": [1.0, 3.0]}))
+        >>> scaler.to_dict()
+        {'method': 'standardize', 'feature_names': ['t'], 'offset': {'t': 2.0}, 'scale': {'t': 1.0}}
+    """
+
+    def __init__(self, method: str = "none"):
+        if method not in SCALING_METHODS:
+            raise SpecError.single(
+                "<scaler>", "data.scaling", "unknown scaling method", got=method,
+                hint=suggestion(method, list(SCALING_METHODS)),
+            )
+        self.method = method
+        self.feature_names: tuple[str, ...] | None = None
+        self.offset: np.ndarray | None = None
+        self.scale: np.ndarray | None = None
+
+    def fit(self, features: pd.DataFrame) -> Scaler:
+        """Compute the statistics from the training rows.
+
+        Args:
+            features: The training split's raw feature columns.
+
+        Returns:
+            This scaler, fitted.
+
+        Example:
+            >>> import pandas as pd
+            >>> Scaler("minmax").fit(pd.DataFrame({"a": [2.0, 6.0]})).scale.tolist()
+            [4.0]
+        """
+        x = features.to_numpy(dtype=np.float64)
+        offset, scale = SCALING_METHODS[self.method](x)
+        self.feature_names = tuple(str(name) for name in features.columns)
+        self.offset = np.asarray(offset, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+        return self
+
+    def transform(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Scale features with the fitted statistics.
+
+        Args:
+            features: A DataFrame holding the fitted feature columns (selected by name, extra
+                columns ignored) or an array with one column per feature, in order.
+
+        Returns:
+            A float32, C-contiguous array of shape ``(rows, features)``.
+
+        Raises:
+            DataError: when a fitted feature is missing or the width differs.
+
+        Example:
+            >>> import pandas as pd
+            >>> scaler = Scaler("standardize").fit(pd.DataFrame({"a": [0.0, 2.0]}))
+            >>> scaler.transform(np.array([[4.0]])).tolist()
+            [[3.0]]
+        """
+        if self.feature_names is None or self.offset is None or self.scale is None:
+            raise RuntimeError("Scaler.transform called before fit (or from_dict)")
+        if isinstance(features, pd.DataFrame):
+            missing = [name for name in self.feature_names if name not in features.columns]
+            if missing:
+                raise DataError.single(
+                    "<scaler>", "data", f"the table lacks fitted feature columns {missing!r}",
+                    hint="Give a table with the same feature columns as the training data.",
+                )
+            x = features[list(self.feature_names)].to_numpy(dtype=np.float64)
+        else:
+            x = np.asarray(features, dtype=np.float64)
+            if x.ndim != 2 or x.shape[1] != len(self.feature_names):
+                raise DataError.single(
+                    "<scaler>", "data", f"expected an array of shape (rows, {len(self.feature_names)})",
+                    got=x.shape, hint="Pass the feature columns in training order.",
+                )
+        return np.ascontiguousarray((x - self.offset) / self.scale, dtype=np.float32)
+
+    def fit_transform(self, features: pd.DataFrame) -> np.ndarray:
+        """Fit on ``features`` and return them scaled (see :meth:`fit`, :meth:`transform`).
+
+        Example:
+            >>> import pandas as pd
+            >>> Scaler().fit_transform(pd.DataFrame({"a": [1, 2]})).dtype
+            dtype('float32')
+        """
+        return self.fit(features).transform(features)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted scaler as JSON-compatible data.
+
+        Returns:
+            ``{"method", "feature_names", "offset": {name: value}, "scale": {name: value}}``.
+
+        Example:
+            >>> Scaler.from_dict({"method": "none", "feature_names": ["a"]}).to_dict()["scale"]
+            {'a': 1.0}
+        """
+        names = list(self.feature_names or ())
+        offset = [] if self.offset is None else self.offset.tolist()
+        scale = [] if self.scale is None else self.scale.tolist()
+        return {
+            "method": self.method,
+            "feature_names": names,
+            "offset": {name: float(value) for name, value in zip(names, offset, strict=True)},
+            "scale": {name: float(value) for name, value in zip(names, scale, strict=True)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scaler:
+        """Rebuild a fitted scaler from :meth:`to_dict` output.
+
+        Args:
+            data: The saved dict. For ``none`` the offsets and scales may be left out.
+
+        Returns:
+            A fitted scaler.
+
+        Example:
+            >>> saved = {"method": "minmax", "feature_names": ["a"], "offset": {"a": 1.0}, "scale": {"a": 2.0}}
+            >>> Scaler.from_dict(saved).transform(np.array([[2.0]])).tolist()
+            [[0.5]]
+        """
+        scaler = cls(str(data.get("method", "none")))
+        names: Sequence[str] = tuple(data.get("feature_names", ()))
+        offset = data.get("offset") or {}
+        scale = data.get("scale") or {}
+        absent = [name for name in names if name not in offset or name not in scale]
+        if scaler.method != "none" and absent:
+            raise DataError.single(
+                "<scaler>", "preprocessing.scaling", f"saved {scaler.method!r} statistics lack features {absent!r}",
+                hint="Use the preprocessing saved with the same run, unedited.",
+            )
+        scaler.feature_names = tuple(names)
+        scaler.offset = np.array([float(offset.get(name, 0.0)) for name in names], dtype=np.float64)
+        scaler.scale = np.array([float(scale.get(name, 1.0)) for name in names], dtype=np.float64)
+        return scaler
+
+    def __repr__(self) -> str:
+        fitted = "unfitted" if self.feature_names is None else f"{len(self.feature_names)} features"
+        return f"Scaler({self.method!r}, {fitted})"

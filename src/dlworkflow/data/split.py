@@ -1,0 +1,207 @@
+"""Splitters: how rows become train, validation and test parts, looked up by ``split.type``.
+
+Every splitter makes the scikit-learn calls of the workshop, so a spec reproduces the
+lesson's rows exactly:
+
+* first ``train_test_split(rows, test_size=test + validation, random_state=seed)``: train
+  and a holdout;
+* then ``train_test_split(holdout, test_size=test / (test + validation), random_state=seed)``:
+  its first part is validation, its second part is test.
+
+With ``validation = 0`` a single call with ``test_size=test`` makes train and test.
+``stratified`` passes ``stratify=`` the *encoded* target (the one-hot matrix for one-hot
+classes, as the lesson's ``stratify=target`` does: that gives a different split than
+stratifying on 1-D labels), and the holdout's part of it for the second call.
+``ordered`` never shuffles: train first, then validation, then test (no future rows in
+training).
+
+Example:
+    >>> from dlworkflow.spec import SplitSpec
+    >>> parts = split_rows(SplitSpec(type="ordered", test=0.2), np.zeros(10, np.float32), task="regression")
+    >>> {name: part.tolist() for name, part in parts.items()}
+    {'train': [0, 1, 2, 3, 4, 5, 6, 7], 'test': [8, 9]}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from dlworkflow.data.dataset import Task
+from dlworkflow.errors import DataError, SpecError
+from dlworkflow.spec.schema import SplitSpec
+
+Parts = dict[str, np.ndarray]
+"""Part name (``train``, ``validation``, ``test``) → positional row indices."""
+
+
+@dataclass(frozen=True)
+class Splitter:
+    """One way of splitting rows, built on ``sklearn.model_selection.train_test_split``.
+
+    Args:
+        shuffle: Shuffle the rows (``random_state`` = ``split.seed``); False keeps row order.
+        stratify: Keep the class proportions of the encoded target in every part.
+
+    Example:
+        >>> from dlworkflow.spec import SplitSpec
+        >>> parts = Splitter(shuffle=True)(np.zeros(20), SplitSpec(test=0.25, validation=0.25))
+        >>> [len(part) for part in parts.values()]
+        [10, 5, 5]
+    """
+
+    shuffle: bool
+    stratify: bool = False
+
+    def __call__(self, y: np.ndarray, split: SplitSpec) -> Parts:
+        """Split row positions ``0 .. len(y) - 1``.
+
+        Args:
+            y: The encoded target (used only to stratify; its length is the number of rows).
+            split: The ``[split]`` section.
+
+        Returns:
+            Positional indices per part; ``validation`` only when ``split.validation > 0``.
+
+        Raises:
+            ValueError: from scikit-learn when the rows cannot be split as asked.
+        """
+        rows = np.arange(len(y))
+        seed = split.seed if self.shuffle else None
+        holdout_size = split.test + split.validation
+        train, holdout = train_test_split(
+            rows, test_size=holdout_size, random_state=seed, shuffle=self.shuffle,
+            stratify=y if self.stratify else None,
+        )
+        if split.validation == 0:
+            return {"train": train, "test": holdout}
+        validation, test = train_test_split(
+            holdout, test_size=split.test / holdout_size, random_state=seed, shuffle=self.shuffle,
+            stratify=y[holdout] if self.stratify else None,
+        )
+        return {"train": train, "validation": validation, "test": test}
+
+
+SPLITTERS: dict[str, Splitter] = {
+    "random": Splitter(shuffle=True),
+    "stratified": Splitter(shuffle=True, stratify=True),
+    "ordered": Splitter(shuffle=False),
+}
+"""``split.type`` → splitter. Add an entry to register another way of splitting."""
+
+
+def split_rows(
+    split: SplitSpec,
+    y: np.ndarray,
+    *,
+    task: Task,
+    class_names: Sequence[str] | None = None,
+    source: str = "<spec>",
+) -> Parts:
+    """Split the prepared rows into train, validation and test positions.
+
+    Args:
+        split: The ``[split]`` section.
+        y: The encoded target, one row per prepared row.
+        task: ``classification`` or ``regression`` (stratifying needs classes).
+        class_names: Class labels, to name a class that is too small to stratify.
+        source: The spec file, for error messages.
+
+    Returns:
+        Positional row indices per part, in the order train, validation, test;
+        ``validation`` only when ``split.validation > 0``.
+
+    Raises:
+        SpecError: at ``split.type`` when the type is unknown or ``stratified`` is asked
+            for a regression target.
+        DataError: when a part would be empty, or a class is too small to stratify.
+
+    Example:
+        >>> from dlworkflow.spec import SplitSpec
+        >>> parts = split_rows(SplitSpec(test=0.15, validation=0.15), np.zeros(1096), task="regression")
+        >>> [len(part) for part in parts.values()]
+        [767, 164, 165]
+    """
+    splitter = SPLITTERS.get(split.type)
+    if splitter is None:
+        raise SpecError.single(
+            source, "split.type", "unknown split type", got=split.type,
+            hint=f"Valid options: {', '.join(map(repr, SPLITTERS))}.",
+        )
+    if splitter.stratify and task != "classification":
+        raise SpecError.single(
+            source, "split.type", "stratified splitting needs a classification target, but the task is regression",
+            got=split.type, hint="Use type = 'random' (or 'ordered' for time series).",
+        )
+    _check_sizes(len(y), split, source)
+    if splitter.stratify:
+        _check_class_sizes(y, class_names, source, "the data", minimum=2)
+    try:
+        return splitter(y, split)
+    except ValueError as err:
+        raise DataError.single(
+            source, "split", f"cannot make the {split.type!r} split of {len(y)} rows: {err}",
+            hint=_split_hint(split),
+        ) from err
+
+
+def part_sizes(num_rows: int, split: SplitSpec) -> dict[str, int]:
+    """Rows per part for a split of ``num_rows`` rows, as ``train_test_split`` counts them.
+
+    The test side of each call gets ``ceil(test_size * rows)`` rows, the rest goes first.
+
+    Args:
+        num_rows: Rows to split.
+        split: The ``[split]`` section.
+
+    Returns:
+        ``{"train": ..., "validation": ..., "test": ...}`` (validation 0 when not asked for).
+
+    Example:
+        >>> from dlworkflow.spec import SplitSpec
+        >>> part_sizes(342, SplitSpec(test=0.2))
+        {'train': 273, 'validation': 0, 'test': 69}
+    """
+    holdout_size = split.test + split.validation
+    holdout = math.ceil(holdout_size * num_rows)
+    if split.validation == 0:
+        return {"train": num_rows - holdout, "validation": 0, "test": holdout}
+    test = math.ceil(split.test / holdout_size * holdout)
+    return {"train": num_rows - holdout, "validation": holdout - test, "test": test}
+
+
+def _check_sizes(num_rows: int, split: SplitSpec, source: str) -> None:
+    sizes = part_sizes(num_rows, split)
+    empty = [name for name, size in sizes.items() if size <= 0 and (name != "validation" or split.validation > 0)]
+    if empty:
+        counts = ", ".join(f"{name} {size}" for name, size in sizes.items() if name != "validation" or split.validation)
+        raise DataError.single(
+            source, "split", f"too few rows ({num_rows}) for this split: the {' and '.join(empty)} part would be empty",
+            got=counts, hint=f"Use more rows (data.rows, dropna) or change the fractions. {_split_hint(split)}",
+        )
+
+
+def _check_class_sizes(
+    y: np.ndarray, class_names: Sequence[str] | None, source: str, rows_name: str, *, minimum: int
+) -> None:
+    classes = y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)
+    counts = np.bincount(classes, minlength=len(class_names) if class_names else 0)
+    small = [(index, int(count)) for index, count in enumerate(counts) if 0 < count < minimum]
+    if small:
+        index, count = min(small, key=lambda item: item[1])
+        name = class_names[index] if class_names and index < len(class_names) else str(index)
+        raise DataError.single(
+            source, "split.type", f"cannot stratify: class {name!r} has only {count} row{'s' * (count != 1)} "
+            f"in {rows_name}, and every class needs at least {minimum}",
+            got="stratified", hint="Use type = 'random', or drop that class's rows from the table.",
+        )
+
+
+def _split_hint(split: SplitSpec) -> str:
+    if split.type == "stratified":
+        return "Every class needs rows in every part: use more rows, larger test/validation fractions, or type = 'random'."
+    return f"split.test is {split.test} and split.validation is {split.validation}."

@@ -1,0 +1,340 @@
+"""The registry's database: where it lives, its schema (SQLAlchemy Core) and engine set-up.
+
+Four tables hold the workshop's one central results table:
+
+- ``runs``: one row per run, with the columns the results table shows.
+- ``run_records``: the full record of each run as JSON (``dlw show``). It lives in its own
+  table, not in ``runs``, so that listing the results table never reads it: SQLite stores a
+  row's columns together, and kilobytes of JSON per row made a 100,000-run listing read
+  hundreds of megabytes.
+- ``test_sets``: one row per distinct test set (by fingerprint), with its name and how many
+  times any run has been evaluated on it (``looks``).
+- ``comments``: free-text comments on runs.
+
+A ``schema_version`` table holds :data:`SCHEMA_VERSION` (a later version adds migrations).
+Times are ISO 8601 strings in UTC (``2025-01-01T12:00:00+00:00``), which sort correctly.
+SQLite databases use WAL journaling and a busy timeout, so several processes can record
+runs into one registry at once. :func:`open_database` finds the URL (argument,
+``DLW_REGISTRY``, ``./.dlw/registry.db``) and turns every way of failing to reach it into
+a RegistryError that names the URL with its password masked.
+
+Example:
+    >>> engine = create_registry_engine("sqlite://")
+    >>> ensure_schema(engine)
+    1
+    >>> sorted(metadata.tables)
+    ['comments', 'run_records', 'runs', 'schema_version', 'test_sets']
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from dlworkflow.errors import RegistryError
+
+ENV_VARIABLE = "DLW_REGISTRY"
+"""The environment variable that names the registry URL."""
+
+DEFAULT_HOME = Path(".dlw")
+"""The default registry home, relative to the current directory."""
+
+DATABASE_FILE = "registry.db"
+"""The SQLite file name in the registry home."""
+
+URL_HINT = (
+    "Pass a working database URL with --registry or the DLW_REGISTRY environment variable, "
+    "e.g. sqlite:///.dlw/registry.db."
+)
+"""The fix every "cannot reach the registry" error ends with."""
+
+SCHEMA_VERSION = 1
+"""The version of the schema this code writes and reads."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another process's write to finish."""
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("created_at", String(40), nullable=True, index=True),
+    Column("finished_at", String(40), nullable=True),
+    Column("spec_hash", String(128), nullable=True),
+    Column("data_fingerprint", String(128), nullable=True),
+    Column("test_set_fingerprint", String(128), nullable=True, index=True),
+    Column("test_set_look", Integer, nullable=True),
+    Column("primary_metric", String(64), nullable=True),
+    Column("primary_value", Float, nullable=True),
+    Column("baseline_name", String(255), nullable=True),
+    Column("baseline_value", Float, nullable=True),
+    Column("git_commit", String(64), nullable=True),
+    Column("git_dirty", Boolean, nullable=True),
+    Column("backend", String(32), nullable=True),
+    CheckConstraint("status IN ('finished', 'failed')", name="ck_runs_status"),
+)
+
+run_records = Table(
+    "run_records",
+    metadata,
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("record_json", Text, nullable=False),
+)
+
+test_sets = Table(
+    "test_sets",
+    metadata,
+    Column("fingerprint", String(128), primary_key=True),
+    Column("name", String(255), nullable=False, index=True),
+    Column("looks", Integer, nullable=False, default=0),
+    Column("created_at", String(40), nullable=False),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_comments_run_id", "run_id"),
+)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+)
+
+WRITE = "dlw_write"
+"""Execution option: ``connection.execution_options(dlw_write=True)`` makes a SQLite
+transaction take the write lock at its start (``BEGIN IMMEDIATE``), so a read-then-write
+transaction waits for other writers instead of failing with "database is locked"."""
+
+
+def create_registry_engine(url: str | URL) -> Engine:
+    """Create the SQLAlchemy engine for a registry URL, with SQLite tuned for several writers.
+
+    For SQLite: WAL journaling, a busy timeout of :data:`SQLITE_BUSY_TIMEOUT_MS`, foreign keys
+    on, and transactions begun by dlworkflow itself (``BEGIN``, or ``BEGIN IMMEDIATE`` for
+    connections with the :data:`WRITE` execution option).
+
+    Args:
+        url: An SQLAlchemy database URL (text or ``sqlalchemy.engine.URL``).
+
+    Returns:
+        The engine (no connection is made yet).
+
+    Raises:
+        sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError, ImportError: For a
+            malformed URL, an unknown database or a missing driver (``Registry.open`` turns
+            these into a RegistryError).
+
+    Example:
+        >>> create_registry_engine("sqlite://").dialect.name
+        'sqlite'
+    """
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine)
+    return engine
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN, instead of pysqlite's own handling.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def ensure_schema(engine: Engine) -> int:
+    """Create the tables that are missing and record the schema version on a new database.
+
+    Args:
+        engine: The registry's engine.
+
+    Returns:
+        The database's schema version (:data:`SCHEMA_VERSION` for a new one).
+
+    Example:
+        >>> ensure_schema(create_registry_engine("sqlite://"))
+        1
+    """
+    with engine.connect() as connection:
+        # The common case, an existing registry, takes no write lock.
+        if engine.dialect.has_table(connection, schema_version.name):
+            version = connection.execute(select(func.max(schema_version.c.version))).scalar()
+            if version is not None:
+                return int(version)
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE: True})
+        with connection.begin():
+            metadata.create_all(connection)
+            version = connection.execute(select(func.max(schema_version.c.version))).scalar()
+            if version is None:
+                connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+                version = SCHEMA_VERSION
+    return int(version)
+
+
+def mask_url(url: str) -> str:
+    """Return a database URL with its password replaced by ``***``.
+
+    Args:
+        url: A database URL.
+
+    Returns:
+        The URL, safe to show in messages and logs.
+
+    Example:
+        >>> mask_url("postgresql://ann:secret@db.example.org/results")
+        'postgresql://ann:***@db.example.org/results'
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+
+
+def open_database(url: str | None = None, home: Path | None = None) -> tuple[Engine, str, Path]:
+    """Find, reach and (on first use) create the registry database.
+
+    The URL is ``url``, else ``$DLW_REGISTRY``, else ``sqlite:///<home>/registry.db`` with
+    ``home`` defaulting to ``./.dlw``. The artifacts root is the SQLite file's folder for a
+    SQLite file URL (a relative path is made absolute), else ``home`` or ``./.dlw``.
+
+    Args:
+        url: An SQLAlchemy database URL, or None.
+        home: The artifacts root for non-file URLs and the folder of the default SQLite file.
+
+    Returns:
+        ``(engine, masked URL, absolute artifacts root)``; the schema is in place.
+
+    Raises:
+        RegistryError: If the URL is malformed, names an unknown database or a missing
+            driver, the database cannot be reached or created, or it was written by a
+            newer dlworkflow. The message names the URL (password masked) and the fix.
+
+    Example:
+        >>> engine, shown, root = open_database("sqlite://", home=Path("/tmp/dlw"))
+        >>> shown, root.as_posix()
+        ('sqlite://', '/tmp/dlw')
+    """
+    source = ""
+    if url is None:
+        url = os.environ.get(ENV_VARIABLE) or None
+        source = f" (from {ENV_VARIABLE})" if url else ""
+    if url is None:
+        base = Path(home) if home is not None else DEFAULT_HOME
+        url = f"sqlite:///{(base / DATABASE_FILE).absolute()}"
+    masked = mask_url(url)
+    where = f"registry {masked}{source}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise RegistryError.single(
+            where, "", "is not a database URL (expected dialect://...)", hint=URL_HINT
+        ) from err
+
+    artifacts_home = Path(home) if home is not None else DEFAULT_HOME
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            database_path = Path(database).expanduser().absolute()
+            artifacts_home = database_path.parent
+            parsed = parsed.set(database=str(database_path))
+            try:
+                database_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise RegistryError.single(
+                    where,
+                    "",
+                    f"cannot create the folder {str(database_path.parent)!r} ({err.strerror or err})",
+                    hint=URL_HINT,
+                ) from err
+    try:
+        engine = create_registry_engine(parsed)
+    except NoSuchModuleError as err:
+        raise RegistryError.single(
+            where,
+            "",
+            f"names an unknown database type {parsed.drivername!r}",
+            hint="Use a URL such as sqlite:///path/registry.db or postgresql://user@host/db. " + URL_HINT,
+        ) from err
+    except ImportError as err:
+        raise RegistryError.single(
+            where,
+            "",
+            f"needs a database driver that is not installed ({err})",
+            hint=f"Install the {parsed.get_backend_name()} driver that provides the Python module "
+            f"{getattr(err, 'name', None) or parsed.drivername!r}, or use a SQLite URL. " + URL_HINT,
+        ) from err
+    except (ArgumentError, SQLAlchemyError, ValueError, TypeError) as err:
+        raise RegistryError.single(
+            where, "", f"cannot be used ({_without_password(err, parsed.password)})", hint=URL_HINT
+        ) from err
+    try:
+        version = ensure_schema(engine)
+    except SQLAlchemyError as err:
+        engine.dispose()
+        reason = _without_password(getattr(err, "orig", None) or err, parsed.password)
+        raise RegistryError.single(where, "", f"cannot be opened or created ({reason})", hint=URL_HINT) from err
+    if version > SCHEMA_VERSION:
+        engine.dispose()
+        raise RegistryError.single(
+            where,
+            "",
+            f"was written by a newer dlworkflow (schema version {version}; this one reads {SCHEMA_VERSION})",
+            hint="Upgrade dlworkflow (pip install -U dlworkflow), or use another registry.",
+        )
+    return engine, masked, artifacts_home.absolute()
+
+
+def _without_password(err: BaseException, password: Any) -> str:
+    """Return an error's text with the URL's password (if any) replaced by ``***``."""
+    text = str(err).strip()
+    if password:
+        text = text.replace(str(password), "***")
+    return text

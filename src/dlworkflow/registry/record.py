@@ -1,0 +1,287 @@
+"""The record of one run: everything the results table and ``dlw show`` know about it.
+
+A :class:`RunRecord` is a frozen dataclass whose nested parts are plain, JSON-compatible
+dicts. :meth:`RunRecord.to_dict` gives the documented JSON shape of ``dlw show --json``
+(an interface for scripts: its keys do not change), and :meth:`RunRecord.from_dict` reads
+it back. Sections with fixed keys (``data``, ``split``, ``test_set``, ...) always carry all
+of their keys; a missing value is ``None``.
+
+Example:
+    >>> record = RunRecord(id="20250101-120000-3f2a9c", name="dense-64", status="finished")
+    >>> record.to_dict()["test_set"]
+    {'name': None, 'fingerprint': None, 'looks': None, 'look': None}
+    >>> RunRecord.from_dict(record.to_dict()) == record
+    True
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import Any
+
+from dlworkflow.errors import RegistryError
+
+STATUSES = ("finished", "failed")
+"""The values of ``RunRecord.status``."""
+
+# The fixed keys of every section with a fixed shape, in output order, with their defaults.
+SECTIONS: dict[str, dict[str, Any]] = {
+    "data": {"name": None, "fingerprint": None, "task": None, "target": None, "features": [], "class_names": None},
+    "split": {"type": None, "seed": None, "train": None, "validation": None, "test": None},
+    "test_set": {"name": None, "fingerprint": None, "looks": None, "look": None},
+    "params": {"total": None, "trainable": None, "non_trainable": None},
+    "metrics": {"train": {}, "validation": {}, "test": {}},
+    "primary": {"metric": None, "value": None, "baseline": None, "baseline_value": None, "skill": None},
+    "training": {"epochs_run": None, "evaluated_epoch": None, "best_epoch": None, "stopped_early": None},
+    "git": {"commit": None, "dirty": None},
+    "artifacts": {"dir": None, "files": []},
+}
+
+
+def _section(name: str) -> Any:
+    return field(default_factory=lambda: copy.deepcopy(SECTIONS[name]))
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything recorded about one run.
+
+    The nested parts are plain dicts (see the module docstring and :data:`SECTIONS` for
+    their keys). The record is frozen: build a changed copy with :meth:`replace`.
+
+    Attributes:
+        id: The run id (see ``Registry.new_run_id``).
+        name: Model name (``spec.name``).
+        description: Model description (``spec.description``).
+        status: ``finished`` or ``failed``.
+        created_at: When the run started, ISO 8601 in UTC.
+        finished_at: When it ended, ISO 8601 in UTC, or None.
+        spec: The resolved spec as a dict.
+        spec_hash: Hash of the resolved spec.
+        spec_file: The spec file the run came from, or None.
+        data: ``{name, fingerprint, task, target, features, class_names}``.
+        split: ``{type, seed, train, validation, test}`` (fractions or row counts, as the caller records).
+        test_set: ``{name, fingerprint, looks, look}``: ``looks`` is how often any run has been
+            evaluated on this test set (the current total when read from the registry), ``look``
+            is this run's ordinal look, None when it never evaluated on the test set.
+        params: ``{total, trainable, non_trainable}`` parameter counts.
+        metrics: ``{train, validation, test}``, each ``{metric: value}``.
+        baselines: ``{baseline name: {part: {metric: value}}}``.
+        primary: ``{metric, value, baseline, baseline_value, skill}``: the headline result.
+        training: ``{epochs_run, evaluated_epoch, best_epoch, stopped_early}``.
+        git: ``{commit, dirty}`` (see :func:`dlworkflow.provenance.git_state`).
+        backend: The Keras backend, e.g. ``jax``.
+        versions: ``{package: version}`` (see :func:`dlworkflow.provenance.package_versions`).
+        seed: The seed the run used.
+        timings: ``{stage: seconds}``.
+        artifacts: ``{dir, files}``: the run folder and the file names in it.
+        comments: ``[{text, created_at}]``, oldest first.
+        error: What went wrong for a failed run, else None.
+
+    Example:
+        >>> record = RunRecord(id="r1", name="dense-64")
+        >>> record.replace(status="failed", error="loss became NaN").status
+        'failed'
+    """
+
+    id: str
+    name: str
+    description: str = ""
+    status: str = "finished"
+    created_at: str | None = None
+    finished_at: str | None = None
+    spec: dict[str, Any] = field(default_factory=dict)
+    spec_hash: str | None = None
+    spec_file: str | None = None
+    data: dict[str, Any] = _section("data")
+    split: dict[str, Any] = _section("split")
+    test_set: dict[str, Any] = _section("test_set")
+    params: dict[str, Any] = _section("params")
+    metrics: dict[str, dict[str, float]] = _section("metrics")
+    baselines: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    primary: dict[str, Any] = _section("primary")
+    training: dict[str, Any] = _section("training")
+    git: dict[str, Any] = _section("git")
+    backend: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, Any] = _section("artifacts")
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the record as the JSON shape of ``dlw show --json`` (a deep copy).
+
+        Returns:
+            A dict with the keys ``id, name, description, status, created_at, finished_at,
+            spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
+            primary, training, git, backend, versions, seed, timings, artifacts, comments,
+            error``, in this order; fixed-shape sections carry all of their keys.
+
+        Example:
+            >>> list(RunRecord(id="r1", name="m").to_dict())[:4]
+            ['id', 'name', 'description', 'status']
+        """
+        out: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            value = copy.deepcopy(getattr(self, item.name))
+            if item.name in SECTIONS and isinstance(value, dict):
+                value = {**copy.deepcopy(SECTIONS[item.name]), **value}
+            out[item.name] = value
+        return out
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Return :meth:`to_dict` as JSON text.
+
+        Numpy scalars and arrays, paths and datetimes are converted to plain JSON values;
+        NaN and infinity are written as ``NaN``/``Infinity`` (Python's ``json`` reads them back).
+
+        Args:
+            indent: Passed to :func:`json.dumps`.
+
+        Returns:
+            The JSON text.
+
+        Raises:
+            RegistryError: If a value cannot be written as JSON.
+
+        Example:
+            >>> RunRecord(id="r1", name="m").to_json()[:23]
+            '{"id": "r1", "name": "m'
+        """
+        try:
+            return json.dumps(self.to_dict(), indent=indent, default=_json_default)
+        except (TypeError, ValueError) as err:
+            raise RegistryError.single(
+                f"run {self.id!r}",
+                "",
+                f"the run record cannot be written as JSON ({err})",
+                hint="Record only numbers, strings, lists and dicts (convert other objects first).",
+            ) from err
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Build a record from the shape :meth:`to_dict` returns.
+
+        Missing keys take their defaults and missing section keys are filled with None;
+        unknown top-level keys are ignored, so records written by a newer version still read.
+
+        Args:
+            data: The dict (e.g. ``json.loads`` of ``dlw show --json``).
+
+        Returns:
+            The record.
+
+        Raises:
+            RegistryError: If ``data`` is not a dict or has no ``id``/``name``.
+
+        Example:
+            >>> RunRecord.from_dict({"id": "r1", "name": "m"}).status
+            'finished'
+        """
+        if not isinstance(data, dict) or not data.get("id") or "name" not in data:
+            raise RegistryError.single(
+                "run record",
+                "",
+                "must be a dict with at least 'id' and 'name'",
+                got=data if not isinstance(data, dict) else sorted(data),
+                hint="Pass the dict RunRecord.to_dict() (or `dlw show --json`) returns.",
+            )
+        known = {item.name for item in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            value = copy.deepcopy(value)
+            if key in SECTIONS:
+                value = {**copy.deepcopy(SECTIONS[key]), **(value or {})}
+            elif key in ("spec", "baselines", "versions", "timings") and value is None:
+                value = {}
+            elif key == "comments" and value is None:
+                value = []
+            values[key] = value
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunRecord:
+        """Build a record from :meth:`to_json` text.
+
+        Args:
+            text: The JSON text.
+
+        Returns:
+            The record.
+
+        Raises:
+            RegistryError: If the text is not JSON or not a record.
+
+        Example:
+            >>> RunRecord.from_json('{"id": "r1", "name": "m"}').id
+            'r1'
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise RegistryError.single(
+                "run record", "", f"is not valid JSON ({err})", hint="Pass the text RunRecord.to_json() returns."
+            ) from err
+        return cls.from_dict(data)
+
+    def replace(self, **changes: Any) -> RunRecord:
+        """Return a copy with some fields changed (the record itself is frozen).
+
+        Args:
+            **changes: Field names and their new values.
+
+        Returns:
+            The changed copy.
+
+        Example:
+            >>> RunRecord(id="r1", name="m").replace(name="n").name
+            'n'
+        """
+        return dataclasses.replace(self, **changes)
+
+
+def _json_default(value: Any) -> Any:
+    """Convert the few non-JSON values a run produces (numpy, paths, dates, sets)."""
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, "tolist"):  # numpy arrays and scalars, without importing numpy
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable: {value!r}")
+
+
+def finite_or_none(value: Any) -> float | None:
+    """Return ``value`` as a float, or None when it is missing, not a number, NaN or infinite.
+
+    Args:
+        value: A metric value.
+
+    Returns:
+        The float, or None.
+
+    Example:
+        >>> finite_or_none(float("nan")) is None
+        True
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

@@ -1,0 +1,152 @@
+"""Pick the Keras backend for a spec and activate it before Keras is imported.
+
+Keras reads ``KERAS_BACKEND`` once, when it is first imported, so the backend has to be
+chosen from the spec alone: JAX for dense models (it is the fastest for small networks on
+a CPU), TensorFlow for convolution and pooling layers and for ``module:function``
+builders, whose layers are unknown until Keras is imported. When the preferred backend is
+not installed the first installed one of JAX, TensorFlow and PyTorch is used instead.
+
+This module never imports Keras at import time.
+
+Example:
+    >>> backend = choose_backend(spec)  # doctest: +SKIP
+    >>> activate_backend(backend)  # doctest: +SKIP
+    'jax'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import warnings
+from collections.abc import Callable
+
+from dlworkflow.errors import SpecError
+from dlworkflow.spec.schema import Spec
+
+BACKENDS: tuple[str, ...] = ("jax", "tensorflow", "torch")
+"""Keras backends dlworkflow can use, in the order tried when the preferred one is missing."""
+
+_PACKAGES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
+
+
+class BackendWarning(UserWarning):
+    """The requested Keras backend could not be used (Keras was already imported with another)."""
+
+
+def is_installed(backend: str) -> bool:
+    """Whether the Python package of a Keras backend can be imported.
+
+    Args:
+        backend: ``jax``, ``tensorflow`` or ``torch``.
+
+    Returns:
+        True when the package is found on ``sys.path`` (it is not imported).
+
+    Example:
+        >>> is_installed("jax")  # doctest: +SKIP
+        True
+    """
+    package = _PACKAGES.get(backend, backend)
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def choose_backend(spec: Spec, *, installed: Callable[[str], bool] = is_installed) -> str:
+    """Choose the Keras backend a spec should train with.
+
+    ``train.backend`` wins when it is not ``"auto"``. Otherwise dense models get JAX and
+    models with convolution or pooling layers get TensorFlow, as do ``model.builder``
+    specs (their layers are only known once Keras is imported). If the preferred backend is
+    not installed, the first installed one of ``BACKENDS`` is returned.
+
+    Args:
+        spec: The validated spec.
+        installed: Tells whether a backend's package is installed; tests pass a fake.
+
+    Returns:
+        ``"jax"``, ``"tensorflow"`` or ``"torch"``.
+
+    Raises:
+        SpecError: when ``train.backend`` is ``"auto"`` and no backend is installed.
+
+    Example:
+        >>> spec = validate_spec({"name": "m", "data": {"dataset": "penguins", "target": "species"},
+        ...     "model": {"layers": [{"type": "Dense", "units": 3}]}})  # doctest: +SKIP
+        >>> choose_backend(spec, installed=lambda name: True)  # doctest: +SKIP
+        'jax'
+    """
+    requested = spec.train.backend
+    if requested != "auto":
+        return requested
+    if spec.model.builder is not None or spec.model.is_convolutional:
+        preferred = "tensorflow"
+    else:
+        preferred = "jax"
+    for backend in (preferred, *BACKENDS):
+        if installed(backend):
+            return backend
+    raise SpecError.single(
+        spec.source,
+        "train.backend",
+        "no Keras backend is installed",
+        got=requested,
+        hint="Install one of them, e.g. `pip install jax` or `pip install tensorflow-cpu`.",
+    )
+
+
+def activate_backend(name: str, *, source: str = "<spec>") -> str:
+    """Make Keras use a backend, importing Keras; call it before anything imports Keras.
+
+    When Keras is not imported yet this sets ``KERAS_BACKEND`` (and, unless already set,
+    ``TF_CPP_MIN_LOG_LEVEL=2`` to quiet TensorFlow's C++ logging), imports Keras and returns
+    the backend it reports. When Keras is already imported (for example in a notebook) its
+    backend cannot change any more: the backend in use is returned and a
+    :class:`BackendWarning` says so.
+
+    Args:
+        name: ``jax``, ``tensorflow`` or ``torch``.
+        source: The spec file, for error messages.
+
+    Returns:
+        The backend Keras actually uses.
+
+    Raises:
+        SpecError: when ``name`` is not a Keras backend or its package is not installed.
+
+    Example:
+        >>> activate_backend("jax")  # doctest: +SKIP
+        'jax'
+    """
+    if name not in BACKENDS:
+        raise SpecError.single(
+            source, "train.backend", "must be a Keras backend", got=name,
+            hint="Valid options: " + ", ".join(repr(b) for b in BACKENDS) + ".",
+        )
+    keras_module = sys.modules.get("keras")
+    if keras_module is None:
+        if not is_installed(name):
+            raise SpecError.single(
+                source, "train.backend", f"the Keras backend {name!r} is not installed",
+                hint=f"Install it (e.g. `pip install {_PACKAGES[name]}`) or set train.backend = 'auto'.",
+            )
+        os.environ["KERAS_BACKEND"] = name
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import keras
+
+        return keras.backend.backend()
+    actual = keras_module.backend.backend()
+    if actual != name:
+        warnings.warn(
+            BackendWarning(
+                f"the Keras backend {name!r} could not be used: Keras was already imported in this "
+                f"process with the {actual!r} backend, and a backend cannot change after that. "
+                f"Training uses {actual!r}. To use {name!r}, restart the Python process (or the "
+                f"notebook kernel) and train before anything imports Keras."
+            ),
+            stacklevel=2,
+        )
+    return actual

@@ -1,0 +1,108 @@
+"""A progress bar for training: one step per epoch, the epoch's metrics after it.
+
+Keras' own printing is turned off (``verbose=0``); this callback draws a
+:mod:`rich` progress bar instead, on a console the caller passes (standard error by
+default, so standard output stays free for results). It only acts at the start and end of
+training and at the end of each epoch: no Python work per batch.
+
+Importing this module imports Keras; activate the backend first.
+
+Example:
+    >>> progress = EpochProgress(Console(stderr=True), label="weather")  # doctest: +SKIP
+    >>> model.fit(x, y, epochs=20, verbose=0, callbacks=[progress])  # doctest: +SKIP
+    weather ━━━━━━━━━━━━━━━━━━━━━━━━ epoch 20/20 0:00:04 loss 3.21 · val_loss 3.54
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+def format_logs(logs: dict[str, Any] | None) -> str:
+    """One line with an epoch's logged values, e.g. ``loss 3.214 · val_loss 3.541``.
+
+    Args:
+        logs: The logs Keras passes to ``on_epoch_end``.
+
+    Returns:
+        The values with 4 significant digits, separated by ``·``.
+
+    Example:
+        >>> format_logs({"loss": 3.21449, "val_loss": 3.5412})
+        'loss 3.214 · val_loss 3.541'
+    """
+    parts = []
+    for key, value in (logs or {}).items():
+        try:
+            parts.append(f"{key} {float(value):.4g}")
+        except (TypeError, ValueError):
+            continue
+    return " · ".join(parts)
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """Show training progress as a rich progress bar advancing once per epoch.
+
+    Args:
+        console: Where to draw; a new ``Console(stderr=True)`` when None.
+        quiet: Draw nothing.
+        label: Text in front of the bar, e.g. the spec name.
+
+    Attributes:
+        last_description: The text shown after the latest epoch (handy in tests and logs).
+
+    Example:
+        >>> model.fit(x, y, epochs=5, verbose=0, callbacks=[EpochProgress(label="penguins")])  # doctest: +SKIP
+    """
+
+    def __init__(self, console: Console | None = None, *, quiet: bool = False, label: str = "training"):
+        super().__init__()
+        self.console = console if console is not None else Console(stderr=True)
+        self.quiet = quiet
+        self.label = label
+        self.last_description = ""
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.close()
+        total = (self.params or {}).get("epochs")
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=24),
+            TextColumn("epoch"),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            console=self.console,
+            disable=self.quiet,
+            refresh_per_second=4,
+        )
+        self.last_description = f"{self.label}  epoch 0/{total}"
+        self._task = self._progress.add_task(self.label, total=total, metrics="")
+        self._progress.start()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._progress is None:
+            return
+        total = (self.params or {}).get("epochs")
+        metrics = format_logs(logs)
+        self.last_description = f"{self.label}  epoch {epoch + 1}/{total}  {metrics}"
+        self._progress.update(self._task, advance=1, metrics=metrics)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop drawing (also after an exception, when Keras does not call ``on_train_end``).
+
+        Example:
+            >>> progress.close()  # doctest: +SKIP
+        """
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

@@ -1,0 +1,129 @@
+"""Tests of dlworkflow.data.split: the lesson's scikit-learn calls, by split.type."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+
+from dlworkflow.data.split import SPLITTERS, part_sizes, split_rows
+from dlworkflow.errors import DataError, SpecError
+from dlworkflow.spec import SplitSpec
+
+
+def onehot(labels: list[int] | np.ndarray, classes: int) -> np.ndarray:
+    return np.eye(classes, dtype=np.float32)[np.asarray(labels)]
+
+
+def test_registry_covers_every_spec_type():
+    assert set(SPLITTERS) == {"random", "stratified", "ordered"}
+
+
+@pytest.mark.parametrize(("rows", "test", "validation", "seed"), [(1096, 0.15, 0.15, 0), (100, 0.2, 0.1, 3), (57, 0.1, 0.3, 42)])
+def test_random_is_the_lessons_two_calls(rows, test, validation, seed):
+    parts = split_rows(SplitSpec(type="random", test=test, validation=validation, seed=seed), np.zeros(rows), task="regression")
+    x = np.arange(rows)
+    train, holdout = train_test_split(x, test_size=test + validation, random_state=seed)
+    val, tst = train_test_split(holdout, test_size=test / (test + validation), random_state=seed)
+    assert list(parts) == ["train", "validation", "test"]
+    np.testing.assert_array_equal(parts["train"], train)
+    np.testing.assert_array_equal(parts["validation"], val)
+    np.testing.assert_array_equal(parts["test"], tst)
+
+
+def test_lesson_weather_sizes():
+    parts = split_rows(SplitSpec(test=0.15, validation=0.15, seed=0), np.zeros(1096), task="regression")
+    assert [len(part) for part in parts.values()] == [767, 164, 165]
+
+
+def test_without_validation_one_call_and_no_validation_part():
+    parts = split_rows(SplitSpec(test=0.25, seed=1), np.zeros(40), task="regression")
+    assert list(parts) == ["train", "test"]
+    train, test = train_test_split(np.arange(40), test_size=0.25, random_state=1)
+    np.testing.assert_array_equal(parts["train"], train)
+    np.testing.assert_array_equal(parts["test"], test)
+
+
+def test_parts_partition_the_rows():
+    parts = split_rows(SplitSpec(type="stratified", test=0.2, validation=0.2, seed=5),
+                       onehot(np.arange(90) % 3, 3), task="classification")
+    together = np.concatenate(list(parts.values()))
+    assert sorted(together.tolist()) == list(range(90))
+
+
+def test_stratified_uses_the_onehot_target_as_the_lesson(shared_data):
+    penguins = pd.read_csv(shared_data / "penguins" / "penguins.csv").drop(columns=["island", "sex"]).dropna()
+    target = pd.get_dummies(penguins["species"])
+    _, _, lesson_train, lesson_test = train_test_split(
+        penguins.drop(columns=["species"]), target, test_size=0.2, random_state=0, shuffle=True, stratify=target
+    )
+    y = target.to_numpy(np.float32)
+    parts = split_rows(SplitSpec(type="stratified", test=0.2, seed=0), y, task="classification",
+                       class_names=tuple(target.columns))
+    assert penguins.index[parts["train"]].equals(lesson_train.index)
+    assert penguins.index[parts["test"]].equals(lesson_test.index)
+    # Stratifying on 1-D labels orders the classes differently and gives another split.
+    labels = split_rows(SplitSpec(type="stratified", test=0.2, seed=0), y.argmax(axis=1).astype(np.int32),
+                        task="classification")
+    assert not np.array_equal(labels["test"], parts["test"])
+
+
+def test_stratified_keeps_proportions_in_every_part():
+    y = onehot(np.repeat([0, 1], [80, 20]), 2)
+    parts = split_rows(SplitSpec(type="stratified", test=0.2, validation=0.2, seed=0), y, task="classification")
+    for part in parts.values():
+        assert y[part][:, 1].mean() == pytest.approx(0.2, abs=0.01)
+
+
+def test_stratified_second_call_stratifies_the_holdout():
+    y = onehot(np.arange(60) % 3, 3)
+    parts = split_rows(SplitSpec(type="stratified", test=0.25, validation=0.25, seed=7), y, task="classification")
+    train, holdout = train_test_split(np.arange(60), test_size=0.5, random_state=7, stratify=y)
+    val, test = train_test_split(holdout, test_size=0.5, random_state=7, stratify=y[holdout])
+    np.testing.assert_array_equal(parts["validation"], val)
+    np.testing.assert_array_equal(parts["test"], test)
+
+
+def test_ordered_keeps_time_order():
+    parts = split_rows(SplitSpec(type="ordered", test=0.15, validation=0.15, seed=3), np.zeros(100), task="regression")
+    assert parts["train"].tolist() == list(range(70))
+    assert parts["validation"].tolist() == list(range(70, 85))
+    assert parts["test"].tolist() == list(range(85, 100))
+
+
+@pytest.mark.parametrize(("rows", "test", "validation"), [(342, 0.2, 0.0), (1096, 0.15, 0.15), (3286, 0.15, 0.15), (11, 0.3, 0.3)])
+def test_part_sizes_match_the_split(rows, test, validation):
+    split = SplitSpec(test=test, validation=validation)
+    parts = split_rows(split, np.zeros(rows), task="regression")
+    sizes = part_sizes(rows, split)
+    assert sizes == {name: len(parts.get(name, ())) for name in ("train", "validation", "test")}
+
+
+def test_stratified_regression_is_a_spec_error():
+    with pytest.raises(SpecError, match=r"^w\.toml: split\.type: stratified splitting needs a classification target, "
+                       r"but the task is regression; got 'stratified'\. Use type = 'random'"):
+        split_rows(SplitSpec(type="stratified"), np.zeros(50), task="regression", source="w.toml")
+
+
+def test_class_too_small_to_stratify():
+    y = onehot([0] * 10 + [1] * 10 + [2], 3)
+    with pytest.raises(DataError, match=r"p\.toml: split\.type: cannot stratify: class 'Gentoo' has only 1 row in the "
+                       r"data, and every class needs at least 2; got 'stratified'\. Use type = 'random'"):
+        split_rows(SplitSpec(type="stratified", test=0.3), y, task="classification",
+                   class_names=("Adelie", "Chinstrap", "Gentoo"), source="p.toml")
+
+
+def test_class_too_small_in_the_holdout():
+    y = onehot([0] * 20 + [1] * 2, 2)
+    with pytest.raises(DataError, match=r"split: cannot make the 'stratified' split of 22 rows: .*least populated class"):
+        split_rows(SplitSpec(type="stratified", test=0.2, validation=0.2), y, task="classification")
+
+
+@pytest.mark.parametrize(
+    ("rows", "test", "validation", "empty"),
+    [(1, 0.2, 0.0, "train"), (2, 0.3, 0.3, "train"), (3, 0.1, 0.1, "validation")],
+)
+def test_too_few_rows(rows, test, validation, empty):
+    with pytest.raises(DataError, match=rf"s\.toml: split: too few rows \({rows}\) for this split: the {empty} part would be empty"):
+        split_rows(SplitSpec(test=test, validation=validation), np.zeros(rows), task="regression", source="s.toml")

@@ -1,0 +1,300 @@
+"""Tests of dlworkflow.evaluation.baselines: each baseline's behaviour, the registry, scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from dlworkflow.data.dataset import Dataset, Part
+from dlworkflow.errors import DataError, SpecError
+from dlworkflow.evaluation import (
+    BASELINES,
+    Baseline,
+    LinearRegressionBaseline,
+    LogisticRegressionBaseline,
+    MajorityClassBaseline,
+    MeanBaseline,
+    PersistenceBaseline,
+    baselines_for,
+    evaluate_baselines,
+    fit_baselines,
+    register_baseline,
+    score,
+)
+from dlworkflow.spec.schema import EvaluateSpec
+
+
+def make_part(name: str, labels, x=None, frame: pd.DataFrame | None = None) -> Part:
+    """A Part built by hand; ``x`` defaults to one random feature column."""
+    labels = np.asarray(labels)
+    if x is None:
+        x = np.random.default_rng(0).normal(size=(labels.shape[0], 1))
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if frame is None:
+        frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
+    return Part(name=name, x=x, y=labels.astype(np.float32), labels=labels, frame=frame)
+
+
+def make_classification_dataset(train_labels, test_labels, num_classes: int) -> Dataset:
+    return Dataset(
+        name="hand-made",
+        task="classification",
+        target="y",
+        feature_names=("f0",),
+        class_names=tuple(f"c{i}" for i in range(num_classes)),
+        target_encoding="integer",
+        parts={"train": make_part("train", train_labels), "test": make_part("test", test_labels)},
+    )
+
+
+# --- registry -------------------------------------------------------------------------------
+
+
+def test_builtin_registry_in_report_order():
+    assert list(BASELINES)[:5] == ["majority_class", "logistic_regression", "mean", "linear_regression", "persistence"]
+    assert BASELINES["persistence"] is PersistenceBaseline
+    for name, cls in BASELINES.items():
+        assert cls.name == name
+        assert cls.description
+
+
+def test_baselines_for_classification(make_dataset):
+    dataset = make_dataset(task="classification")
+    chosen = baselines_for(dataset, EvaluateSpec())
+    assert [b.name for b in chosen] == ["majority_class", "logistic_regression"]
+    assert all(b.num_classes == 3 for b in chosen)
+
+
+def test_baselines_for_regression_adds_persistence_only_when_asked(make_dataset):
+    dataset = make_dataset(task="regression")
+    assert [b.name for b in baselines_for(dataset, EvaluateSpec())] == ["mean", "linear_regression"]
+    chosen = baselines_for(dataset, EvaluateSpec(persistence="f1"))
+    assert [b.name for b in chosen] == ["mean", "linear_regression", "persistence"]
+    assert chosen[-1].column == "f1"
+    assert [b.name for b in baselines_for(dataset, None)] == ["mean", "linear_regression"]
+
+
+def test_persistence_column_must_exist(make_dataset):
+    dataset = make_dataset(task="regression")
+    with pytest.raises(
+        SpecError, match=r"weather\.toml: evaluate\.persistence: must be a column .*got 'F1'\. Did you mean 'f1'\?"
+    ):
+        baselines_for(dataset, EvaluateSpec(persistence="F1"), source="weather.toml")
+    with pytest.raises(SpecError, match=r"got 'x9'\. Valid options: 'f0', 'f1', 'f2', 'f3'\. Keep the column"):
+        baselines_for(dataset, EvaluateSpec(persistence="x9"), source="weather.toml")
+
+
+def test_persistence_on_classification_is_a_spec_error(make_dataset):
+    dataset = make_dataset(task="classification")
+    with pytest.raises(SpecError, match=r"evaluate\.persistence: applies to a regression target only"):
+        baselines_for(dataset, EvaluateSpec(persistence="f0"))
+
+
+def test_register_a_user_baseline_in_an_injected_registry(make_dataset):
+    registry: dict[str, type[Baseline]] = {}
+
+    @register_baseline("median", registry=registry)
+    class MedianBaseline(Baseline):
+        description = "Predicts the median of the training target."
+        tasks = ("regression",)
+
+        def fit(self, train):
+            self.median_ = float(np.median(train.labels))
+            return self
+
+        def predict(self, part):
+            return np.full(part.size, self.median_)
+
+    assert registry == {"median": MedianBaseline}
+    assert MedianBaseline.name == "median"
+    assert "median" not in BASELINES
+
+    dataset = make_dataset(task="regression", validation=False)
+    results = evaluate_baselines(dataset, EvaluateSpec(), registry=registry)
+    median = float(np.median(dataset.train.labels))
+    expected = score("regression", dataset.test.labels, np.full(dataset.test.size, median))
+    assert list(results) == ["median"]
+    assert list(results["median"]) == ["train", "test"]
+    assert results["median"]["test"] == expected
+    # Not for the other task.
+    assert baselines_for(make_dataset(task="classification"), None, registry=registry) == []
+
+
+def test_register_rejects_a_taken_name_and_non_baselines():
+    registry: dict[str, type[Baseline]] = {"mean": MeanBaseline}
+
+    with pytest.raises(ValueError, match="the name is taken by .*MeanBaseline"):
+
+        @register_baseline("mean", registry=registry)
+        class OtherMean(MeanBaseline):
+            pass
+
+    with pytest.raises(ValueError, match="is not a Baseline subclass"):
+        register_baseline("thing", registry=registry)(dict)
+
+    with pytest.raises(ValueError, match="tasks must name"):
+
+        @register_baseline("taskless", registry=registry)
+        class Taskless(MeanBaseline):
+            tasks = ()
+
+
+# --- classification baselines --------------------------------------------------------------
+
+
+def test_majority_class_accuracy_is_that_class_frequency():
+    train = [2] * 14 + [0] * 4 + [1] * 2
+    test = [2] * 7 + [0] * 2 + [1] * 1
+    dataset = make_classification_dataset(train, test, num_classes=3)
+    baseline = MajorityClassBaseline(num_classes=3).fit(dataset.train)
+    probabilities = baseline.predict(dataset.test)
+    assert probabilities.shape == (10, 3)
+    assert probabilities.dtype == np.float64
+    np.testing.assert_array_equal(probabilities, np.tile([0.0, 0.0, 1.0], (10, 1)))
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    assert results["majority_class"]["train"]["accuracy"] == pytest.approx(14 / 20)
+    assert results["majority_class"]["test"]["accuracy"] == pytest.approx(7 / 10)
+    assert results["majority_class"]["test"]["balanced_accuracy"] == pytest.approx(1 / 3)
+
+
+def test_logistic_regression_beats_majority_class_on_learnable_data(make_dataset):
+    dataset = make_dataset(task="classification", rows=300)
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    assert set(results) == {"majority_class", "logistic_regression"}
+    for part in ("train", "validation", "test"):
+        logistic, majority = results["logistic_regression"][part], results["majority_class"][part]
+        assert logistic["accuracy"] > majority["accuracy"] + 0.2
+        assert logistic["log_loss"] < majority["log_loss"]
+    assert results["logistic_regression"]["test"]["accuracy"] > 0.85
+
+
+@pytest.mark.parametrize("cls", [MajorityClassBaseline, LogisticRegressionBaseline])
+def test_a_class_missing_from_train_still_gets_a_probability_column(cls):
+    rng = np.random.default_rng(1)
+    train_labels = np.array([0, 2] * 10)  # class 1 never seen in training
+    x_train = (train_labels[:, None] + rng.normal(scale=0.1, size=(20, 1))).astype(np.float32)
+    train = make_part("train", train_labels, x=x_train)
+    test = make_part("test", np.array([0, 1, 2]), x=np.array([[0.0], [1.0], [2.0]]))
+    probabilities = cls(num_classes=3).fit(train).predict(test)
+    assert probabilities.shape == (3, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(probabilities[:, 1], 0.0)
+    result = score("classification", test.labels, probabilities, num_classes=3)
+    assert np.isfinite(result["log_loss"])
+
+
+def test_a_class_missing_from_a_scored_split_is_fine(make_dataset):
+    dataset = make_classification_dataset([0, 1, 2, 2, 1, 0] * 3, [2, 2, 2], num_classes=3)
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    assert results["majority_class"]["test"]["log_loss"] > 0
+    assert set(results["logistic_regression"]["test"]) == {"accuracy", "balanced_accuracy", "f1_macro", "log_loss"}
+
+
+def test_logistic_regression_with_a_single_training_class():
+    train = make_part("train", [1] * 5)
+    probabilities = LogisticRegressionBaseline(num_classes=3).fit(train).predict(make_part("test", [0, 1]))
+    np.testing.assert_array_equal(probabilities, [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def test_num_classes_defaults_to_the_training_labels():
+    probabilities = MajorityClassBaseline().fit(make_part("train", [0, 1, 1])).predict(make_part("test", [0]))
+    assert probabilities.shape == (1, 2)
+
+
+@pytest.mark.parametrize("cls", [MajorityClassBaseline, LogisticRegressionBaseline, MeanBaseline, LinearRegressionBaseline])
+def test_predict_before_fit_raises_not_fitted(cls):
+    with pytest.raises(NotFittedError, match="call fit"):
+        cls().predict(make_part("test", [0, 1]))
+
+
+# --- regression baselines ------------------------------------------------------------------
+
+
+def test_linear_regression_is_near_perfect_on_linear_data(make_dataset):
+    dataset = make_dataset(task="regression", rows=200)
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    assert results["linear_regression"]["test"]["r2"] > 0.99
+    assert results["linear_regression"]["test"]["rmse"] < 0.2  # the noise has sd 0.1
+    assert results["linear_regression"]["test"]["rmse"] < results["mean"]["test"]["rmse"] / 5
+
+
+def test_mean_baseline_predicts_the_training_mean(make_dataset):
+    dataset = make_dataset(task="regression")
+    baseline = MeanBaseline().fit(dataset.train)
+    predictions = baseline.predict(dataset.test)
+    assert predictions.shape == (dataset.test.size,)
+    assert predictions.dtype == np.float64
+    np.testing.assert_allclose(predictions, dataset.train.labels.mean())
+    assert evaluate_baselines(dataset, None)["mean"]["train"]["r2"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_persistence_rmse_equals_the_hand_computed_value():
+    frame = pd.DataFrame(
+        {"sunshine": [0.0, 8.7, 3.4, 5.0], "humidity": [0.9, 0.5, 0.7, 0.6]},
+        index=[10, 11, 12, 13],
+    )
+    tomorrow = np.array([8.7, 3.4, 5.0, 1.2])
+    part = make_part("test", tomorrow, x=frame.to_numpy() * 100, frame=frame)  # x is scaled; frame is raw
+    baseline = PersistenceBaseline("sunshine")
+    predictions = baseline.fit(part).predict(part)
+    np.testing.assert_array_equal(predictions, frame["sunshine"].to_numpy())
+    expected = np.sqrt(np.mean((np.array([0.0, 8.7, 3.4, 5.0]) - tomorrow) ** 2))
+    assert score("regression", part.labels, predictions)["rmse"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_persistence_with_missing_values_is_a_data_error():
+    frame = pd.DataFrame({"sunshine": [1.0, np.nan, 2.0]})
+    part = make_part("test", [1.0, 2.0, 3.0], frame=frame)
+    with pytest.raises(DataError, match=r"needs a value in every row.*1 missing.*data\.dropna"):
+        PersistenceBaseline("sunshine").predict(part)
+
+
+def test_evaluate_baselines_scores_each_part(make_dataset):
+    dataset = make_dataset(task="regression", validation=True)
+    results = evaluate_baselines(dataset, EvaluateSpec(persistence="f0"))
+    assert list(results) == ["mean", "linear_regression", "persistence"]
+    for parts in results.values():
+        assert list(parts) == ["train", "validation", "test"]
+        for metrics in parts.values():
+            assert list(metrics) == ["rmse", "mae", "r2"]
+    persistence_test = score("regression", dataset.test.labels, dataset.test.frame["f0"].to_numpy())
+    assert results["persistence"]["test"] == persistence_test
+
+
+def test_evaluate_baselines_without_validation(make_dataset):
+    results = evaluate_baselines(make_dataset(task="classification", validation=False), EvaluateSpec())
+    assert all(list(parts) == ["train", "test"] for parts in results.values())
+
+
+def test_baselines_are_fitted_on_the_training_part_only(make_dataset):
+    dataset = make_dataset(task="regression")
+    fitted = fit_baselines(dataset, EvaluateSpec())
+    mean = next(b for b in fitted if b.name == "mean")
+    np.testing.assert_allclose(mean.predict(dataset.test), dataset.train.labels.mean())
+
+
+# --- the lesson ----------------------------------------------------------------------------
+
+
+def test_persistence_reproduces_the_lessons_weather_baseline(shared_data):
+    from sklearn.model_selection import train_test_split
+
+    csv = shared_data / "weather" / "weather_prediction_dataset_light.csv"
+    if not csv.is_file():
+        pytest.skip(f"needs {csv}")
+    data = pd.read_csv(csv)
+    x_data = data.loc[:1095].drop(columns=["DATE", "MONTH"])
+    y_data = data.loc[1:1096]["BASEL_sunshine"]
+    x_train, x_holdout, y_train, y_holdout = train_test_split(x_data, y_data, test_size=0.3, random_state=0)
+    x_validation, x_test, y_validation, y_test = train_test_split(x_holdout, y_holdout, test_size=0.5, random_state=0)
+    test = Part(
+        name="test",
+        x=np.ascontiguousarray(x_test.to_numpy(dtype=np.float32)),
+        y=y_test.to_numpy(dtype=np.float32),
+        labels=y_test.to_numpy(dtype=np.float64),
+        frame=x_test,
+    )
+    predictions = PersistenceBaseline("BASEL_sunshine").predict(test)
+    assert score("regression", test.labels, predictions)["rmse"] == pytest.approx(3.877323350410224, abs=1e-9)

@@ -1,0 +1,182 @@
+"""RunRecord: the JSON shape of `dlw show --json` and its round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlworkflow.errors import RegistryError
+from dlworkflow.registry.record import RunRecord, finite_or_none
+
+TOP_LEVEL_KEYS = [
+    "id",
+    "name",
+    "description",
+    "status",
+    "created_at",
+    "finished_at",
+    "spec",
+    "spec_hash",
+    "spec_file",
+    "data",
+    "split",
+    "test_set",
+    "params",
+    "metrics",
+    "baselines",
+    "primary",
+    "training",
+    "git",
+    "backend",
+    "versions",
+    "seed",
+    "timings",
+    "artifacts",
+    "comments",
+    "error",
+]
+
+SECTION_KEYS = {
+    "data": ["name", "fingerprint", "task", "target", "features", "class_names"],
+    "split": ["type", "seed", "train", "validation", "test"],
+    "test_set": ["name", "fingerprint", "looks", "look"],
+    "params": ["total", "trainable", "non_trainable"],
+    "metrics": ["train", "validation", "test"],
+    "primary": ["metric", "value", "baseline", "baseline_value", "skill"],
+    "training": ["epochs_run", "evaluated_epoch", "best_epoch", "stopped_early"],
+    "git": ["commit", "dirty"],
+    "artifacts": ["dir", "files"],
+}
+
+
+def full_record() -> RunRecord:
+    return RunRecord(
+        id="20250101-120000-3f2a",
+        name="dense-64",
+        description="two dense layers",
+        status="finished",
+        created_at="2025-01-01T12:00:00+00:00",
+        finished_at="2025-01-01T12:01:00+00:00",
+        spec={"name": "dense-64", "model": {"layers": [{"type": "Dense", "units": 64}]}},
+        spec_hash="ab" * 32,
+        spec_file="weather.toml",
+        data={
+            "name": "weather",
+            "fingerprint": "0" * 64,
+            "task": "regression",
+            "target": "BASEL_sunshine",
+            "features": ["a", "b"],
+            "class_names": None,
+        },
+        split={"type": "ordered", "seed": 0, "train": 600, "validation": 200, "test": 200},
+        test_set={"name": "weather-test", "fingerprint": "1" * 64, "looks": 3, "look": 3},
+        params={"total": 10, "trainable": 10, "non_trainable": 0},
+        metrics={"train": {"rmse": 1.0}, "validation": {"rmse": 1.5}, "test": {"rmse": 2.0}},
+        baselines={"persistence": {"test": {"rmse": 3.0}}},
+        primary={"metric": "rmse", "value": 2.0, "baseline": "persistence", "baseline_value": 3.0, "skill": 0.33},
+        training={"epochs_run": 20, "evaluated_epoch": 15, "best_epoch": 15, "stopped_early": True},
+        git={"commit": "c" * 40, "dirty": False},
+        backend="jax",
+        versions={"python": "3.11.7", "keras": "3.15.1"},
+        seed=0,
+        timings={"data": 0.1, "train": 3.2},
+        artifacts={"dir": "/tmp/.dlw/runs/20250101-120000-3f2a", "files": ["model.keras"]},
+        comments=[{"text": "good", "created_at": "2025-01-02T00:00:00+00:00"}],
+        error=None,
+    )
+
+
+def test_to_dict_has_the_documented_keys_in_order() -> None:
+    shape = full_record().to_dict()
+    assert list(shape) == TOP_LEVEL_KEYS
+    for section, keys in SECTION_KEYS.items():
+        assert list(shape[section]) == keys, section
+
+
+def test_a_minimal_record_still_has_every_key() -> None:
+    shape = RunRecord(id="r1", name="m").to_dict()
+    assert list(shape) == TOP_LEVEL_KEYS
+    for section, keys in SECTION_KEYS.items():
+        assert list(shape[section]) == keys, section
+    assert shape["test_set"] == {"name": None, "fingerprint": None, "looks": None, "look": None}
+    assert shape["metrics"] == {"train": {}, "validation": {}, "test": {}}
+    assert shape["comments"] == [] and shape["error"] is None
+
+
+def test_partial_sections_are_completed() -> None:
+    record = RunRecord(id="r1", name="m", test_set={"name": "t", "fingerprint": "f"})
+    assert record.to_dict()["test_set"] == {"name": "t", "fingerprint": "f", "looks": None, "look": None}
+
+
+def test_round_trip_through_dict_and_json() -> None:
+    record = full_record()
+    assert RunRecord.from_dict(record.to_dict()) == record
+    assert RunRecord.from_json(record.to_json()) == record
+    assert json.loads(record.to_json()) == record.to_dict()
+
+
+def test_to_dict_is_a_copy() -> None:
+    record = full_record()
+    shape = record.to_dict()
+    shape["metrics"]["test"]["rmse"] = 99.0
+    assert record.metrics["test"]["rmse"] == 2.0
+
+
+def test_from_dict_fills_missing_keys_and_ignores_unknown_ones() -> None:
+    record = RunRecord.from_dict({"id": "r1", "name": "m", "primary": {"metric": "rmse"}, "added_later": 1})
+    assert record.primary == {"metric": "rmse", "value": None, "baseline": None, "baseline_value": None, "skill": None}
+    assert record.status == "finished"
+    assert "added_later" not in record.to_dict()
+
+
+@pytest.mark.parametrize("data", [None, [], {"name": "m"}, {"id": "", "name": "m"}, {"id": "r1"}])
+def test_from_dict_refuses_what_is_not_a_record(data: object) -> None:
+    with pytest.raises(RegistryError, match="run record: must be a dict with at least 'id' and 'name'"):
+        RunRecord.from_dict(data)  # type: ignore[arg-type]
+
+
+def test_from_json_refuses_broken_json() -> None:
+    with pytest.raises(RegistryError, match="run record: is not valid JSON"):
+        RunRecord.from_json("{not json")
+
+
+def test_record_is_frozen_and_replace_makes_a_copy() -> None:
+    record = full_record()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.name = "other"  # type: ignore[misc]
+    failed = record.replace(status="failed", error="loss became NaN")
+    assert (failed.status, failed.error) == ("failed", "loss became NaN")
+    assert record.status == "finished"
+
+
+def test_to_json_converts_numpy_and_paths() -> None:
+    record = RunRecord(
+        id="r1",
+        name="m",
+        metrics={"train": {"rmse": np.float32(1.5)}, "validation": {}, "test": {"rmse": np.float64(2.0)}},
+        params={"total": np.int64(10), "trainable": 10, "non_trainable": 0},
+        artifacts={"dir": Path("/tmp/run"), "files": []},
+    )
+    shape = json.loads(record.to_json())
+    assert shape["metrics"]["train"]["rmse"] == 1.5
+    assert shape["params"]["total"] == 10
+    assert shape["artifacts"]["dir"] == "/tmp/run"
+
+
+def test_to_json_names_the_run_when_a_value_cannot_be_written() -> None:
+    record = RunRecord(id="r1", name="m", timings={"train": object()})
+    with pytest.raises(RegistryError, match=r"run 'r1': the run record cannot be written as JSON"):
+        record.to_json()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1, 1.0), (np.float32(0.5), 0.5), (None, None), (float("nan"), None), (math.inf, None), ("x", None), (True, None)],
+)
+def test_finite_or_none(value: object, expected: float | None) -> None:
+    assert finite_or_none(value) == expected

@@ -1,0 +1,116 @@
+"""Tests of dlworkflow.training.backend: backend choice (pure) and activation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from dlworkflow.errors import SpecError
+from dlworkflow.spec import validate_spec
+from dlworkflow.training import BackendWarning, activate_backend, choose_backend
+
+
+def make_spec(*, layers=None, builder=None, backend="auto"):
+    model = {"builder": builder} if builder else {"layers": layers or [{"type": "Dense", "units": 1}]}
+    document = {
+        "name": "m",
+        "data": {"dataset": "weather", "target": "y"},
+        "model": model,
+        "train": {"backend": backend},
+    }
+    return validate_spec(document, source="m.toml")
+
+
+def installed(*names):
+    """A fake for the installed-package check: only ``names`` are installed."""
+    return lambda backend: backend in names
+
+
+EVERYTHING = installed("jax", "tensorflow", "torch")
+CONVOLUTIONAL = [
+    {"type": "Reshape", "target_shape": [4, 1]},
+    {"type": "Conv1D", "filters": 2, "kernel_size": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 1},
+]
+POOLING = [{"type": "Reshape", "target_shape": [4, 1]}, {"type": "MaxPooling1D"}, {"type": "Flatten"}]
+
+
+@pytest.mark.parametrize(
+    ("spec_arguments", "expected"),
+    [
+        ({}, "jax"),
+        ({"layers": CONVOLUTIONAL}, "tensorflow"),
+        ({"layers": POOLING}, "tensorflow"),
+        ({"builder": "my_models:build"}, "tensorflow"),
+        ({"backend": "torch"}, "torch"),
+        ({"backend": "tensorflow"}, "tensorflow"),
+    ],
+    ids=["dense-auto", "conv-auto", "pooling-auto", "builder-auto", "explicit-torch", "explicit-tensorflow"],
+)
+def test_choice_when_everything_is_installed(spec_arguments, expected):
+    assert choose_backend(make_spec(**spec_arguments), installed=EVERYTHING) == expected
+
+
+def test_explicit_backend_is_returned_even_when_not_installed():
+    assert choose_backend(make_spec(backend="torch"), installed=installed("jax")) == "torch"
+
+
+@pytest.mark.parametrize(
+    ("spec_arguments", "available", "expected"),
+    [
+        ({}, ("tensorflow",), "tensorflow"),
+        ({}, ("torch",), "torch"),
+        ({"layers": CONVOLUTIONAL}, ("jax", "torch"), "jax"),
+        ({"builder": "my_models:build"}, ("torch",), "torch"),
+    ],
+)
+def test_auto_falls_back_to_an_installed_backend(spec_arguments, available, expected):
+    assert choose_backend(make_spec(**spec_arguments), installed=installed(*available)) == expected
+
+
+def test_no_backend_installed():
+    with pytest.raises(SpecError, match=r"m\.toml: train\.backend: no Keras backend is installed; got 'auto'"):
+        choose_backend(make_spec(), installed=installed())
+
+
+def test_activate_returns_the_backend_in_use_without_warning():
+    import keras
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert activate_backend(keras.backend.backend()) == keras.backend.backend()
+
+
+def test_activate_after_keras_was_imported_with_another_backend_warns():
+    import keras
+
+    actual = keras.backend.backend()
+    other = "tensorflow" if actual != "tensorflow" else "jax"
+    with pytest.warns(BackendWarning, match=rf"'{other}' could not be used.*already imported.*restart"):
+        assert activate_backend(other) == actual
+
+
+def test_activate_rejects_unknown_names():
+    with pytest.raises(SpecError, match=r"train\.backend: must be a Keras backend; got 'theano'"):
+        activate_backend("theano")
+
+
+def test_activate_sets_the_environment_before_keras_is_imported():
+    code = (
+        "import os, sys\n"
+        "import dlworkflow.training, dlworkflow.models\n"
+        "assert 'keras' not in sys.modules\n"
+        "from dlworkflow.training import activate_backend\n"
+        "print(activate_backend('jax'), os.environ['KERAS_BACKEND'], os.environ['TF_CPP_MIN_LOG_LEVEL'])\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["jax", "jax", "2"]

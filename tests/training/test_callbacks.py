@@ -1,0 +1,120 @@
+"""Tests of dlworkflow.training.callbacks and progress, without training."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from rich.console import Console
+
+from dlworkflow.spec import validate_spec
+from dlworkflow.training import EpochProgress, StopOnNaN, TrackedEarlyStopping, make_callbacks
+from dlworkflow.training.progress import format_logs
+
+
+class FakeModel:
+    """Stands in for a Keras model: callbacks only set ``stop_training`` and read weights."""
+
+    def __init__(self):
+        self.stop_training = False
+        self.metrics = []
+        self.weights = [0.0]
+
+    def get_weights(self):
+        return list(self.weights)
+
+    def set_weights(self, weights):
+        self.weights = list(weights)
+
+
+def train_spec(**train):
+    document = {
+        "name": "m",
+        "data": {"dataset": "weather", "target": "y"},
+        "split": {"validation": 0.2},
+        "model": {"layers": [{"type": "Dense", "units": 1}]},
+        "train": train,
+    }
+    return validate_spec(document, source="m.toml").train
+
+
+def test_factory_order():
+    progress = EpochProgress(quiet=True)
+    extra = StopOnNaN(monitor="val_loss")
+    callbacks = make_callbacks(train_spec(early_stopping={"patience": 3}), progress=progress, extra=[extra])
+    assert [type(c).__name__ for c in callbacks] == ["StopOnNaN", "TrackedEarlyStopping", "StopOnNaN", "EpochProgress"]
+    assert callbacks[2] is extra and callbacks[3] is progress
+    assert callbacks[1].patience == 3 and callbacks[1].monitor == "val_loss"
+
+
+def test_factory_without_early_stopping_or_progress():
+    assert [type(c).__name__ for c in make_callbacks(train_spec(), progress=None)] == ["StopOnNaN"]
+
+
+def test_stop_on_nan_records_the_one_based_epoch():
+    guard, model = StopOnNaN(), FakeModel()
+    guard.set_model(model)
+    guard.on_train_begin()
+    guard.on_epoch_end(0, {"loss": 1.0})
+    assert guard.bad_epoch is None and not model.stop_training
+    guard.on_epoch_end(1, {"loss": math.inf})
+    assert (guard.bad_epoch, guard.bad_value, model.stop_training) == (2, math.inf, True)
+
+
+def run_epochs(stopping, values, model=None):
+    model = model or FakeModel()
+    stopping.set_model(model)
+    stopping.on_train_begin()
+    for epoch, value in enumerate(values):
+        model.weights = [float(epoch)]
+        stopping.on_epoch_end(epoch, {"loss": value, "val_loss": value})
+        if model.stop_training:
+            break
+    stopping.on_train_end()
+    return model
+
+
+def test_tracked_early_stopping_numbers_epochs_from_one():
+    stopping = TrackedEarlyStopping(monitor="val_loss", patience=2)
+    run_epochs(stopping, [5.0, 3.0, 4.0, 4.0, 1.0])
+    assert stopping.epochs_seen == 4
+    assert (stopping.best_epoch_number, stopping.stopped_epoch_number, stopping.stopped_early) == (2, 4, True)
+    assert stopping.evaluated_epoch == 4
+
+
+def test_tracked_early_stopping_with_restored_weights():
+    stopping = TrackedEarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    model = run_epochs(stopping, [5.0, 3.0, 4.0, 4.0, 1.0])
+    assert stopping.evaluated_epoch == 2
+    assert model.weights == [1.0]  # the weights at the end of epoch 2 (0-based epoch 1)
+
+
+def test_restored_weights_without_stopping_early():
+    stopping = TrackedEarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
+    run_epochs(stopping, [5.0, 3.0, 4.0])
+    assert (stopping.stopped_early, stopping.best_epoch_number, stopping.evaluated_epoch) == (False, 2, 2)
+
+
+def test_tracked_early_stopping_missing_monitor_stops_and_lists_keys():
+    stopping = TrackedEarlyStopping(monitor="val_los")
+    model = run_epochs(stopping, [1.0, 1.0])
+    assert model.stop_training and stopping.missing_monitor == ("loss", "val_loss")
+    assert stopping.best_epoch_number is None
+
+
+def test_format_logs():
+    assert format_logs({"loss": 3.14159, "val_loss": 2.0, "note": "x"}) == "loss 3.142 · val_loss 2"
+    assert format_logs(None) == ""
+
+
+def test_epoch_progress_advances_once_per_epoch():
+    buffer = io.StringIO()
+    progress = EpochProgress(Console(file=buffer, force_terminal=True, width=150), label="weather")
+    progress.set_params({"epochs": 3})
+    progress.on_train_begin()
+    for epoch in range(3):
+        progress.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+    progress.on_train_end()
+    assert progress.last_description == "weather  epoch 3/3  loss 0.3333"
+    assert "3/3" in buffer.getvalue() and "loss 0.3333" in buffer.getvalue()
+    progress.close()  # closing twice is harmless
