@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 SpecLike = str | Path | Mapping[str, Any] | Spec
 Overrides = Iterable[str] | Mapping[str, Any] | None
 
-__all__ = ["Run", "ModelSummary", "comment", "load_spec", "run", "runs", "show", "summary"]
+__all__ = ["Run", "ModelSummary", "baseline_comparison", "comment", "load_spec", "run", "runs", "show", "summary"]
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _prepare(spec: Spec, data: pd.DataFrame | None) -> tuple[Dataset, str]:
     from dlworkflow.training.backend import activate_backend, choose_backend
 
     dataset = build_dataset(spec, frame=data)
-    backend = activate_backend(choose_backend(spec))
+    backend = activate_backend(choose_backend(spec), source=spec.source)
     return dataset, backend
 
 
@@ -228,6 +228,29 @@ def run(
         from dlworkflow.runner import execute
 
         return execute(resolved, dataset, backend, store, quiet=quiet, console=console, timings=timings)
+
+
+def baseline_comparison(record: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every standard metric of a run beside the best baseline, per part, with skill scores.
+
+    The best baseline is chosen on validation (train when there is none), never on test.
+
+    Args:
+        record: A run record (:attr:`Run.record` or :func:`show`).
+
+    Returns:
+        metric → part → ``{"model", "baseline", "baseline_value", "skill", "chosen_on", ...}``.
+
+    Example:
+        >>> baseline_comparison(show(run_id))["rmse"]["test"]["baseline"]  # doctest: +SKIP
+        'linear_regression'
+    """
+    from dlworkflow.evaluation import compare_to_baselines
+
+    baselines = record["baselines"]
+    first = next(iter(baselines.values()), {})
+    metrics = [name for name in first.get("train", {}) if name in record["metrics"].get("test", {})]
+    return {name: compare_to_baselines(record["metrics"], baselines, name) for name in metrics}
 
 
 def runs(*, test_set: str | None = None, registry: str | None = None) -> pd.DataFrame:

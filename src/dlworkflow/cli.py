@@ -84,34 +84,27 @@ def _render_run(record: dict[str, Any]) -> None:
         f"weights of epoch {training['evaluated_epoch']} evaluated"
         + (" (early stop)" if training["stopped_early"] else "")
     )
-    table = Table(title="model beside the baselines", title_justify="left")
-    for column in ("metric", "train", "validation", "test", "best baseline (test)", "skill"):
-        table.add_column(column, justify="left" if column in ("metric", "best baseline (test)") else "right")
-    from dlworkflow.evaluation import compare_to_baselines
+    from dlworkflow import api
 
+    comparison = api.baseline_comparison(record)
+    chosen_on = next((entry["chosen_on"] for parts in comparison.values() for entry in parts.values()), "train")
+    table = Table(title="model beside the baselines", title_justify="left")
+    for column in ("metric", "train", "validation", "test", f"best baseline (on {chosen_on}): test", "skill"):
+        table.add_column(column, justify="left" if column in ("metric",) or "baseline" in column else "right")
     metrics = record["metrics"]
-    for metric in _standard_metrics(record):
-        comparison = compare_to_baselines(metrics, record["baselines"], metric).get("test", {})
-        baseline = comparison.get("baseline")
+    for metric, parts in comparison.items():
+        test = parts.get("test", {})
         table.add_row(
             f"[bold]{metric}[/]" if metric == primary["metric"] else metric,
-            _number(metrics.get("train", {}).get(metric)),
-            _number(metrics.get("validation", {}).get(metric)),
+            _number((metrics.get("train") or {}).get(metric)),
+            _number((metrics.get("validation") or {}).get(metric)),
             _number(metrics["test"].get(metric)),
-            f"{baseline} {_number(comparison.get('baseline_value'))}" if baseline else "–",
-            _number(comparison.get("skill"), 3),
+            f"{test['baseline']} {_number(test.get('baseline_value'))}" if test.get("baseline") else "–",
+            _number(test.get("skill"), 3),
         )
     out.print(table)
     test_set = record["test_set"]
-    out.print(
-        f"test set [bold]{test_set['name']}[/] ({test_set['fingerprint'][:12]}): "
-        f"look #{test_set['look']} at this test set · registry row {record['id']}"
-    )
-
-
-def _standard_metrics(record: dict[str, Any]) -> list[str]:
-    first_baseline = next(iter(record["baselines"].values()), {})
-    return list(first_baseline.get("test", {}))
+    out.print(f"test set [bold]{test_set['name']}[/] ({test_set['fingerprint'][:12]}): look #{test_set['look']}")
 
 
 @app.command("runs")

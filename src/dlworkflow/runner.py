@@ -229,8 +229,9 @@ def _save_artifacts(folder: RunFolder, model: Any, spec: Spec, dataset: Dataset,
     import tomli_w
 
     from dlworkflow.registry import artifacts
+    from dlworkflow.training import save_model
 
-    model.save(folder.path(artifacts.MODEL))
+    save_model(model, str(folder.path(artifacts.MODEL)))
     folder.path(artifacts.PREPROCESSING).write_text(json.dumps(dataset.preprocessing, indent=2))
     folder.path(artifacts.SPEC).write_text(tomli_w.dumps(spec.resolved()))
     history.to_csv(folder.path(artifacts.HISTORY), index=False)

@@ -152,8 +152,12 @@ def test_majority_class_accuracy_is_that_class_frequency():
     probabilities = baseline.predict(dataset.test)
     assert probabilities.shape == (10, 3)
     assert probabilities.dtype == np.float64
-    np.testing.assert_array_equal(probabilities, np.tile([0.0, 0.0, 1.0], (10, 1)))
+    # The training class shares, so the argmax is the majority class and log loss is finite.
+    np.testing.assert_allclose(probabilities, np.tile([0.2, 0.1, 0.7], (10, 1)))
     results = evaluate_baselines(dataset, EvaluateSpec())
+    assert results["majority_class"]["test"]["log_loss"] == pytest.approx(
+        -(7 * np.log(0.7) + 2 * np.log(0.2) + np.log(0.1)) / 10
+    )
     assert results["majority_class"]["train"]["accuracy"] == pytest.approx(14 / 20)
     assert results["majority_class"]["test"]["accuracy"] == pytest.approx(7 / 10)
     assert results["majority_class"]["test"]["balanced_accuracy"] == pytest.approx(1 / 3)

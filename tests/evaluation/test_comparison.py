@@ -90,37 +90,43 @@ def test_best_baseline_none_when_nothing_has_the_metric():
     assert best_baseline({}, "test", "rmse") is None
 
 
-def test_compare_to_baselines():
-    metrics = {
-        "train": {"rmse": 0.65, "mae": 0.5},
-        "validation": {"rmse": 3.5},
-        "test": {"rmse": 3.92},
-    }
+def test_compare_to_baselines_chooses_on_train_when_there_is_no_validation():
+    metrics = {"train": {"rmse": 0.65, "mae": 0.5}, "test": {"rmse": 3.92}}
     comparison = compare_to_baselines(metrics, BASELINES, "rmse")
-    assert list(comparison) == ["train", "validation", "test"]
+    assert list(comparison) == ["train", "test"]
+    # linear_regression is best on train (3.1); on test persistence happens to be better
+    # (3.88), but choosing there would be a look at the test set: the choice stays.
     assert comparison["test"] == {
         "metric": "rmse",
         "model": 3.92,
-        "baseline": "persistence",
-        "baseline_value": 3.88,
-        "skill": pytest.approx(1 - 3.92 / 3.88),
+        "baseline": "linear_regression",
+        "baseline_value": 4.1,
+        "skill": pytest.approx(1 - 3.92 / 4.1),
+        "chosen_on": "train",
     }
-    assert comparison["train"]["baseline"] == "linear_regression"
     assert comparison["train"]["skill"] == pytest.approx(1 - 0.65 / 3.1)
-    # No baseline was scored on validation.
-    assert comparison["validation"] == {
-        "metric": "rmse",
-        "model": 3.5,
-        "baseline": None,
-        "baseline_value": None,
-        "skill": None,
+
+
+def test_compare_to_baselines_chooses_on_validation_when_present():
+    baselines = {
+        name: {**parts, "validation": {"rmse": value}}
+        for (name, parts), value in zip(BASELINES.items(), (4.5, 3.9, 3.6))
     }
+    comparison = compare_to_baselines({"validation": {"rmse": 3.5}, "test": {"rmse": 3.92}}, baselines, "rmse")
+    assert {part: entry["baseline"] for part, entry in comparison.items()} == {
+        "validation": "persistence",
+        "test": "persistence",
+    }
+    assert comparison["test"]["chosen_on"] == "validation"
+    assert comparison["test"]["baseline_value"] == 3.88
 
 
 def test_compare_skips_parts_without_the_metric():
     comparison = compare_to_baselines({"train": {"mae": 0.5}, "test": {"r2": 0.3}}, BASELINES, "r2")
     assert list(comparison) == ["test"]
-    assert comparison["test"]["skill"] == pytest.approx((0.3 - 0.25) / (1 - 0.25))
+    # linear_regression has the best train r2 (0.5); its test r2 is 0.2.
+    assert comparison["test"]["baseline"] == "linear_regression"
+    assert comparison["test"]["skill"] == pytest.approx((0.3 - 0.2) / (1 - 0.2))
 
 
 def test_compare_end_to_end_with_real_baselines(make_dataset):

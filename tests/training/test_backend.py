@@ -38,6 +38,7 @@ CONVOLUTIONAL = [
     {"type": "Dense", "units": 1},
 ]
 POOLING = [{"type": "Reshape", "target_shape": [4, 1]}, {"type": "MaxPooling1D"}, {"type": "Flatten"}]
+SOFTMAX = [{"type": "Dense", "units": 10, "activation": "relu"}, {"type": "Dense", "units": 3, "activation": "softmax"}]
 
 
 @pytest.mark.parametrize(
@@ -47,10 +48,12 @@ POOLING = [{"type": "Reshape", "target_shape": [4, 1]}, {"type": "MaxPooling1D"}
         ({"layers": CONVOLUTIONAL}, "tensorflow"),
         ({"layers": POOLING}, "tensorflow"),
         ({"builder": "my_models:build"}, "tensorflow"),
+        ({"layers": SOFTMAX}, "tensorflow"),
+        ({"layers": SOFTMAX[:1] + [{"type": "Dense", "units": 3}]}, "jax"),
         ({"backend": "torch"}, "torch"),
         ({"backend": "tensorflow"}, "tensorflow"),
     ],
-    ids=["dense-auto", "conv-auto", "pooling-auto", "builder-auto", "explicit-torch", "explicit-tensorflow"],
+    ids=["dense-auto", "conv-auto", "pooling-auto", "builder-auto", "softmax-crossentropy-auto", "logits-auto", "explicit-torch", "explicit-tensorflow"],
 )
 def test_choice_when_everything_is_installed(spec_arguments, expected):
     assert choose_backend(make_spec(**spec_arguments), installed=EVERYTHING) == expected
@@ -114,3 +117,12 @@ def test_activate_sets_the_environment_before_keras_is_imported():
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["jax", "jax", "2"]
+
+
+def test_softmax_with_a_loss_that_is_not_crossentropy_stays_on_jax():
+    spec = validate_spec(
+        {"name": "m", "data": {"dataset": "penguins", "target": "species"},
+         "model": {"layers": SOFTMAX}, "train": {"loss": "mse"}},
+        source="m.toml",
+    )
+    assert choose_backend(spec, installed=EVERYTHING) == "jax"

@@ -37,7 +37,9 @@ def test_exported_members():
         "make_optimizer",
         "predict",
         "resolve_loss",
+        "save_model",
         "seed_everything",
+        "tensorflow_left_unimported",
     ]
     assert dlworkflow.models.__all__ == [
         "LayerParameters",

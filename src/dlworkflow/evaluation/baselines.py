@@ -237,10 +237,11 @@ class _ClassificationBaseline(Baseline):
 
 @register_baseline("majority_class")
 class MajorityClassBaseline(_ClassificationBaseline):
-    """Always predicts the most frequent class of the training part, with probability 1.
+    """Always predicts the most frequent class of the training part.
 
     Its accuracy on a split is the share of that class there: the floor any classifier
-    has to clear on imbalanced data.
+    has to clear on imbalanced data. Its probabilities are the training class shares
+    (scikit-learn's ``prior`` strategy), so its log loss is meaningful too.
 
     Args:
         num_classes: Number of classes (the probability columns); defaults to the largest
@@ -256,7 +257,7 @@ class MajorityClassBaseline(_ClassificationBaseline):
 
     def fit(self, train: Part) -> MajorityClassBaseline:
         labels = self._start_fit(train)
-        self.estimator_ = DummyClassifier(strategy="most_frequent").fit(train.x, labels)
+        self.estimator_ = DummyClassifier(strategy="prior").fit(train.x, labels)
         return self
 
 

@@ -104,6 +104,26 @@ def best_baseline(
     return best
 
 
+def selection_part(baselines: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
+    """The part on which the best baseline is chosen: validation when there is one, else train.
+
+    Choosing on the test set would be one more look at it, and would flatter the baseline
+    by picking whichever happened to score best on exactly those rows.
+
+    Args:
+        baselines: ``{baseline name: {part name: {metric: value}}}``.
+
+    Returns:
+        ``validation`` or ``train``.
+
+    Example:
+        >>> selection_part({"mean": {"train": {"rmse": 4.0}, "test": {"rmse": 4.5}}})
+        'train'
+    """
+    has_validation = any(parts.get("validation") for parts in baselines.values())
+    return "validation" if has_validation else "train"
+
+
 def compare_to_baselines(
     metrics: Mapping[str, Mapping[str, float]],
     baselines: Mapping[str, Mapping[str, Mapping[str, float]]],
@@ -111,7 +131,8 @@ def compare_to_baselines(
 ) -> dict[str, dict[str, Any]]:
     """Put a model's metric beside the best baseline's on every part, with a skill score.
 
-    The best baseline is chosen on each part separately.
+    The best baseline is chosen once, on the validation part (or train when there is no
+    validation part), never on test; that same baseline is then shown on every part.
 
     Args:
         metrics: The model's ``{part name: {metric: value}}``.
@@ -119,31 +140,36 @@ def compare_to_baselines(
         metric: The metric to compare (usually the run's primary metric).
 
     Returns:
-        ``{part name: {"metric", "model", "baseline", "baseline_value", "skill"}}`` for
-        every part of ``metrics`` that has the metric, in the order of ``metrics``.
+        ``{part name: {"metric", "model", "baseline", "baseline_value", "skill", "chosen_on"}}``
+        for every part of ``metrics`` that has the metric, in the order of ``metrics``.
         ``baseline``, ``baseline_value`` and ``skill`` are None when no baseline has the
-        metric on that part.
+        metric.
 
     Raises:
         ValueError: When the metric is unknown.
 
     Example:
         >>> compare_to_baselines({"test": {"rmse": 3.92}},
-        ...                      {"persistence": {"test": {"rmse": 3.88}}}, "rmse")["test"]["baseline"]
+        ...                      {"mean": {"train": {"rmse": 4.4}, "test": {"rmse": 4.5}},
+        ...                       "persistence": {"train": {"rmse": 3.9}, "test": {"rmse": 3.88}}},
+        ...                      "rmse")["test"]["baseline"]
         'persistence'
     """
     _check_metric(metric, "compare_to_baselines")
+    chosen_on = selection_part(baselines)
+    best = best_baseline(baselines, chosen_on, metric)
     comparison: dict[str, dict[str, Any]] = {}
     for part, values in metrics.items():
-        if metric not in values:
+        if not values or metric not in values:
             continue
         model_value = float(values[metric])
-        best = best_baseline(baselines, part, metric)
+        baseline_value = None if best is None else baselines[best[0]].get(part, {}).get(metric)
         comparison[part] = {
             "metric": metric,
             "model": model_value,
             "baseline": None if best is None else best[0],
-            "baseline_value": None if best is None else best[1],
-            "skill": None if best is None else skill_score(metric, model_value, best[1]),
+            "baseline_value": baseline_value,
+            "skill": skill_score(metric, model_value, baseline_value),
+            "chosen_on": chosen_on,
         }
     return comparison

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlworkflow.training.backend import BACKENDS, BackendWarning, activate_backend, choose_backend
 from dlworkflow.training.seeding import seed_everything
+from dlworkflow.training.tensorflow_guard import save_model, tensorflow_left_unimported
 
 if TYPE_CHECKING:
     from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
@@ -73,7 +74,9 @@ __all__ = [
     "make_optimizer",
     "predict",
     "resolve_loss",
+    "save_model",
     "seed_everything",
+    "tensorflow_left_unimported",
 ]
 
 

@@ -55,12 +55,46 @@ def is_installed(backend: str) -> bool:
         return False
 
 
+PROBABILITY_ACTIVATIONS = frozenset({"softmax", "sigmoid"})
+CROSSENTROPY_LOSSES = frozenset({
+    "auto", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
+    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",
+})
+
+
+def needs_logits_crossentropy(spec: Spec) -> bool:
+    """Whether the model ends in softmax/sigmoid and trains on a cross-entropy of probabilities.
+
+    TensorFlow's Keras backend computes such a loss from the output layer's logits, which
+    keeps its gradient alive when the probabilities saturate at 0 or 1; the JAX backend
+    computes it from the clipped probabilities, where the gradient vanishes. On the lesson's
+    unscaled penguins (body mass in grams) that is the difference between a network that
+    learns and one whose loss never moves, so ``auto`` picks TensorFlow for these models.
+
+    Args:
+        spec: The validated spec.
+
+    Returns:
+        True for a ``[[model.layers]]`` model whose last layer has a probability activation
+        and whose loss is ``auto`` or a cross-entropy.
+
+    Example:
+        >>> needs_logits_crossentropy(penguins_spec)  # doctest: +SKIP
+        True
+    """
+    if not spec.model.layers:
+        return False
+    activation = spec.model.layers[-1].arguments.get("activation")
+    return activation in PROBABILITY_ACTIVATIONS and spec.train.loss in CROSSENTROPY_LOSSES
+
+
 def choose_backend(spec: Spec, *, installed: Callable[[str], bool] = is_installed) -> str:
     """Choose the Keras backend a spec should train with.
 
     ``train.backend`` wins when it is not ``"auto"``. Otherwise dense models get JAX and
     models with convolution or pooling layers get TensorFlow, as do ``model.builder``
-    specs (their layers are only known once Keras is imported). If the preferred backend is
+    specs (their layers are only known once Keras is imported) and models that end in a
+    softmax or sigmoid trained on cross-entropy (see :func:`needs_logits_crossentropy`). If the preferred backend is
     not installed, the first installed one of ``BACKENDS`` is returned.
 
     Args:
@@ -82,7 +116,7 @@ def choose_backend(spec: Spec, *, installed: Callable[[str], bool] = is_installe
     requested = spec.train.backend
     if requested != "auto":
         return requested
-    if spec.model.builder is not None or spec.model.is_convolutional:
+    if spec.model.builder is not None or spec.model.is_convolutional or needs_logits_crossentropy(spec):
         preferred = "tensorflow"
     else:
         preferred = "jax"

@@ -19,7 +19,17 @@ from typing import Any
 
 import keras
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column
+
+SHORT_NAMES = {
+    "root_mean_squared_error": "rmse",
+    "mean_absolute_error": "mae",
+    "mean_squared_error": "mse",
+    "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+}
+"""Long Keras metric names shortened so an epoch's values fit on one terminal line."""
 
 
 def format_logs(logs: dict[str, Any] | None) -> str:
@@ -32,13 +42,14 @@ def format_logs(logs: dict[str, Any] | None) -> str:
         The values with 4 significant digits, separated by ``·``.
 
     Example:
-        >>> format_logs({"loss": 3.21449, "val_loss": 3.5412})
-        'loss 3.214 · val_loss 3.541'
+        >>> format_logs({"loss": 3.21449, "val_root_mean_squared_error": 3.5412})
+        'loss 3.214 · val_rmse 3.541'
     """
     parts = []
     for key, value in (logs or {}).items():
+        prefix, name = ("val_", key[4:]) if key.startswith("val_") else ("", key)
         try:
-            parts.append(f"{key} {float(value):.4g}")
+            parts.append(f"{prefix}{SHORT_NAMES.get(name, name)} {float(value):.4g}")
         except (TypeError, ValueError):
             continue
     return " · ".join(parts)
@@ -72,12 +83,15 @@ class EpochProgress(keras.callbacks.Callback):
         self.close()
         total = (self.params or {}).get("epochs")
         self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(bar_width=24),
-            TextColumn("epoch"),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[metrics]}"),
+            TextColumn("{task.description}", table_column=Column(no_wrap=True, min_width=len(self.label))),
+            BarColumn(bar_width=20),
+            TextColumn("epoch {task.completed}/{task.total}", table_column=Column(no_wrap=True, min_width=13)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True)),
+            # The metrics give way first when the terminal is narrow.
+            TextColumn(
+                "{task.fields[metrics]}",
+                table_column=Column(no_wrap=True, overflow="ellipsis", max_width=max(20, self.console.width - 60)),
+            ),
             console=self.console,
             disable=self.quiet,
             refresh_per_second=4,

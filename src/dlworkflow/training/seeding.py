@@ -15,6 +15,10 @@ def seed_everything(seed: int) -> None:
     the same history. This is process-wide state by nature; the caller (``api``) decides
     when to call it, library functions never do.
 
+    On a backend other than TensorFlow, TensorFlow's own generator is left alone unless
+    TensorFlow is already imported: ``set_random_seed`` would otherwise import it (about 2.5 s
+    and a screen of log lines) only to seed ``tf.data`` pipelines, which such runs do not use.
+
     Args:
         seed: ``train.seed``, 0 or more.
 
@@ -24,4 +28,7 @@ def seed_everything(seed: int) -> None:
     """
     import keras
 
-    keras.utils.set_random_seed(int(seed))
+    from dlworkflow.training.tensorflow_guard import tensorflow_left_unimported
+
+    with tensorflow_left_unimported():
+        keras.utils.set_random_seed(int(seed))
