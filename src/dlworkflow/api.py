@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlworkflow.spec import Spec, apply_overrides, load_spec, read_toml, validate_spec
+from dlworkflow.spec import Spec, apply_overrides, expand_shorthands, load_spec, validate_spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,8 +120,8 @@ def resolve_spec(spec: SpecLike, overrides: Overrides = None) -> Spec:
     if isinstance(spec, Spec):
         return validate_spec(apply_overrides(spec.resolved(), overrides), source=spec.source) if overrides else spec
     if isinstance(spec, Mapping):
-        return validate_spec(apply_overrides(spec, overrides), source="<api>")
-    return validate_spec(apply_overrides(read_toml(spec), overrides), source=str(spec))
+        return validate_spec(apply_overrides(expand_shorthands(spec), overrides), source="<api>")
+    return load_spec(spec, overrides)
 
 
 def _keyword_overrides(overrides: Overrides, settings: Mapping[str, Any]) -> dict[str, Any] | list[str]:

@@ -132,3 +132,20 @@ def test_bad_data_is_a_data_error_before_training(tmp_path, registry_url):
     spec.write_text((EXAMPLES / "weather.toml").read_text().replace('target = "BASEL_sunshine"', 'target = "BASEL_sunshin"'))
     with pytest.raises(DataError, match="BASEL_sunshine"):
         dlworkflow.run(spec, registry=registry_url)
+
+
+def test_diverging_run_is_recorded_as_failed_without_artifacts(registry_url, tmp_path):
+    from dlworkflow.errors import TrainingError
+
+    with pytest.raises(TrainingError, match="loss became NaN at epoch 1.*learning rate"):
+        dlworkflow.run(
+            EXAMPLES / "weather.toml", registry=registry_url,
+            overrides=["train.optimizer.learning_rate=1e8", "train.epochs=3"],
+        )
+    (row,) = dlworkflow.runs(registry=registry_url).to_dict("records")
+    assert row["status"] == "failed"
+    assert row["test_set_looks"] == 0  # a failed run never looked at the test set
+    record = dlworkflow.show(row["id"], registry=registry_url)
+    assert "NaN" in record["error"]
+    runs_folder = Path(registry_url.removeprefix("sqlite:///")).parent / "runs"
+    assert not runs_folder.exists() or not any(runs_folder.iterdir())

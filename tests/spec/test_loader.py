@@ -152,3 +152,9 @@ def test_optimizer_shorthand_and_arguments():
     spec = validate_spec(with_value("train.optimizer", {"type": "sgd", "learning_rate": 0.1, "momentum": 0.9}))
     assert spec.train.optimizer.arguments == {"momentum": 0.9, "learning_rate": 0.1}
     assert validate_spec(with_value("train.optimizer", "rmsprop")).train.optimizer.type == "rmsprop"
+
+
+def test_override_reaches_inside_the_optimizer_shorthand():
+    spec = load_spec(EXAMPLES / "weather.toml", overrides=["train.optimizer.learning_rate=0.01"])
+    assert spec.train.optimizer.type == "adam"
+    assert spec.train.optimizer.learning_rate == 0.01

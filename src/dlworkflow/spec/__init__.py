@@ -1,6 +1,6 @@
 """Spec layer: TOML → validated, frozen spec objects. Never imports Keras."""
 
-from dlworkflow.spec.loader import load_spec, read_toml, validate_spec
+from dlworkflow.spec.loader import expand_shorthands, load_spec, read_toml, validate_spec
 from dlworkflow.spec.overrides import apply_overrides
 from dlworkflow.spec.schema import (
     DataSpec,
@@ -25,6 +25,7 @@ __all__ = [
     "SplitSpec",
     "TrainSpec",
     "apply_overrides",
+    "expand_shorthands",
     "load_spec",
     "read_toml",
     "validate_spec",

@@ -67,7 +67,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         ) from err
 
 
-def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> Spec:
+def load_spec(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Spec:
     """Load and validate a spec file.
 
     Args:
@@ -84,8 +84,31 @@ def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> Spec:
         >>> load_spec("examples/weather.toml").name  # doctest: +SKIP
         'weather'
     """
-    document = apply_overrides(read_toml(path), overrides)
+    document = apply_overrides(expand_shorthands(read_toml(path)), overrides)
     return validate_spec(document, source=str(path))
+
+
+def expand_shorthands(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Write short forms out in full, so overrides can reach inside them.
+
+    ``optimizer = "adam"`` becomes ``[train.optimizer] type = "adam"``; then
+    ``--set train.optimizer.learning_rate=0.01`` works whichever form the file uses.
+
+    Args:
+        document: A raw spec document.
+
+    Returns:
+        A copy with the short forms expanded.
+
+    Example:
+        >>> expand_shorthands({"train": {"optimizer": "sgd"}})
+        {'train': {'optimizer': {'type': 'sgd'}}}
+    """
+    result = dict(document)
+    train = result.get("train")
+    if isinstance(train, Mapping) and isinstance(train.get("optimizer"), str):
+        result["train"] = {**train, "optimizer": {"type": train["optimizer"]}}
+    return result
 
 
 def validate_spec(document: Mapping[str, Any] | Spec, source: str = "<spec>") -> Spec:
