@@ -126,3 +126,12 @@ def test_softmax_with_a_loss_that_is_not_crossentropy_stays_on_jax():
         source="m.toml",
     )
     assert choose_backend(spec, installed=EVERYTHING) == "jax"
+
+
+def test_tensorflow_import_noise_is_held_back():
+    code = "from dlworkflow.training import activate_backend; print(activate_backend('tensorflow'))"
+    environment = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "tensorflow"
+    assert "oneDNN" not in result.stderr and "absl::InitializeLog" not in result.stderr

@@ -16,11 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import tempfile
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from dlworkflow.errors import SpecError
 from dlworkflow.spec.schema import Spec
@@ -132,6 +134,36 @@ def choose_backend(spec: Spec, *, installed: Callable[[str], bool] = is_installe
     )
 
 
+@contextlib.contextmanager
+def _native_stderr_held_back() -> Iterator[None]:
+    """Hold back what native code writes to stderr while Keras imports its backend.
+
+    TensorFlow's C++ runtime prints log lines at import ("All log messages before
+    absl::InitializeLog() ...", the oneDNN notice) before ``TF_CPP_MIN_LOG_LEVEL`` can take
+    effect. They are captured here and shown only if the import fails, so a user sees
+    the import error with its context and otherwise a clean terminal.
+    """
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr replaced (a notebook, a test runner)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(stderr_fd)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), stderr_fd)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, stderr_fd)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, stderr_fd)
+            os.close(saved)
+
+
 def activate_backend(name: str, *, source: str = "<spec>") -> str:
     """Make Keras use a backend, importing Keras; call it before anything imports Keras.
 
@@ -169,7 +201,8 @@ def activate_backend(name: str, *, source: str = "<spec>") -> str:
             )
         os.environ["KERAS_BACKEND"] = name
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import keras
+        with _native_stderr_held_back():
+            import keras
 
         return keras.backend.backend()
     actual = keras_module.backend.backend()
