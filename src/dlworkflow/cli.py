@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -129,19 +130,28 @@ def list_runs(
     groups: dict[str, list[Any]] = {}
     for row in rows:
         groups.setdefault(row.test_set_fingerprint or "", []).append(row)
+    # On a narrow terminal the test set and its looks stay in each table's title only.
+    wide = out.width >= 120
     for group in groups.values():
         first = group[0]
-        table = Table(title=f"test set {first.test_set_name} · {first.test_set_looks} looks", title_justify="left")
-        for column in ("ID", "MODEL NAME", "DESCRIPTION", first.primary_metric or "metric", "baseline", "TEST SET", "looks", "COMMIT", "COMMENTS"):
-            table.add_column(column, overflow="fold", no_wrap=column in ("ID", "COMMIT"))
+        table = Table(
+            title=f"test set {first.test_set_name} · {first.test_set_looks} looks",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        columns = ["ID", "MODEL NAME", "DESCRIPTION", first.primary_metric or "metric", "baseline"]
+        columns += ["TEST SET", "looks"] if wide else []
+        for column in columns + ["COMMIT", "COMMENTS"]:
+            fixed = column in ("ID", "MODEL NAME", "COMMIT", first.primary_metric)
+            table.add_column(column, overflow="fold", no_wrap=fixed, min_width=None if fixed else 10)
         for row in group:
             commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
             baseline = f"{row.baseline_name} {_number(row.baseline_value)}" if row.baseline_name else "–"
             value = _number(row.primary_value) if row.status == "finished" else row.status
-            table.add_row(
-                row.id, row.name, row.description, value, baseline, row.test_set_name,
-                str(row.test_set_looks), commit, row.comments or "",
-            )
+            cells = [row.id, row.name, row.description, value, baseline]
+            cells += [row.test_set_name, str(row.test_set_looks)] if wide else []
+            table.add_row(*cells, commit, row.comments or "")
         out.print(table)
 
 
