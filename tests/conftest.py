@@ -11,6 +11,11 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# Fix the backend for the whole process now: a spec whose automatic choice is TensorFlow
+# (penguins' softmax, a builder) then trains on JAX with a BackendWarning, whichever test
+# happens to run first.
+import keras  # noqa: E402,F401
+
 from pathlib import Path
 
 import numpy as np

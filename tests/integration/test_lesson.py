@@ -11,6 +11,7 @@ import pytest
 import dlworkflow
 from dlworkflow.errors import DataError, SpecError
 from dlworkflow.registry import artifacts
+from dlworkflow.training import BackendWarning
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -54,7 +55,9 @@ def test_weather_basel_exercise(registry_url):
 
 
 def test_penguins_classification(registry_url):
-    result = dlworkflow.run(EXAMPLES / "penguins.toml", registry=registry_url, train__epochs=3)
+    # The automatic choice is TensorFlow (softmax + cross-entropy); this process runs JAX.
+    with pytest.warns(BackendWarning, match="'tensorflow' could not be used"):
+        result = dlworkflow.run(EXAMPLES / "penguins.toml", registry=registry_url, train__epochs=3)
     record = result.record
     assert (record["split"]["train"], record["split"]["validation"], record["split"]["test"]) == (273, 0, 69)
     assert record["data"]["class_names"] == ["Adelie", "Chinstrap", "Gentoo"]
@@ -123,7 +126,8 @@ def test_builder_function(tmp_path, registry_url):
         (EXAMPLES / "weather.toml").read_text().split("[[model.layers]]")[0]
         + '[model]\nbuilder = "mymodels:create_nn"\nbuilder_args = { nodes = 4 }\n\n[train]\nepochs = 1\n'
     )
-    result = dlworkflow.run(spec, registry=registry_url)
+    with pytest.warns(BackendWarning):
+        result = dlworkflow.run(spec, registry=registry_url)
     assert result.record["params"]["total"] == 89 * 4 + 4 + 4 + 1
 
 
