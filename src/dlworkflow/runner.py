@@ -75,7 +75,7 @@ def execute(
         TrainingError: when training fails (recorded as ``failed``).
     """
     from dlworkflow.api import Run
-    from dlworkflow.evaluation import evaluate_baselines, primary_metric
+    from dlworkflow.evaluation import baselines_for, evaluate_baselines, primary_metric
     from dlworkflow.models import build_model, explain_parameters
     from dlworkflow.training import compile_model, fit_model, seed_everything
 
@@ -83,6 +83,7 @@ def execute(
     created_at = _now()
     started = time.perf_counter()
     primary = primary_metric(dataset.task, spec.evaluate, source=spec.source)
+    baselines_for(dataset, spec.evaluate, source=spec.source)  # a bad persistence column fails before training
     seed_everything(spec.train.seed)
     model = build_model(spec, dataset)
     compile_model(model, spec, dataset)
@@ -99,7 +100,7 @@ def execute(
 
         started = time.perf_counter()
         metrics, predictions = _score_model(model, dataset)
-        baselines = evaluate_baselines(dataset, spec.evaluate)
+        baselines = evaluate_baselines(dataset, spec.evaluate, source=spec.source)
         timings["evaluate"] = time.perf_counter() - started
 
         _save_artifacts(folder, model, spec, dataset, training.history, predictions)

@@ -153,3 +153,11 @@ def test_diverging_run_is_recorded_as_failed_without_artifacts(registry_url, tmp
     assert "NaN" in record["error"]
     runs_folder = Path(registry_url.removeprefix("sqlite:///")).parent / "runs"
     assert not runs_folder.exists() or not any(runs_folder.iterdir())
+
+
+def test_misspelt_persistence_column_fails_before_training(tmp_path, registry_url):
+    spec = tmp_path / "persist.toml"
+    spec.write_text((EXAMPLES / "weather.toml").read_text().replace('persistence = "BASEL_sunshine"', 'persistence = "BASEL_sunshin"'))
+    with pytest.raises((SpecError, DataError), match=r"persist\.toml: evaluate\.persistence.*BASEL_sunshine"):
+        dlworkflow.run(spec, registry=registry_url)
+    assert dlworkflow.runs(registry=registry_url).empty
