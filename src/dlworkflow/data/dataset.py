@@ -25,27 +25,39 @@ PART_NAMES = ("train", "validation", "test")
 class Part:
     """One split of the data (train, validation or test).
 
+    A part is either in memory (``x`` holds the inputs) or streamed (``x`` is None and
+    ``files`` lists the image files, read and resized batch by batch by the training layer).
+
     Attributes:
         name: ``train``, ``validation`` or ``test``.
-        x: Network input: float32, C-contiguous, scaled features, shape ``(rows, features)``.
+        x: Network input: float32, C-contiguous, scaled; shape ``(rows, features)`` for tables,
+            ``(rows, height, width, channels)`` for images. None for a streamed part.
         y: Network target: float32 ``(rows,)`` for regression, float32 ``(rows, classes)`` for
             one-hot classes, int32 ``(rows,)`` for integer classes.
         labels: The target as values to score against: float64 for regression, int class
             index (into ``Dataset.class_names``) for classification; shape ``(rows,)``.
         frame: The raw, unscaled rows (features and any other kept columns), with the
-            source table's index, aligned with ``x``.
+            source table's index, aligned with ``x``. For images: one row per image with
+            its label (and ``file`` for a folder), no pixels.
+        files: For a streamed part, the image file paths in row order; else None.
     """
 
     name: str
-    x: np.ndarray
+    x: np.ndarray | None
     y: np.ndarray
     labels: np.ndarray
     frame: pd.DataFrame
+    files: tuple[str, ...] | None = None
 
     @property
     def size(self) -> int:
         """Number of rows."""
-        return int(self.x.shape[0])
+        return int(self.labels.shape[0])
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the inputs are read from ``files`` batch by batch instead of held in ``x``."""
+        return self.x is None
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,9 @@ class Dataset:
             feature names, target encoding), saved with the run; nothing pickled.
         fingerprint: sha256 of the prepared table (features and target) before the split.
         test_fingerprint: sha256 of the test rows (raw features and target, in order).
+        image: For image data: ``{"height", "width", "channels", "scale"}`` — the size every
+            image has (after resizing) and the factor pixels are multiplied by (1/255 for
+            ``scaling = "pixels"``, else 1). Streamed parts are decoded with it. None for tables.
     """
 
     name: str
@@ -76,6 +91,7 @@ class Dataset:
     preprocessing: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     test_fingerprint: str = ""
+    image: dict[str, Any] | None = None
 
     @property
     def train(self) -> Part:
@@ -94,8 +110,11 @@ class Dataset:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """Shape of one input row, e.g. ``(89,)``."""
-        return tuple(int(n) for n in self.train.x.shape[1:])
+        """Shape of one input, e.g. ``(89,)`` or ``(32, 32, 3)``."""
+        if self.train.x is not None:
+            return tuple(int(n) for n in self.train.x.shape[1:])
+        assert self.image is not None, "a streamed part needs Dataset.image"
+        return (int(self.image["height"]), int(self.image["width"]), int(self.image["channels"]))
 
     @property
     def output_units(self) -> int:

@@ -72,7 +72,7 @@ class Splitter:
         """
         rows = np.arange(len(y))
         seed = split.seed if self.shuffle else None
-        holdout_size = split.test + split.validation
+        holdout_size = split.test_fraction + split.validation
         train, holdout = train_test_split(
             rows, test_size=holdout_size, random_state=seed, shuffle=self.shuffle,
             stratify=y if self.stratify else None,
@@ -80,7 +80,7 @@ class Splitter:
         if split.validation == 0:
             return {"train": train, "test": holdout}
         validation, test = train_test_split(
-            holdout, test_size=split.test / holdout_size, random_state=seed, shuffle=self.shuffle,
+            holdout, test_size=split.test_fraction / holdout_size, random_state=seed, shuffle=self.shuffle,
             stratify=y[holdout] if self.stratify else None,
         )
         return {"train": train, "validation": validation, "test": test}
@@ -166,11 +166,11 @@ def part_sizes(num_rows: int, split: SplitSpec) -> dict[str, int]:
         >>> part_sizes(342, SplitSpec(test=0.2))
         {'train': 273, 'validation': 0, 'test': 69}
     """
-    holdout_size = split.test + split.validation
+    holdout_size = split.test_fraction + split.validation
     holdout = math.ceil(holdout_size * num_rows)
     if split.validation == 0:
         return {"train": num_rows - holdout, "validation": 0, "test": holdout}
-    test = math.ceil(split.test / holdout_size * holdout)
+    test = math.ceil(split.test_fraction / holdout_size * holdout)
     return {"train": num_rows - holdout, "validation": holdout - test, "test": test}
 
 
@@ -204,4 +204,4 @@ def _check_class_sizes(
 def _split_hint(split: SplitSpec) -> str:
     if split.type == "stratified":
         return "Every class needs rows in every part: use more rows, larger test/validation fractions, or type = 'random'."
-    return f"split.test is {split.test} and split.validation is {split.validation}."
+    return f"split.test is {split.test_fraction} and split.validation is {split.validation}."

@@ -470,7 +470,7 @@ def output_activation_note(model: keras.Model, spec: Spec, dataset: Dataset) -> 
         >>> output_activation_note(model, spec, dataset)  # doctest: +SKIP
         "x.toml: model.layers[1].activation: the last layer (dense_1) has activation 'linear' ..."
     """
-    if dataset.task != "classification" or spec.train.loss not in _PROBABILITY_LOSSES or not model.layers:
+    if dataset.task != "classification" or spec.train.loss.type not in _PROBABILITY_LOSSES or not model.layers:
         return None
     last = model.layers[-1]
     if type(last).__name__ == "Softmax":
@@ -479,7 +479,7 @@ def output_activation_note(model: keras.Model, spec: Spec, dataset: Dataset) -> 
     activation_name = getattr(activation, "__name__", None) if activation is not None else None
     if activation_name == "softmax":
         return None
-    loss = spec.train.loss
+    loss = spec.train.loss.type
     if loss == "auto":
         loss = "categorical_crossentropy" if dataset.target_encoding == "onehot" else "sparse_categorical_crossentropy"
     location = f"model.layers[{len(spec.model.layers) - 1}].activation" if spec.model.layers else "model.builder"

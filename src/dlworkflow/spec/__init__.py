@@ -3,10 +3,13 @@
 from dlworkflow.spec.loader import expand_shorthands, load_spec, read_toml, validate_spec
 from dlworkflow.spec.overrides import apply_overrides
 from dlworkflow.spec.schema import (
+    BaseSpec,
     DataSpec,
     EarlyStoppingSpec,
     EvaluateSpec,
+    FineTuneSpec,
     LayerSpec,
+    LossSpec,
     ModelSpec,
     OptimizerSpec,
     Spec,
@@ -15,10 +18,13 @@ from dlworkflow.spec.schema import (
 )
 
 __all__ = [
+    "BaseSpec",
     "DataSpec",
     "EarlyStoppingSpec",
     "EvaluateSpec",
+    "FineTuneSpec",
     "LayerSpec",
+    "LossSpec",
     "ModelSpec",
     "OptimizerSpec",
     "Spec",

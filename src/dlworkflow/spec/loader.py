@@ -91,8 +91,8 @@ def load_spec(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] = (
 def expand_shorthands(document: Mapping[str, Any]) -> dict[str, Any]:
     """Write short forms out in full, so overrides can reach inside them.
 
-    ``optimizer = "adam"`` becomes ``[train.optimizer] type = "adam"``; then
-    ``--set train.optimizer.learning_rate=0.01`` works whichever form the file uses.
+    ``optimizer = "adam"`` becomes ``[train.optimizer] type = "adam"`` (and ``loss`` likewise);
+    then ``--set train.optimizer.learning_rate=0.01`` works whichever form the file uses.
 
     Args:
         document: A raw spec document.
@@ -106,8 +106,11 @@ def expand_shorthands(document: Mapping[str, Any]) -> dict[str, Any]:
     """
     result = dict(document)
     train = result.get("train")
-    if isinstance(train, Mapping) and isinstance(train.get("optimizer"), str):
-        result["train"] = {**train, "optimizer": {"type": train["optimizer"]}}
+    if isinstance(train, Mapping):
+        result["train"] = {
+            key: ({"type": value} if key in ("optimizer", "loss") and isinstance(value, str) else value)
+            for key, value in train.items()
+        }
     return result
 
 

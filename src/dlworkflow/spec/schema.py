@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from dlworkflow.errors import suggestion
-from dlworkflow.spec.keras_names import LAYER_TYPES, OPTIMIZER_TYPES
+from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 
@@ -47,9 +47,18 @@ class DataSpec(Section):
     ``rows`` rows → drop rows with missing values → select feature columns → encode the target.
     """
 
-    dataset: str | None = Field(None, description="Built-in dataset name ('penguins', 'weather').")
-    path: str | None = Field(None, description="CSV file, relative to the spec file.")
-    target: str = Field(description="Column to predict.")
+    dataset: str | None = Field(
+        None, description="Built-in table ('penguins', 'weather') or Keras image set ('cifar10', 'mnist', 'fashion_mnist')."
+    )
+    path: str | None = Field(
+        None,
+        description="A CSV file, an .npz of image arrays, or a folder with one sub-folder of images per class; "
+        "relative to the spec file, then to the data home (DLW_DATA_HOME).",
+    )
+    target: str | None = Field(None, description="Column to predict (tables; images carry their labels).")
+    image_size: tuple[int, int] | None = Field(
+        None, description="Resize images to [height, width]; needed for a folder of mixed sizes."
+    )
     drop: tuple[str, ...] = Field((), description="Columns (or glob patterns) to remove before anything else.")
     select: tuple[str, ...] = Field((), description="Feature columns or glob patterns to keep, e.g. 'BASEL_*'.")
     shift: int = Field(0, description="Shift the target in time: -1 predicts the next row's value (tomorrow).")
@@ -61,8 +70,8 @@ class DataSpec(Section):
     target_encoding: Literal["onehot", "integer"] = Field(
         "onehot", description="How a class target is fed to the network (classification only)."
     )
-    scaling: Literal["none", "standardize", "minmax"] = Field(
-        "none", description="Feature scaling, fitted on the training split only."
+    scaling: Literal["none", "standardize", "minmax", "pixels"] = Field(
+        "none", description="Feature scaling fitted on the training split only; 'pixels' divides by 255."
     )
 
     @model_validator(mode="after")
@@ -70,6 +79,13 @@ class DataSpec(Section):
         if self.dataset is not None and self.path is not None:
             raise ValueError("give either data.dataset or data.path, not both")
         return self
+
+    @field_validator("image_size")
+    @classmethod
+    def _positive_size(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and min(value) < 1:
+            raise ValueError(f"must be two positive integers [height, width]; got {list(value)!r}")
+        return value
 
 
 class SplitSpec(Section):
@@ -81,16 +97,26 @@ class SplitSpec(Section):
     """
 
     type: Literal["random", "stratified", "ordered"] = Field("random", description="Split method.")
-    test: float = Field(0.2, gt=0.0, lt=1.0, description="Fraction of rows in the test set.")
+    test: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Fraction of rows in the test set (default 0.2); an .npz or Keras image set brings its own.",
+    )
     validation: Fraction = Field(0.0, description="Fraction of rows in the validation set (may be 0).")
     seed: int = Field(0, ge=0, description="random_state of the split.")
 
+    @property
+    def test_fraction(self) -> float:
+        """``test``, or 0.2 when the spec leaves it out."""
+        return 0.2 if self.test is None else self.test
+
     @model_validator(mode="after")
     def _fractions_leave_training_rows(self) -> SplitSpec:
-        if self.test + self.validation >= 1.0:
+        if self.test_fraction + self.validation >= 1.0:
             raise ValueError(
                 f"split.test + split.validation must be below 1 to leave training rows; "
-                f"got {self.test} + {self.validation}"
+                f"got {self.test_fraction} + {self.validation}"
             )
         return self
 
@@ -125,10 +151,38 @@ class LayerSpec(Section):
         )
 
 
+class BaseSpec(Section):
+    """``[model.base]``: a ``keras.applications`` network under the ``[[model.layers]]`` head.
+
+    Example: ``{ application = "DenseNet121", weights = "imagenet", pooling = "max" }``.
+    """
+
+    application: str = Field(description="A keras.applications class name, e.g. 'DenseNet121'.")
+    weights: str | None = Field(
+        None, description="'imagenet' (downloaded by Keras), a local weights file, or left out for random weights."
+    )
+    trainable: bool = Field(False, description="Train the base's weights too (false: freeze it).")
+    pooling: Literal["avg", "max"] | None = Field(None, description="Pool the base's last feature map.")
+
+    @field_validator("application")
+    @classmethod
+    def _known_application(cls, value: str) -> str:
+        if value not in APPLICATION_TYPES:
+            raise ValueError(f"unknown keras.applications network {value!r}. {suggestion(value, APPLICATION_TYPES)}")
+        return value
+
+
 class ModelSpec(Section):
-    """``[model]``: a list of layers built with the Functional API, or a builder function."""
+    """``[model]``: a list of layers built with the Functional API, or a builder function.
+
+    With ``[model.base]`` the layers are the head on top of a pretrained network.
+    """
 
     name: str | None = Field(None, description="Keras model name (defaults to the spec name).")
+    input_shape: tuple[int, ...] | None = Field(
+        None, description="Shape of one input, e.g. [64, 64, 3]; taken from the data when left out."
+    )
+    base: BaseSpec | None = Field(None, description="A pretrained keras.applications network under the layers.")
     layers: tuple[LayerSpec, ...] = Field((), description="Layers after the input, in order.")
     builder: str | None = Field(
         None,
@@ -145,12 +199,21 @@ class ModelSpec(Section):
             raise ValueError("give model.layers (a list of [[model.layers]] tables) or model.builder")
         if self.builder is not None and self.layers:
             raise ValueError("give either model.layers or model.builder, not both")
+        if self.builder is not None and self.base is not None:
+            raise ValueError("give either model.base (with a [[model.layers]] head) or model.builder, not both")
         return self
+
+    @field_validator("input_shape")
+    @classmethod
+    def _positive_shape(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and (not value or min(value) < 1):
+            raise ValueError(f"must be a list of positive integers, e.g. [64, 64, 3]; got {list(value)!r}")
+        return value
 
     @property
     def is_convolutional(self) -> bool:
-        """Whether any layer convolves or pools (decides the automatic backend)."""
-        return any(layer.is_convolutional for layer in self.layers)
+        """Whether the model convolves or pools: a pretrained base or such a layer (decides the backend)."""
+        return self.base is not None or any(layer.is_convolutional for layer in self.layers)
 
 
 class OptimizerSpec(Section):
@@ -181,6 +244,38 @@ class OptimizerSpec(Section):
         return arguments
 
 
+class LossSpec(Section):
+    """``[train.loss]``: a Keras loss by name with its arguments.
+
+    ``loss = "mse"`` is the short form of ``{ type = "mse" }``; the lesson's CIFAR loss is
+    ``{ type = "SparseCategoricalCrossentropy", from_logits = true }``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str = Field("auto", description="Keras loss; 'auto' picks mse or the matching cross-entropy.")
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """Keyword arguments for the loss's constructor (e.g. ``from_logits``)."""
+        return dict(self.model_extra or {})
+
+
+class FineTuneSpec(Section):
+    """``[train.fine_tune]``: after the frozen stage, unfreeze the base and train on, gently."""
+
+    layers: int | Literal["all"] = Field("all", description="Unfreeze the top N layers of the base, or 'all'.")
+    learning_rate: float = Field(1e-5, gt=0.0, description="A very small learning rate for this stage.")
+    epochs: int = Field(5, gt=0, description="Epochs of this stage, after the frozen stage's.")
+
+    @field_validator("layers")
+    @classmethod
+    def _positive_layers(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"must be 'all' or a positive number of layers; got {value!r}")
+        return value
+
+
 class EarlyStoppingSpec(Section):
     """``[train.early_stopping]``: stop when the monitored value stops improving (Keras EarlyStopping)."""
 
@@ -196,7 +291,7 @@ class TrainSpec(Section):
     """``[train]``: compile and fit settings."""
 
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec, description="Optimizer and its arguments.")
-    loss: str = Field("auto", description="Keras loss; 'auto' picks mse or the matching cross-entropy.")
+    loss: LossSpec = Field(default_factory=LossSpec, description="Keras loss and its arguments.")
     metrics: tuple[str, ...] = Field((), description="Extra Keras metrics to report each epoch.")
     epochs: int = Field(10, gt=0, description="Maximum number of epochs.")
     batch_size: int = Field(32, gt=0, description="Rows per gradient step.")
@@ -206,10 +301,11 @@ class TrainSpec(Section):
         "auto", description="Keras backend; 'auto': JAX for dense models, TensorFlow for convolutions."
     )
     early_stopping: EarlyStoppingSpec | None = Field(None, description="Early stopping; off when left out.")
+    fine_tune: FineTuneSpec | None = Field(None, description="A second stage that unfreezes [model.base].")
 
-    @field_validator("optimizer", mode="before")
+    @field_validator("optimizer", "loss", mode="before")
     @classmethod
-    def _optimizer_shorthand(cls, value: Any) -> Any:
+    def _name_shorthand(cls, value: Any) -> Any:
         return {"type": value} if isinstance(value, str) else value
 
 
@@ -246,6 +342,10 @@ class Spec(Section):
                 f"train.early_stopping.monitor is {stopping.monitor!r} but split.validation is 0, "
                 "so there is no validation set to watch: set split.validation (e.g. 0.15) "
                 "or monitor a training value such as 'loss'"
+            )
+        if self.train.fine_tune is not None and self.model.base is None:
+            raise ValueError(
+                "train.fine_tune needs a pretrained base to unfreeze: add [model.base] or remove [train.fine_tune]"
             )
         return self
 

@@ -87,7 +87,7 @@ def needs_logits_crossentropy(spec: Spec) -> bool:
     if not spec.model.layers:
         return False
     activation = spec.model.layers[-1].arguments.get("activation")
-    return activation in PROBABILITY_ACTIVATIONS and spec.train.loss in CROSSENTROPY_LOSSES
+    return activation in PROBABILITY_ACTIVATIONS and spec.train.loss.type in CROSSENTROPY_LOSSES
 
 
 def choose_backend(spec: Spec, *, installed: Callable[[str], bool] = is_installed) -> str:

@@ -102,8 +102,8 @@ def resolve_loss(spec: Spec, dataset: Dataset) -> str:
         >>> resolve_loss(spec, dataset)  # regression, loss = "auto"  # doctest: +SKIP
         'mse'
     """
-    if spec.train.loss != "auto":
-        return spec.train.loss
+    if spec.train.loss.type != "auto":
+        return spec.train.loss.type
     if dataset.task == "regression":
         return AUTO_LOSSES["regression"]
     return AUTO_LOSSES[dataset.target_encoding or "onehot"]
