@@ -88,14 +88,15 @@ class ModelSummary:
         spec: The validated spec.
         backend: The Keras backend the model was built with.
         parameters: Per-layer output shapes, counts and formulas, and the totals.
-        sizes: Rows per split.
+        sizes: Rows per split, or None when the spec's ``model.input_shape`` made loading
+            the data unnecessary.
         warning: A note when parameters greatly outnumber training rows, else None.
     """
 
     spec: Spec
     backend: str
     parameters: ParameterReport
-    sizes: dict[str, int]
+    sizes: dict[str, int] | None
     warning: str | None
 
 
@@ -142,12 +143,19 @@ def _keyword_overrides(overrides: Overrides, settings: Mapping[str, Any]) -> dic
 
 
 def _prepare(spec: Spec, data: pd.DataFrame | None) -> tuple[Dataset, str]:
+    """Prepare the data, then choose the backend (data errors come before Keras' import).
+
+    Keras' own image sets are loaded by Keras, so for them the backend comes first.
+    """
     from dlworkflow.data import build_dataset
+    from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS
     from dlworkflow.training.backend import activate_backend, choose_backend
 
+    if spec.data.dataset in KERAS_IMAGE_DATASETS and data is None:
+        backend = activate_backend(choose_backend(spec), source=spec.source)
+        return build_dataset(spec, frame=data), backend
     dataset = build_dataset(spec, frame=data)
-    backend = activate_backend(choose_backend(spec), source=spec.source)
-    return dataset, backend
+    return dataset, activate_backend(choose_backend(spec), source=spec.source)
 
 
 def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Overrides = None) -> ModelSummary:
@@ -160,6 +168,7 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
 
     Returns:
         The per-layer report with formulas, the split sizes and an overfitting-risk note.
+        A spec that gives ``model.input_shape`` is summarised without loading any data.
 
     Raises:
         SpecError: for an invalid spec or layer.
@@ -170,11 +179,15 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
         14101
     """
     from dlworkflow.models import build_model, explain_parameters, overparameterized_warning
+    from dlworkflow.training.backend import activate_backend, choose_backend
 
     resolved = resolve_spec(spec, overrides)
+    if resolved.model.input_shape is not None and data is None:
+        backend = activate_backend(choose_backend(resolved), source=resolved.source)
+        report = explain_parameters(build_model(resolved, None))
+        return ModelSummary(resolved, backend, report, None, None)
     dataset, backend = _prepare(resolved, data)
-    model = build_model(resolved, dataset)
-    report = explain_parameters(model)
+    report = explain_parameters(build_model(resolved, dataset))
     warning = overparameterized_warning(report, dataset.train.size)
     return ModelSummary(resolved, backend, report, dataset.sizes(), warning)
 

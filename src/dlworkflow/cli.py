@@ -104,6 +104,15 @@ def _render_run(record: dict[str, Any]) -> None:
             _number(test.get("skill"), 3),
         )
     out.print(table)
+    for name, reason in (record.get("baselines_skipped") or {}).items():
+        out.print(f"baseline {name} skipped: {reason}")
+    classes = record.get("classes")
+    if classes:
+        accuracy = classes["per_class_accuracy"].get("test", {})
+        out.print("test accuracy per class: " + " · ".join(f"{name} {_number(value, 2)}" for name, value in accuracy.items()))
+    pictures = [name for name in record["artifacts"].get("files", []) if name.endswith(".png")]
+    if pictures:
+        out.print(f"plots: {', '.join(pictures)} in {record['artifacts']['dir']}")
     test_set = record["test_set"]
     out.print(f"test set [bold]{test_set['name']}[/] ({test_set['fingerprint'][:12]}): look #{test_set['look']}")
 
@@ -200,11 +209,13 @@ def summary(
     for column in ("layer", "type", "output shape", "parameters", "how they are counted"):
         table.add_column(column, justify="right" if column == "parameters" else "left")
     for layer in parameters.layers:
-        table.add_row(layer.name, layer.type, str(layer.output_shape), f"{layer.total:,}", layer.formula)
+        explanation = f"{layer.formula}\n[dim]{layer.note}[/]" if layer.note else layer.formula
+        table.add_row(layer.name, layer.type, str(layer.output_shape), f"{layer.total:,}", explanation)
     out.print(table)
+    rows = f"{report.sizes['train']:,}" if report.sizes else "not loaded (model.input_shape given)"
     out.print(
         f"Total parameters: {parameters.total:,} (trainable {parameters.trainable:,}, "
-        f"non-trainable {parameters.non_trainable:,}) · training rows: {report.sizes['train']:,}"
+        f"non-trainable {parameters.non_trainable:,}) · training rows: {rows}"
     )
     if report.warning:
         err.print(f"[yellow]warning:[/] {report.warning}")

@@ -75,7 +75,8 @@ def execute(
         TrainingError: when training fails (recorded as ``failed``).
     """
     from dlworkflow.api import Run
-    from dlworkflow.evaluation import baselines_for, evaluate_baselines, primary_metric
+    from dlworkflow.evaluation import baselines_for, evaluate_baselines, primary_metric, skipped_baselines
+    from dlworkflow.evaluation.classes import class_report
     from dlworkflow.models import build_model, explain_parameters
     from dlworkflow.training import compile_model, fit_model, seed_everything
 
@@ -101,9 +102,11 @@ def execute(
         started = time.perf_counter()
         metrics, predictions = _score_model(model, dataset)
         baselines = evaluate_baselines(dataset, spec.evaluate, source=spec.source)
+        classes = class_report(dataset, predictions)
         timings["evaluate"] = time.perf_counter() - started
 
         _save_artifacts(folder, model, spec, dataset, training.history, predictions)
+        _save_class_plots(folder, dataset, predictions, classes)
     except BaseException as err:
         folder.discard()
         if isinstance(err, WorkflowError) and not _is_training_failure(err):
@@ -119,12 +122,16 @@ def execute(
         "finished_at": _now(),
         "metrics": metrics,
         "baselines": baselines,
+        "baselines_skipped": skipped_baselines(dataset, spec.evaluate),
+        "classes": classes,
         "primary": _primary(primary, metrics, baselines),
         "training": {
             "epochs_run": training.epochs_run,
             "evaluated_epoch": training.evaluated_epoch,
             "best_epoch": training.best_epoch,
             "stopped_early": training.stopped_early,
+            "stages": dict(training.stages),
+            "trainable_parameters": dict(training.trainable_parameters),
         },
         "timings": {**timings, "total": sum(timings.values())},
     }
@@ -204,10 +211,10 @@ def _score_model(model: Any, dataset: Dataset) -> tuple[dict, dict]:
     metrics: dict[str, dict[str, float]] = {}
     predictions: dict[str, np.ndarray] = {}
     for name, part in dataset.parts.items():
-        predicted = predict(model, part)
+        predicted = predict(model, part, image=dataset.image)
         predictions[name] = predicted
         metrics[name] = {
-            **evaluate_model(model, part),
+            **evaluate_model(model, part, image=dataset.image),
             **score(dataset.task, part.labels, predicted, num_classes=dataset.output_units),
         }
     return metrics, predictions
@@ -242,10 +249,31 @@ def _save_artifacts(folder: RunFolder, model: Any, spec: Spec, dataset: Dataset,
         )
 
 
+def _save_class_plots(folder: RunFolder, dataset: Dataset, predictions: dict, classes: dict | None) -> None:
+    """The confusion matrix of the test set, and for images a grid of test images with their predictions."""
+    if classes is None:
+        return
+    from dlworkflow.evaluation.plots import confusion_matrix_plot, image_grid, test_images_for_grid
+    from dlworkflow.registry import artifacts
+
+    names = classes["names"]
+    confusion_matrix_plot(
+        classes["confusion"]["test"], names, folder.path(artifacts.CONFUSION_PLOT), title="confusion matrix (test set)"
+    )
+    if dataset.image is None:
+        return
+    images = test_images_for_grid(dataset, "test", count=20)
+    predicted = np.argmax(predictions["test"][: len(images)], axis=1)
+    true_names = [names[label] for label in dataset.test.labels[: len(images)]]
+    image_grid(images, true_names, [names[index] for index in predicted], folder.path(artifacts.IMAGE_GRID))
+
+
 def _predictions_frame(dataset: Dataset, part: Part, predicted: np.ndarray) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame({"row": part.frame.index})
+    if "file" in part.frame.columns:
+        frame["file"] = part.frame["file"].to_numpy()
     if dataset.class_names is None:
         frame[dataset.target] = part.labels
         frame["prediction"] = predicted

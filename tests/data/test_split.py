@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from dlworkflow.data.split import SPLITTERS, part_sizes, split_rows
+from dlworkflow.data.split import SPLITTERS, part_sizes, split_rows, split_train_validation
 from dlworkflow.errors import DataError, SpecError
 from dlworkflow.spec import SplitSpec
 
@@ -127,3 +127,36 @@ def test_class_too_small_in_the_holdout():
 def test_too_few_rows(rows, test, validation, empty):
     with pytest.raises(DataError, match=rf"s\.toml: split: too few rows \({rows}\) for this split: the {empty} part would be empty"):
         split_rows(SplitSpec(test=test, validation=validation), np.zeros(rows), task="regression", source="s.toml")
+
+
+@pytest.mark.parametrize("split_type", ["random", "stratified"])
+def test_validation_split_is_one_train_test_split_call(split_type):
+    labels = np.arange(5000) % 10
+    parts = split_train_validation(SplitSpec(type=split_type, validation=0.15, seed=3), labels)
+    train, validation = train_test_split(
+        np.arange(5000), test_size=0.15, random_state=3, stratify=labels if split_type == "stratified" else None
+    )
+    assert list(parts) == ["train", "validation"]
+    np.testing.assert_array_equal(parts["train"], train)
+    np.testing.assert_array_equal(parts["validation"], validation)
+    assert [len(part) for part in parts.values()] == [4250, 750]
+
+
+def test_validation_split_ordered_and_absent():
+    parts = split_train_validation(SplitSpec(type="ordered", validation=0.2), np.zeros(10, np.int64))
+    assert {name: part.tolist() for name, part in parts.items()} == {
+        "train": [0, 1, 2, 3, 4, 5, 6, 7], "validation": [8, 9]
+    }
+    assert {name: part.tolist() for name, part in split_train_validation(SplitSpec(), np.zeros(3)).items()} == {
+        "train": [0, 1, 2]
+    }
+
+
+def test_validation_split_errors():
+    with pytest.raises(DataError, match=r"^s\.toml: split\.validation: too few training rows \(1\) for this split: "
+                       r"the train part would be empty; got 0\.5"):
+        split_train_validation(SplitSpec(validation=0.5), np.zeros(1, np.int64), source="s.toml")
+    with pytest.raises(DataError, match=r"cannot stratify: class 'b' has only 1 row in the training data"):
+        split_train_validation(
+            SplitSpec(type="stratified", validation=0.5), np.array([0, 0, 1, 0]), class_names=["a", "b"]
+        )

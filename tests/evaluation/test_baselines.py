@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,7 +27,9 @@ from dlworkflow.evaluation import (
     fit_baselines,
     register_baseline,
     score,
+    skipped_baselines,
 )
+from dlworkflow.evaluation.baselines import STREAMED_REASON
 from dlworkflow.spec.schema import EvaluateSpec
 
 
@@ -302,3 +309,159 @@ def test_persistence_reproduces_the_lessons_weather_baseline(shared_data):
     )
     predictions = PersistenceBaseline("BASEL_sunshine").predict(test)
     assert score("regression", test.labels, predictions)["rmse"] == pytest.approx(3.877323350410224, abs=1e-9)
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def test_logistic_regression_learns_from_flattened_pixels(make_image_dataset):
+    dataset = make_image_dataset(rows=90, test_rows=30, validation=True)
+    assert dataset.train.x.ndim == 4
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    assert list(results) == ["majority_class", "logistic_regression"]
+    assert list(results["logistic_regression"]) == ["train", "validation", "test"]
+    assert results["logistic_regression"]["test"]["accuracy"] > results["majority_class"]["test"]["accuracy"] + 0.3
+    assert skipped_baselines(dataset, EvaluateSpec()) == {}
+    baseline = LogisticRegressionBaseline(num_classes=3).fit(dataset.train)
+    assert baseline.rows_fitted_ == 90
+    assert baseline.predict(dataset.test).shape == (30, 3)
+
+
+def test_streamed_images_skip_logistic_regression_and_keep_the_majority_class(make_image_dataset):
+    dataset = make_image_dataset(rows=12, test_rows=6, streamed=True)
+    assert dataset.train.streamed
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    assert list(results) == ["majority_class"]
+    counts = np.bincount(dataset.train.labels, minlength=3)
+    expected = np.mean(dataset.test.labels == counts.argmax())
+    assert results["majority_class"]["test"]["accuracy"] == pytest.approx(expected)
+    assert [b.name for b in baselines_for(dataset, None)] == ["majority_class"]
+    assert skipped_baselines(dataset, EvaluateSpec()) == {"logistic_regression": STREAMED_REASON}
+    assert "streamed from disk" in STREAMED_REASON
+
+
+def test_fitting_on_a_streamed_part_is_a_data_error(make_image_dataset):
+    dataset = make_image_dataset(rows=6, test_rows=3, streamed=True)
+    with pytest.raises(DataError, match=r"train part: x: holds no inputs to fit on: its images are streamed"):
+        LogisticRegressionBaseline(num_classes=3).fit(dataset.train)
+
+
+def test_a_part_above_the_memory_cap_skips_the_baseline(make_image_dataset):
+    dataset = make_image_dataset(rows=30, test_rows=10)  # 30 × 8×8×3 = 5,760 training values
+    small = LogisticRegressionBaseline(num_classes=3, max_values=5_000)
+    assert small.skip_reason(dataset) == (
+        "the train part has 5,760 input values (rows × features), more than the 5,000 a baseline holds in memory"
+    )
+    assert LogisticRegressionBaseline(num_classes=3).skip_reason(dataset) is None
+
+    registry: dict[str, type[Baseline]] = {"majority_class": MajorityClassBaseline}
+
+    @register_baseline("small_logistic_regression", registry=registry)
+    class SmallLogisticRegression(LogisticRegressionBaseline):
+        @classmethod
+        def from_dataset(cls, dataset, evaluate_spec, source="<spec>"):
+            return cls(num_classes=dataset.output_units, max_values=5_000)
+
+    assert list(evaluate_baselines(dataset, None, registry=registry)) == ["majority_class"]
+    skipped = skipped_baselines(dataset, None, registry=registry)
+    assert list(skipped) == ["small_logistic_regression"]
+    assert "more than the 5,000" in skipped["small_logistic_regression"]
+
+
+def test_a_large_training_part_is_fitted_on_a_fixed_seed_sample(make_image_dataset):
+    dataset = make_image_dataset(rows=90, test_rows=30)  # 192 features per image
+    capped = LogisticRegressionBaseline(num_classes=3, max_fit_values=192 * 40)
+    first = capped.fit(dataset.train).predict(dataset.test)
+    assert capped.rows_fitted_ == 40
+    again = LogisticRegressionBaseline(num_classes=3, max_fit_values=192 * 40).fit(dataset.train).predict(dataset.test)
+    np.testing.assert_array_equal(first, again)
+    other_seed = LogisticRegressionBaseline(num_classes=3, max_fit_values=192 * 40, random_state=1)
+    assert not np.array_equal(other_seed.fit(dataset.train).predict(dataset.test), first)
+    # Scored on every training row, not only the sample.
+    assert capped.predict(dataset.train).shape == (90, 3)
+
+
+def test_the_description_states_the_image_configuration():
+    description = LogisticRegressionBaseline.description
+    assert "flattened pixels" in description
+    assert f"C={LogisticRegressionBaseline.IMAGE_C}" in description
+    assert f"at most {LogisticRegressionBaseline.IMAGE_MAX_ITER} sag passes" in description
+
+
+def test_tables_keep_the_converged_logistic_regression(make_dataset):
+    baseline = LogisticRegressionBaseline(num_classes=3).fit(make_dataset(task="classification", rows=60).train)
+    estimator = baseline.estimator_[-1]
+    assert (estimator.solver, estimator.max_iter, estimator.C) == ("lbfgs", 1000, 1.0)
+
+
+def test_regression_on_streamed_inputs_keeps_the_mean_and_skips_least_squares(make_image_dataset):
+    images = make_image_dataset(rows=10, test_rows=4, streamed=True)
+    dataset = dataclasses.replace(
+        images,
+        task="regression",
+        class_names=None,
+        target_encoding=None,
+        parts={
+            name: dataclasses.replace(part, labels=part.labels.astype(np.float64), y=part.labels.astype(np.float32))
+            for name, part in images.parts.items()
+        },
+    )
+    results = evaluate_baselines(dataset, None)
+    assert list(results) == ["mean"]
+    assert results["mean"]["test"]["rmse"] > 0
+    assert skipped_baselines(dataset, None) == {"linear_regression": STREAMED_REASON}
+
+
+def test_baselines_import_no_keras():
+    code = (
+        "import sys\n"
+        "import dlworkflow.evaluation.baselines, dlworkflow.evaluation.classes, dlworkflow.evaluation.plots\n"
+        "heavy = [m for m in ('keras', 'tensorflow', 'jax', 'matplotlib', 'PIL') if m in sys.modules]\n"
+        "sys.exit(', '.join(heavy) or 0)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_logistic_regression_beats_majority_class_on_the_cifar_subset(shared_data, capsys):
+    npz = shared_data / "cifar10_subset" / "cifar10_subset.npz"
+    if not npz.is_file():
+        pytest.skip(f"needs {npz}")
+    arrays = np.load(npz)
+    class_names = tuple(str(name) for name in arrays["class_names"])
+
+    def part(name: str, images: np.ndarray, labels: np.ndarray) -> Part:
+        labels = labels.astype(np.int64)
+        return Part(
+            name=name,
+            x=np.ascontiguousarray(images, dtype=np.float32) / np.float32(255.0),
+            y=labels.astype(np.int32),
+            labels=labels,
+            frame=pd.DataFrame({"label": np.asarray(class_names)[labels]}),
+        )
+
+    dataset = Dataset(
+        name="cifar10_subset",
+        task="classification",
+        target="label",
+        feature_names=(),
+        class_names=class_names,
+        target_encoding="integer",
+        parts={
+            "train": part("train", arrays["x_train"], arrays["y_train"]),
+            "test": part("test", arrays["x_test"], arrays["y_test"]),
+        },
+        image={"height": 32, "width": 32, "channels": 3, "scale": 1 / 255},
+    )
+    assert dataset.train.x.shape == (5000, 32, 32, 3)
+    started = time.perf_counter()
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    seconds = time.perf_counter() - started
+    logistic, majority = results["logistic_regression"]["test"], results["majority_class"]["test"]
+    with capsys.disabled():
+        print(
+            f"\n[info] baselines on the CIFAR-10 subset (5000 × 32×32×3): {seconds:.1f} s; test accuracy "
+            f"logistic_regression {logistic['accuracy']:.3f}, majority_class {majority['accuracy']:.3f}"
+        )
+    assert logistic["accuracy"] > majority["accuracy"] + 0.1
+    assert logistic["log_loss"] < majority["log_loss"]

@@ -217,3 +217,96 @@ def test_sequential_from_builder_is_accepted(make_dataset, tmp_path):
     )
     spec = make_spec(model={"builder": "dlw_test_builder_sequential:make"}, source=str(tmp_path / "spec.toml"))
     assert isinstance(build_model(spec, make_dataset()), keras.Model)
+
+
+# --- model.input_shape -----------------------------------------------------------------
+
+IMAGE_LAYERS = [
+    {"type": "Conv2D", "filters": 4, "kernel_size": [3, 3], "activation": "relu"},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 3},
+]
+
+
+def image_dataset(shape=(8, 8, 3), classes=3):
+    import numpy as np
+    import pandas as pd
+
+    from dlworkflow.data.dataset import Dataset, Part
+
+    labels = np.arange(6) % classes
+    part = Part("train", np.zeros((6, *shape), np.float32), labels.astype(np.int32), labels, pd.DataFrame({"label": labels}))
+    names = tuple(f"c{i}" for i in range(classes))
+    return Dataset("images", "classification", "label", (), names, "integer", {"train": part, "test": part})
+
+
+def test_build_without_data_from_model_input_shape():
+    spec = make_spec(model={"input_shape": [64, 64, 3], "layers": IMAGE_LAYERS})
+    model = build_model(spec, None)
+    assert tuple(model.input.shape) == (None, 64, 64, 3) and tuple(model.output.shape) == (None, 3)
+
+
+def test_model_input_shape_equal_to_the_data_is_used():
+    spec = make_spec(model={"input_shape": [8, 8, 3], "layers": IMAGE_LAYERS})
+    assert tuple(build_model(spec, image_dataset()).input.shape) == (None, 8, 8, 3)
+
+
+def test_model_input_shape_that_differs_from_the_data():
+    spec = make_spec(model={"input_shape": [64, 64, 3], "layers": IMAGE_LAYERS})
+    with pytest.raises(
+        SpecError,
+        match=r"x\.toml: model\.input_shape: differs from the shape of the data's inputs \(8, 8, 3\); got \[64, 64, 3\]\. "
+        r"Set model\.input_shape = \[8, 8, 3\] or leave it out .*data\.image_size = \[64, 64\]",
+    ):
+        build_model(spec, image_dataset())
+
+
+def test_no_data_and_no_model_input_shape():
+    with pytest.raises(SpecError, match=r"x\.toml: model\.input_shape: is needed to build the model without data.*Set model\.input_shape"):
+        build_model(make_spec(model={"layers": IMAGE_LAYERS}), None)
+
+
+def test_builder_without_data_gets_the_input_shape(tmp_path):
+    _write_module(
+        tmp_path,
+        "dlw_test_builder_no_data",
+        """
+        import keras
+
+        def make(input_shape, output_units=10):
+            inputs = keras.Input(shape=input_shape)
+            return keras.Model(inputs, keras.layers.Dense(output_units)(keras.layers.Flatten()(inputs)))
+        """,
+    )
+    spec = make_spec(
+        model={"builder": "dlw_test_builder_no_data:make", "input_shape": [4, 4, 1]}, source=str(tmp_path / "spec.toml")
+    )
+    assert build_model(spec, None).count_params() == 16 * 10 + 10
+
+
+def test_builder_that_needs_the_number_of_classes_cannot_build_without_data(tmp_path):
+    _write_module(tmp_path, "dlw_test_builder_units", "def make(input_shape, output_units):\n    pass\n")
+    spec = make_spec(
+        model={"builder": "dlw_test_builder_units:make", "input_shape": [4]}, source=str(tmp_path / "spec.toml")
+    )
+    with pytest.raises(SpecError, match=r"model\.builder: .* needs output_units, which only the data can give"):
+        build_model(spec, None)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"type": "RandomFlip", "mode": "horizontal"},
+        {"type": "RandomRotation", "factor": 0.1},
+        {"type": "RandomZoom", "height_factor": 0.1},
+        {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
+        {"type": "RandomContrast", "factor": 0.2},
+        {"type": "Rescaling", "scale": 0.5},
+        {"type": "Resizing", "height": 6, "width": 6},
+    ],
+    ids=lambda layer: layer["type"],
+)
+def test_preprocessing_and_augmentation_layers(layer):
+    spec = make_spec(model={"layers": [layer, *IMAGE_LAYERS]})
+    model = build_model(spec, image_dataset())
+    assert type(model.layers[1]).__name__ == layer["type"]

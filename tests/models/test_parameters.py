@@ -8,7 +8,7 @@ import math
 import keras
 import pytest
 
-from dlworkflow.models import build_model, explain_parameters, layer_formula, overparameterized_warning
+from dlworkflow.models import build_model, explain_parameters, layer_formula, overparameterized_warning, shape_note
 from dlworkflow.models.parameters import COUNTED_BY_KERAS, NO_WEIGHTS
 from dlworkflow.spec import validate_spec
 
@@ -142,6 +142,7 @@ def test_records_are_json_serializable(make_dataset):
         "trainable": 15,
         "non_trainable": 0,
         "formula": "4·3 + 3 = 15",
+        "note": "",
     }
 
 
@@ -156,3 +157,127 @@ def test_overparameterized_warning(make_dataset):
     assert overparameterized_warning(report, train_rows=2000) is None
     assert overparameterized_warning(report, train_rows=2000, ratio=5) is not None
     assert overparameterized_warning(report, train_rows=0) is None
+
+
+# --- images ----------------------------------------------------------------------------
+
+CONV = {"type": "Conv2D", "filters": 50, "kernel_size": [3, 3], "activation": "relu"}
+POOL = {"type": "MaxPooling2D", "pool_size": [2, 2]}
+FLAT = {"type": "Flatten"}
+DENSE_50 = relu(50)
+LOGITS_10 = {"type": "Dense", "units": 10}
+DROPOUT = {"type": "Dropout", "rate": 0.8}
+
+
+def image_spec(layers, input_shape, base=None):
+    model = {"input_shape": list(input_shape), "layers": layers, **({"base": base} if base else {})}
+    return validate_spec({"name": "images", "data": {"dataset": "cifar10"}, "model": model}, source="images.toml")
+
+
+@pytest.mark.parametrize(
+    ("layers", "input_shape", "total"),
+    [
+        ([CONV, POOL, CONV, POOL, CONV, FLAT, DENSE_50, LOGITS_10], (32, 32, 3), 87_060),
+        ([CONV, POOL, CONV, POOL, CONV, DROPOUT, FLAT, DENSE_50, LOGITS_10], (32, 32, 3), 87_060),
+        ([CONV, CONV, FLAT, LOGITS_10], (64, 64, 3), 1_823_960),
+        ([CONV, POOL, CONV, POOL, FLAT, DENSE_50, LOGITS_10], (64, 64, 3), 514_510),
+        ([FLAT, DENSE_50, DENSE_50, LOGITS_10], (64, 64, 3), 617_510),
+        ([CONV, POOL, CONV, POOL, CONV, POOL, FLAT, DENSE_50, LOGITS_10], (64, 64, 3), 137_060),
+        ([CONV, POOL, CONV, POOL, CONV, POOL, DROPOUT, FLAT, DENSE_50, LOGITS_10], (64, 64, 3), 137_060),
+    ],
+    ids=[
+        "cifar-extra-conv", "cifar-dropout", "dollar-street-conv-conv", "dollar-street-pooling",
+        "dollar-street-dense", "dollar-street-three-pools", "dollar-street-dropout",
+    ],
+)
+def test_lesson_image_models(layers, input_shape, total):
+    report = explain_parameters(build_model(image_spec(layers, input_shape), None))
+
+    assert report.total == report.trainable == total and report.non_trainable == 0
+    assert sum(row.total for row in report.layers) == total
+    for row in report.layers:
+        assert row.formula == NO_WEIGHTS or formula_value(row.formula) == row.total
+
+
+def test_lesson_cifar_model_explained_layer_by_layer():
+    layers = [CONV, POOL, CONV, POOL, CONV, FLAT, DENSE_50, LOGITS_10]
+    report = explain_parameters(build_model(image_spec(layers, (32, 32, 3)), None))
+
+    rows = [(row.output_shape, row.total, row.formula, row.note) for row in report.layers[1:]]
+    assert rows == [
+        ((None, 30, 30, 50), 1_400, "3·3·3·50 + 50 = 1,400",
+         "32×32 → 30×30: a 3×3 kernel without padding loses 1 border pixel on each side"),
+        ((None, 15, 15, 50), 0, NO_WEIGHTS, "30×30 → 15×15: 2×2 pooling halves each side"),
+        ((None, 13, 13, 50), 22_550, "3·3·50·50 + 50 = 22,550",
+         "15×15 → 13×13: a 3×3 kernel without padding loses 1 border pixel on each side"),
+        ((None, 6, 6, 50), 0, NO_WEIGHTS, "13×13 → 6×6: 2×2 pooling halves each side, rounding down"),
+        ((None, 4, 4, 50), 22_550, "3·3·50·50 + 50 = 22,550",
+         "6×6 → 4×4: a 3×3 kernel without padding loses 1 border pixel on each side"),
+        ((None, 800), 0, NO_WEIGHTS, "4·4·50 = 800 values"),
+        ((None, 50), 40_050, "800·50 + 50 = 40,050", ""),
+        ((None, 10), 510, "50·10 + 10 = 510", ""),
+    ]
+
+
+SHAPE_NOTES = [
+    ((32, 32, 3), keras.layers.Conv2D(8, 3, padding="same"),
+     "32×32 → 32×32: padding='same' keeps the size (a 3×3 kernel with zeros added around the border)"),
+    ((32, 32, 3), keras.layers.Conv2D(8, 3, strides=2),
+     "32×32 → 15×15: a 3×3 kernel with stride 2, no padding: ⌊(32 − 3) / 2⌋ + 1 = 15"),
+    ((32, 32, 3), keras.layers.Conv2D(8, 3, strides=2, padding="same"),
+     "32×32 → 16×16: a 3×3 kernel with stride 2 and padding='same': each side is divided by 2, rounding up"),
+    ((32, 32, 3), keras.layers.Conv2D(8, 5),
+     "32×32 → 28×28: a 5×5 kernel without padding loses 2 border pixels on each side"),
+    ((32, 32, 3), keras.layers.Conv2D(8, 3, dilation_rate=2),
+     "32×32 → 28×28: a 3×3 kernel (dilation 2×2: it spans 5×5) without padding loses 2 border pixels on each side"),
+    ((30, 40, 3), keras.layers.Conv2D(8, (2, 4)),
+     "30×40 → 29×37: a 2×4 kernel without padding makes each side 1×3 smaller (size − kernel + 1)"),
+    ((30, 30, 3), keras.layers.MaxPooling2D(3),
+     "30×30 → 10×10: 3×3 pooling divides each side by 3"),
+    ((30, 30, 3), keras.layers.AveragePooling2D(2, strides=1),
+     "30×30 → 29×29: 2×2 pooling without padding makes each side 1×1 smaller (size − kernel + 1)"),
+    ((31, 31, 3), keras.layers.MaxPooling2D(2, padding="same"),
+     "31×31 → 16×16: 2×2 pooling with stride 2 and padding='same': each side is divided by 2, rounding up"),
+    ((100, 4), keras.layers.Conv1D(8, 3),
+     "100 → 98: a kernel of size 3 without padding loses 1 step at each end"),
+    ((100, 4), keras.layers.MaxPooling1D(2), "100 → 50: pooling of size 2 halves the length"),
+    ((101, 4), keras.layers.MaxPooling1D(2), "101 → 50: pooling of size 2 halves the length, rounding down"),
+    ((6, 6, 50), keras.layers.GlobalAveragePooling2D(),
+     "6×6×50 → 50: global pooling keeps one value per channel"),
+    ((12,), keras.layers.Flatten(), "12 values (already flat)"),
+    ((12,), keras.layers.Dense(3), ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "layer", "note"),
+    SHAPE_NOTES,
+    ids=[f"{type(layer).__name__}-{index}" for index, (_, layer, _) in enumerate(SHAPE_NOTES)],
+)
+def test_shape_notes(input_shape, layer, note):
+    build(input_shape, layer)
+    assert shape_note(layer) == note
+
+
+def test_nested_model_is_one_row():
+    inner = build((8,), keras.layers.Dense(4), name="inner")
+    outer = build((8,), inner, keras.layers.Dense(1), name="outer")
+    report = explain_parameters(outer)
+    assert [row.type for row in report.layers] == ["InputLayer", "Functional (nested Functional model, trainable)", "Dense"]
+    assert report.layers[1].formula == f"{COUNTED_BY_KERAS}: 2 layers" and report.layers[1].total == 36
+
+
+def test_lesson_densenet121_transfer_model():
+    # The lesson's transfer-learning model: a frozen DenseNet121 base (160×160×3, max pooling)
+    # under Flatten, BatchNormalization, Dense(50, relu), Dropout(0.5), Dense(10).
+    layers = [FLAT, {"type": "BatchNormalization"}, DENSE_50, {"type": "Dropout", "rate": 0.5}, LOGITS_10]
+    spec = image_spec(layers, (160, 160, 3), base={"application": "DenseNet121", "pooling": "max"})
+
+    report = explain_parameters(build_model(spec, None))
+
+    assert (report.total, report.trainable) == (7_093_360, 53_808)
+    base = report.layers[1]
+    assert (base.name, base.type, base.output_shape) == ("DenseNet121", "DenseNet121 (pretrained base, frozen)", (None, 1024))
+    assert (base.total, base.trainable, base.non_trainable) == (7_037_504, 0, 7_037_504)
+    assert base.formula.startswith(f"{COUNTED_BY_KERAS}: ") and base.formula.endswith(" layers")
+    assert [row.type for row in report.layers[2:]] == ["Flatten", "BatchNormalization", "Dense", "Dropout", "Dense"]

@@ -19,6 +19,8 @@ def test_file_names_are_defined_once_here() -> None:
     assert artifacts.SPEC == "spec.toml"
     assert artifacts.HISTORY == "history.csv"
     assert artifacts.RECORD == "run.json"
+    assert artifacts.IMAGE_GRID == "test_images.png"
+    assert artifacts.CONFUSION_PLOT == "confusion_matrix.png"
     assert [artifacts.predictions_file(part) for part in ("train", "validation", "test")] == [
         "predictions_train.csv",
         "predictions_validation.csv",

@@ -13,7 +13,7 @@ import pytest
 from dlworkflow.errors import RegistryError
 from dlworkflow.registry.record import RunRecord, finite_or_none
 
-TOP_LEVEL_KEYS = [
+EARLIER_KEYS = [
     "id",
     "name",
     "description",
@@ -40,6 +40,9 @@ TOP_LEVEL_KEYS = [
     "comments",
     "error",
 ]
+"""The keys of `dlw show --json` before the image-classification sections; they must not change."""
+
+TOP_LEVEL_KEYS = [*EARLIER_KEYS, "baselines_skipped", "classes"]
 
 SECTION_KEYS = {
     "data": ["name", "fingerprint", "task", "target", "features", "class_names"],
@@ -88,7 +91,16 @@ def full_record() -> RunRecord:
         artifacts={"dir": "/tmp/.dlw/runs/20250101-120000-3f2a", "files": ["model.keras"]},
         comments=[{"text": "good", "created_at": "2025-01-02T00:00:00+00:00"}],
         error=None,
+        baselines_skipped={"logistic_regression": "images streamed from disk"},
+        classes=CLASSES,
     )
+
+
+CLASSES = {
+    "names": ["cat", "dog"],
+    "confusion": {"train": [[5, 1], [2, 4]], "test": [[3, 0], [1, 0]]},
+    "per_class_accuracy": {"train": {"cat": 5 / 6, "dog": 4 / 6}, "test": {"cat": 1.0, "dog": 0.0}},
+}
 
 
 def test_to_dict_has_the_documented_keys_in_order() -> None:
@@ -180,3 +192,48 @@ def test_to_json_names_the_run_when_a_value_cannot_be_written() -> None:
 )
 def test_finite_or_none(value: object, expected: float | None) -> None:
     assert finite_or_none(value) == expected
+
+
+# --- image classification: classes and skipped baselines ------------------------------------
+
+
+def test_new_keys_come_after_every_earlier_key() -> None:
+    shape = RunRecord(id="r1", name="m").to_dict()
+    assert list(shape)[: len(EARLIER_KEYS)] == EARLIER_KEYS
+    assert shape["baselines_skipped"] == {}
+    assert shape["classes"] is None
+
+
+def test_classes_and_skipped_baselines_round_trip() -> None:
+    record = full_record()
+    again = RunRecord.from_json(record.to_json())
+    assert again == record
+    assert again.classes == CLASSES
+    assert again.classes["confusion"]["test"] == [[3, 0], [1, 0]]
+    assert again.baselines_skipped == {"logistic_regression": "images streamed from disk"}
+
+
+def test_a_record_written_before_classes_existed_still_loads() -> None:
+    old = {key: value for key, value in full_record().to_dict().items() if key in EARLIER_KEYS}
+    record = RunRecord.from_dict(json.loads(json.dumps(old)))
+    assert record.classes is None
+    assert record.baselines_skipped == {}
+    assert record.metrics == full_record().metrics
+    assert list(record.to_dict()) == TOP_LEVEL_KEYS
+
+
+def test_null_skipped_baselines_read_as_empty() -> None:
+    record = RunRecord.from_dict({"id": "r1", "name": "m", "baselines_skipped": None, "classes": None})
+    assert record.baselines_skipped == {}
+    assert record.classes is None
+
+
+def test_classes_with_numpy_values_are_written_as_plain_json() -> None:
+    classes = {
+        "names": ["a", "b"],
+        "confusion": {"test": np.array([[1, 0], [0, 2]])},
+        "per_class_accuracy": {"test": {"a": np.float64(1.0), "b": None}},
+    }
+    shape = json.loads(RunRecord(id="r1", name="m", classes=classes).to_json())
+    assert shape["classes"]["confusion"]["test"] == [[1, 0], [0, 2]]
+    assert shape["classes"]["per_class_accuracy"]["test"] == {"a": 1.0, "b": None}

@@ -211,6 +211,21 @@ def test_get_returns_what_record_stored(registry: Registry) -> None:
     assert stored.git == {"commit": "c" * 40, "dirty": False}
 
 
+def test_classes_and_skipped_baselines_survive_the_database(registry: Registry) -> None:
+    classes = {
+        "names": ["cat", "dog"],
+        "confusion": {"test": [[3, 1], [0, 4]]},
+        "per_class_accuracy": {"test": {"cat": 0.75, "dog": 1.0}},
+    }
+    record = make_record("20250101-120000-aaaa", metric="accuracy", value=0.875).replace(
+        classes=classes, baselines_skipped={"logistic_regression": "images streamed from disk"}
+    )
+    registry.record(record, looked_at_test=True, test_set_name="cats")
+    stored = registry.get("20250101-120000-aaaa")
+    assert stored.classes == classes
+    assert stored.baselines_skipped == {"logistic_regression": "images streamed from disk"}
+
+
 def test_recording_an_id_twice_is_refused(registry: Registry) -> None:
     registry.record(make_record("20250101-120000-aaaa"), looked_at_test=True, test_set_name="weather")
     with pytest.raises(RegistryError, match="a run with this id is already recorded; got '20250101-120000-aaaa'"):

@@ -32,7 +32,9 @@ def test_exported_members():
         "compile_model",
         "evaluate_model",
         "fit_model",
+        "image_stream",
         "make_callbacks",
+        "make_loss",
         "make_metrics",
         "make_optimizer",
         "predict",
@@ -44,13 +46,19 @@ def test_exported_members():
     assert dlworkflow.models.__all__ == [
         "LayerParameters",
         "ParameterReport",
+        "build_base",
         "build_model",
         "check_output",
         "explain_parameters",
+        "find_base",
         "layer_formula",
+        "model_input_shape",
         "model_name",
         "output_activation_note",
         "overparameterized_warning",
+        "shape_note",
+        "trainable_parameter_count",
+        "unfreeze_base",
     ]
     for package in (dlworkflow.training, dlworkflow.models):
         for name in package.__all__:

@@ -83,14 +83,14 @@ def test_optimizer_with_arguments_is_built(make_dataset):
 def test_unknown_loss(make_dataset):
     spec = make_spec(train={"loss": "mean_squared_eror"})
     dataset = make_dataset()
-    with pytest.raises(SpecError, match=r"train\.loss: unknown Keras loss; got 'mean_squared_eror'\. Did you mean 'mean_squared_error'\?"):
+    with pytest.raises(SpecError, match=r"train\.loss\.type: unknown Keras loss; got 'mean_squared_eror'\. Did you mean 'mean_squared_error'\?"):
         compile_model(build_model(spec, dataset), spec, dataset)
 
 
 def test_loss_that_does_not_fit_the_target_encoding(make_dataset):
     dataset = make_dataset(task="classification", encoding="integer")
     spec = make_spec(CLASSIFIER, train={"loss": "categorical_crossentropy"})
-    with pytest.raises(SpecError, match=r"train\.loss: .*needs one-hot targets.*sparse_categorical_crossentropy"):
+    with pytest.raises(SpecError, match=r"train\.loss\.type: .*needs one-hot targets.*sparse_categorical_crossentropy"):
         compile_model(build_model(spec, dataset), spec, dataset)
 
 

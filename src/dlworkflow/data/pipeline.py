@@ -1,7 +1,13 @@
 """The one data pipeline: load → prepare → split → scale → fingerprint, for every dataset.
 
 A dataset is a spec entry, never a new module: :func:`build_dataset` runs the same steps
-for the built-in tables, a CSV file or a DataFrame from the Python API.
+for the built-in tables, a CSV file or a DataFrame from the Python API. Image data takes
+the same steps in its own form, chosen by what the spec names:
+
+* a DataFrame, a built-in table or a CSV file → a table (:mod:`.preparation`);
+* a Keras image set (``data.dataset = "cifar10"``) or an ``.npz`` file → image arrays
+  (:mod:`.keras_datasets`, :mod:`.image_arrays`);
+* a folder → a folder of images, one sub-folder per class, streamed (:mod:`.image_folder`).
 
 Example:
     >>> from dlworkflow.spec import load_spec
@@ -19,17 +25,28 @@ import pandas as pd
 
 from dlworkflow.data.dataset import PART_NAMES, Dataset, Part
 from dlworkflow.data.fingerprint import table_fingerprint
+from dlworkflow.data.home import locate
+from dlworkflow.data.image_arrays import build_array_dataset, read_image_arrays
+from dlworkflow.data.image_folder import build_folder_dataset, scan_image_folder
+from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS, load_keras_dataset
 from dlworkflow.data.preparation import PreparedTable, prepare_table
-from dlworkflow.data.scaling import Scaler
+from dlworkflow.data.scaling import SCALING_METHODS, Scaler
 from dlworkflow.data.sources import load_table
 from dlworkflow.data.split import split_rows
+from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
+
+ARRAY_SUFFIX = ".npz"
+"""A ``data.path`` with this ending is read as image arrays."""
 
 
 def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
     """Load, prepare, split and scale the data a spec describes.
 
-    Steps: :func:`~dlworkflow.data.sources.load_table` (built-in, CSV or ``frame``),
+    Image data (a Keras image set, an ``.npz`` file or a folder of class sub-folders) is
+    dispatched to :func:`~dlworkflow.data.image_arrays.build_array_dataset` or
+    :func:`~dlworkflow.data.image_folder.build_folder_dataset`. For a table the steps are
+    :func:`~dlworkflow.data.sources.load_table` (built-in, CSV or ``frame``),
     :func:`~dlworkflow.data.preparation.prepare_table` (drop, shift, rows, dropna, select,
     encode), :func:`~dlworkflow.data.split.split_rows` (``split.type``), a
     :class:`~dlworkflow.data.scaling.Scaler` fitted on the training rows only, and the
@@ -37,7 +54,7 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
 
     Args:
         spec: The validated spec; ``spec.source`` names the file in error messages and is
-            the base of a relative ``data.path``.
+            the first base of a relative ``data.path`` (the data home is the second).
         frame: A table to use instead of ``data.dataset`` / ``data.path`` (Python API).
 
     Returns:
@@ -61,7 +78,21 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
         >>> dataset.sizes(), dataset.class_names
         ({'train': 273, 'validation': 0, 'test': 69}, ('Adelie', 'Chinstrap', 'Gentoo'))
     """
+    if frame is None:
+        if spec.data.dataset in KERAS_IMAGE_DATASETS:
+            return build_array_dataset(load_keras_dataset(spec.data.dataset, source=spec.source), spec)
+        if spec.data.path is not None:
+            path = locate(spec.data.path, source=spec.source)
+            if path.is_dir():
+                return build_folder_dataset(scan_image_folder(path, source=spec.source), spec)
+            if path.suffix.lower() == ARRAY_SUFFIX:
+                return build_array_dataset(read_image_arrays(path, source=spec.source), spec)
+    return _table_dataset(spec, frame)
+
+
+def _table_dataset(spec: Spec, frame: pd.DataFrame | None) -> Dataset:
     source = spec.source
+    _check_table_spec(spec)
     table, name = load_table(spec.data, source=source, frame=frame)
     prepared = prepare_table(
         table, spec.data, source=source, table_name=name, persistence=spec.evaluate.persistence
@@ -87,6 +118,24 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
         fingerprint=table_fingerprint(prepared.features, prepared.target),
         test_fingerprint=table_fingerprint(prepared.features.iloc[test_rows], prepared.target.iloc[test_rows]),
     )
+
+
+def _check_table_spec(spec: Spec) -> None:
+    """Image settings given for a table: report them all, before the table is read."""
+    source, data = spec.source, spec.data
+    problems = []
+    if data.image_size is not None:
+        problems.append(Problem(
+            source, "data.image_size", "applies to images only, not to a table", got=list(data.image_size),
+            hint="Remove data.image_size from the [data] table.",
+        ))
+    if data.scaling not in SCALING_METHODS:
+        problems.append(Problem(
+            source, "data.scaling", "'pixels' (divide by 255) applies to images only", got=data.scaling,
+            hint=f"Use one of {', '.join(map(repr, SCALING_METHODS))} for a table, e.g. 'standardize'.",
+        ))
+    if problems:
+        raise SpecError(problems)
 
 
 def _part(name: str, prepared: PreparedTable, rows: np.ndarray, scaler: Scaler) -> Part:

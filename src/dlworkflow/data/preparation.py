@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dlworkflow.data.dataset import Task
-from dlworkflow.errors import DataError, suggestion
+from dlworkflow.errors import DataError, SpecError, suggestion
 from dlworkflow.spec.schema import DataSpec
 
 GLOB_CHARACTERS = "*?["
@@ -97,6 +97,7 @@ def prepare_table(
         The prepared table.
 
     Raises:
+        SpecError: at ``data.target`` when the spec names no target.
         DataError: naming the spec path and a fix, when a column is unknown, a feature is not
             numeric, values are missing without ``dropna = true``, ``rows`` or ``shift`` do
             not fit the table, or no rows or features are left.
@@ -112,6 +113,12 @@ def prepare_table(
     where = _Where(source, table_name)
     columns = [str(column) for column in table.columns]
     target_name = data_spec.target
+    if target_name is None:
+        raise SpecError.single(
+            where.source, "data.target", f"a table needs a target: the column of {table_name} to predict",
+            hint=f"Add target = '<column>' to the [data] table; columns: {', '.join(map(repr, columns[:8]))}"
+            + (", ..." if len(columns) > 8 else "") + ".",
+        )
     if target_name not in columns:
         raise where.error(
             "data.target", f"no column {target_name!r} in {table_name}",

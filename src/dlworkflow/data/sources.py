@@ -2,8 +2,8 @@
 
 The built-in datasets are a small registry keyed by the spec's ``data.dataset`` string; each
 entry is a CSV file shipped inside the package and read with :mod:`importlib.resources`.
-A CSV named by ``data.path`` is read relative to the spec file's folder, so a spec and its
-data can move together.
+A CSV named by ``data.path`` is found with :func:`dlworkflow.data.home.locate`: relative to the
+spec file's folder first (so a spec and its data can move together), then in the data home.
 
 Example:
     >>> from dlworkflow.spec import DataSpec
@@ -19,8 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from dlworkflow.data.home import locate, resolve_path, spec_folder_text
+from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS
 from dlworkflow.errors import DataError, SpecError, suggestion
 from dlworkflow.spec.schema import DataSpec
+
+__all__ = [
+    "BUILTIN_DATASETS", "FRAME_NAME", "dataset_names", "load_builtin", "load_table", "read_csv", "resolve_path",
+]
 
 BUILTIN_DATASETS: dict[str, str] = {
     "penguins": "penguins.csv",
@@ -43,8 +49,8 @@ def load_table(
     Args:
         data_spec: The ``[data]`` section.
         source: The spec file (or a label such as ``<api>``); a relative ``data.path`` is
-            resolved against this file's folder when it is a real file, else the working
-            directory.
+            looked for in this file's folder when it is a real file (else the working
+            directory), then in the data home.
         frame: A table given directly, e.g. ``run(spec, frame=df)``.
 
     Returns:
@@ -53,7 +59,7 @@ def load_table(
 
     Raises:
         SpecError: when ``data.dataset`` is not a built-in dataset, or no source is given.
-        DataError: when the CSV file is missing, unreadable or empty.
+        DataError: when the CSV file is missing (naming every place looked), unreadable or empty.
 
     Example:
         >>> table, name = load_table(DataSpec(dataset="weather", target="BASEL_sunshine"), source="<spec>")
@@ -65,14 +71,14 @@ def load_table(
     if data_spec.dataset is not None:
         return load_builtin(data_spec.dataset, source=source), data_spec.dataset
     if data_spec.path is not None:
-        path = resolve_path(data_spec.path, source=source)
+        path = locate(data_spec.path, source=source)
         return read_csv(path, source=source), path.stem
     raise SpecError.single(
         source,
         "data",
         "no data source: give data.dataset or data.path",
-        hint=f"Add dataset = 'penguins' (built-in: {', '.join(map(repr, BUILTIN_DATASETS))}) "
-        "or path = 'my_table.csv' to the [data] table.",
+        hint=f"Add dataset = 'penguins' (built-in: {', '.join(map(repr, dataset_names()))}) "
+        "or path = 'my_table.csv' (or an .npz of images, or a folder of images) to the [data] table.",
     )
 
 
@@ -94,36 +100,31 @@ def load_builtin(name: str, *, source: str = "<spec>") -> pd.DataFrame:
         'species'
     """
     if name not in BUILTIN_DATASETS:
+        if name in KERAS_IMAGE_DATASETS:
+            raise SpecError.single(
+                source, "data.dataset", "is a Keras image set, not a table", got=name,
+                hint="Build it with dlworkflow.data.build_dataset, which loads image sets.",
+            )
         raise SpecError.single(
             source, "data.dataset", "unknown built-in dataset", got=name,
-            hint=suggestion(name, list(BUILTIN_DATASETS)) + " Or give data.path = 'file.csv' for your own table.",
+            hint=suggestion(name, dataset_names()) + " Or give data.path = 'file.csv' for your own table.",
         )
     resource = resources.files("dlworkflow.data").joinpath("builtin", BUILTIN_DATASETS[name])
     with resources.as_file(resource) as path:
         return read_csv(path, source=source)
 
 
-def resolve_path(path: str | Path, *, source: str) -> Path:
-    """Resolve ``data.path`` relative to the spec file's folder.
-
-    Args:
-        path: As written in the spec (``~`` is expanded; absolute paths are kept).
-        source: The spec file; when it is not an existing file (e.g. ``<api>``), the
-            working directory is the base.
+def dataset_names() -> list[str]:
+    """Every name ``data.dataset`` accepts: the built-in tables, then the Keras image sets.
 
     Returns:
-        The absolute path of the CSV file (which may not exist).
+        The names, tables first.
 
     Example:
-        >>> resolve_path("data/x.csv", source="<api>") == Path.cwd() / "data" / "x.csv"
-        True
+        >>> dataset_names()
+        ['penguins', 'weather', 'cifar10', 'mnist', 'fashion_mnist']
     """
-    candidate = Path(path).expanduser()
-    if candidate.is_absolute():
-        return candidate
-    spec_file = Path(source)
-    base = spec_file.parent if spec_file.is_file() else Path.cwd()
-    return (base / candidate).absolute()
+    return [*BUILTIN_DATASETS, *KERAS_IMAGE_DATASETS]
 
 
 def read_csv(path: str | Path, *, source: str = "<spec>") -> pd.DataFrame:
@@ -148,7 +149,7 @@ def read_csv(path: str | Path, *, source: str = "<spec>") -> pd.DataFrame:
     except FileNotFoundError as err:
         raise DataError.single(
             source, "data.path", f"CSV file not found: {str(path)!r}",
-            hint=f"Check the file name; a relative data.path is read from {_base_text(source)}.",
+            hint=f"Check the file name; a relative data.path is read from {spec_folder_text(source)}.",
         ) from err
     except IsADirectoryError as err:
         raise DataError.single(
@@ -193,13 +194,6 @@ def _from_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     table = frame.copy()
     table.columns = [str(column) for column in table.columns]
     return table
-
-
-def _base_text(source: str) -> str:
-    spec_file = Path(source)
-    if spec_file.is_file():
-        return f"the spec file's folder {str(spec_file.parent.absolute())!r}"
-    return f"the working directory {str(Path.cwd())!r}"
 
 
 def _first_line(err: Exception) -> str:

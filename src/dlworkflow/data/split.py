@@ -15,6 +15,10 @@ stratifying on 1-D labels), and the holdout's part of it for the second call.
 ``ordered`` never shuffles: train first, then validation, then test (no future rows in
 training).
 
+Data that brings its own test set (an ``.npz`` of images, a Keras image set) is split by
+:func:`split_train_validation`: one call with ``test_size = validation`` on the training
+rows, stratified on the class labels.
+
 Example:
     >>> from dlworkflow.spec import SplitSpec
     >>> parts = split_rows(SplitSpec(type="ordered", test=0.2), np.zeros(10, np.float32), task="regression")
@@ -58,7 +62,7 @@ class Splitter:
     stratify: bool = False
 
     def __call__(self, y: np.ndarray, split: SplitSpec) -> Parts:
-        """Split row positions ``0 .. len(y) - 1``.
+        """Split row positions ``0 .. len(y) - 1`` into train, validation and test.
 
         Args:
             y: The encoded target (used only to stratify; its length is the number of rows).
@@ -71,19 +75,64 @@ class Splitter:
             ValueError: from scikit-learn when the rows cannot be split as asked.
         """
         rows = np.arange(len(y))
-        seed = split.seed if self.shuffle else None
         holdout_size = split.test_fraction + split.validation
-        train, holdout = train_test_split(
-            rows, test_size=holdout_size, random_state=seed, shuffle=self.shuffle,
-            stratify=y if self.stratify else None,
-        )
+        train, holdout = self.cut(rows, holdout_size, y, seed=split.seed)
         if split.validation == 0:
             return {"train": train, "test": holdout}
-        validation, test = train_test_split(
-            holdout, test_size=split.test_fraction / holdout_size, random_state=seed, shuffle=self.shuffle,
-            stratify=y[holdout] if self.stratify else None,
-        )
+        validation, test = self.cut(holdout, split.test_fraction / holdout_size, y, seed=split.seed)
         return {"train": train, "validation": validation, "test": test}
+
+    def split_off_validation(self, y: np.ndarray, split: SplitSpec) -> Parts:
+        """Split row positions ``0 .. len(y) - 1`` into train and validation only.
+
+        For data that brings its own test set (an ``.npz`` of images, a Keras image set): one
+        ``train_test_split(rows, test_size=split.validation, random_state=seed)`` call.
+
+        Args:
+            y: The target to stratify on (its length is the number of rows).
+            split: The ``[split]`` section; ``split.test`` is not used.
+
+        Returns:
+            ``{"train": ..., "validation": ...}``, or only ``train`` (every row, in order) when
+            ``split.validation`` is 0.
+
+        Raises:
+            ValueError: from scikit-learn when the rows cannot be split as asked.
+
+        Example:
+            >>> from dlworkflow.spec import SplitSpec
+            >>> parts = Splitter(shuffle=False).split_off_validation(np.zeros(10), SplitSpec(validation=0.2))
+            >>> {name: part.tolist() for name, part in parts.items()}
+            {'train': [0, 1, 2, 3, 4, 5, 6, 7], 'validation': [8, 9]}
+        """
+        rows = np.arange(len(y))
+        if split.validation == 0:
+            return {"train": rows}
+        train, validation = self.cut(rows, split.validation, y, seed=split.seed)
+        return {"train": train, "validation": validation}
+
+    def cut(self, rows: np.ndarray, fraction: float, y: np.ndarray, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """One ``train_test_split`` call: cut ``fraction`` of ``rows`` off.
+
+        Args:
+            rows: Positions to split.
+            fraction: ``test_size``: the share of ``rows`` in the second part (rounded up).
+            y: The target of every row (indexed by position), to stratify on.
+            seed: ``random_state`` when shuffling.
+
+        Returns:
+            The kept positions and the cut-off positions.
+
+        Example:
+            >>> kept, cut_off = Splitter(shuffle=False).cut(np.arange(5), 0.4, np.zeros(5), seed=0)
+            >>> kept.tolist(), cut_off.tolist()
+            ([0, 1, 2], [3, 4])
+        """
+        kept, cut_off = train_test_split(
+            rows, test_size=fraction, random_state=seed if self.shuffle else None, shuffle=self.shuffle,
+            stratify=y[rows] if self.stratify else None,
+        )
+        return kept, cut_off
 
 
 SPLITTERS: dict[str, Splitter] = {
@@ -145,6 +194,63 @@ def split_rows(
     except ValueError as err:
         raise DataError.single(
             source, "split", f"cannot make the {split.type!r} split of {len(y)} rows: {err}",
+            hint=_split_hint(split),
+        ) from err
+
+
+def split_train_validation(
+    split: SplitSpec,
+    y: np.ndarray,
+    *,
+    class_names: Sequence[str] | None = None,
+    source: str = "<spec>",
+) -> Parts:
+    """Split training rows into train and validation, for data that brings its own test set.
+
+    The same splitters as :func:`split_rows` (``random``, ``stratified``, ``ordered``), with
+    one ``train_test_split`` call of ``test_size = split.validation``.
+
+    Args:
+        split: The ``[split]`` section (``split.test`` is not used).
+        y: The class labels of the training rows (1-D integers, or one-hot rows).
+        class_names: Class labels, to name a class that is too small to stratify.
+        source: The spec file, for error messages.
+
+    Returns:
+        ``{"train": ..., "validation": ...}`` positions, or only ``train`` when
+        ``split.validation`` is 0.
+
+    Raises:
+        SpecError: at ``split.type`` when the type is unknown.
+        DataError: when a part would be empty, or a class is too small to stratify.
+
+    Example:
+        >>> from dlworkflow.spec import SplitSpec
+        >>> parts = split_train_validation(SplitSpec(validation=0.15), np.zeros(5000, np.int64))
+        >>> [len(part) for part in parts.values()]
+        [4250, 750]
+    """
+    splitter = SPLITTERS.get(split.type)
+    if splitter is None:
+        raise SpecError.single(
+            source, "split.type", "unknown split type", got=split.type,
+            hint=f"Valid options: {', '.join(map(repr, SPLITTERS))}.",
+        )
+    if split.validation > 0:
+        validation = math.ceil(split.validation * len(y))
+        if len(y) - validation <= 0:
+            raise DataError.single(
+                source, "split.validation", f"too few training rows ({len(y)}) for this split: "
+                "the train part would be empty", got=split.validation,
+                hint="Use more rows (data.rows) or a smaller split.validation.",
+            )
+        if splitter.stratify:
+            _check_class_sizes(y, class_names, source, "the training data", minimum=2)
+    try:
+        return splitter.split_off_validation(y, split)
+    except ValueError as err:
+        raise DataError.single(
+            source, "split", f"cannot make the {split.type!r} validation split of {len(y)} rows: {err}",
             hint=_split_hint(split),
         ) from err
 

@@ -1,9 +1,11 @@
-"""Evaluation layer: metrics, baselines with a model's predict interface, and the comparison of both.
+"""Evaluation layer: metrics, baselines with a model's predict interface, the comparison of both,
+the per-class report and the plots of a classification run.
 
 It receives predictions as numpy arrays and never imports Keras. Names are loaded on first
 use, so ``import dlworkflow.evaluation`` stays cheap: the metric names, directions,
 :func:`primary_metric` and the comparison functions need neither scikit-learn nor pandas;
-:func:`score` loads scikit-learn and the baselines load scikit-learn and pandas.
+:func:`score` loads scikit-learn, the baselines load scikit-learn and pandas, and the
+plots load matplotlib (Agg, no pyplot) and Pillow only when called.
 
 Example:
     >>> from dlworkflow.evaluation import score, skill_score
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dlworkflow.evaluation.baselines import (
         BASELINES,
+        MAX_BASELINE_VALUES,
         Baseline,
         LinearRegressionBaseline,
         LogisticRegressionBaseline,
@@ -31,7 +34,9 @@ if TYPE_CHECKING:
         evaluate_baselines,
         fit_baselines,
         register_baseline,
+        skipped_baselines,
     )
+    from dlworkflow.evaluation.classes import class_report
     from dlworkflow.evaluation.comparison import best_baseline, compare_to_baselines, skill_score
     from dlworkflow.evaluation.metrics import (
         CLASSIFICATION_METRICS,
@@ -44,9 +49,11 @@ if TYPE_CHECKING:
         primary_metric,
         score,
     )
+    from dlworkflow.evaluation.plots import confusion_matrix_plot, image_grid, test_images_for_grid
 
 _EXPORTS: dict[str, str] = {
     "BASELINES": "baselines",
+    "MAX_BASELINE_VALUES": "baselines",
     "Baseline": "baselines",
     "LinearRegressionBaseline": "baselines",
     "LogisticRegressionBaseline": "baselines",
@@ -57,6 +64,8 @@ _EXPORTS: dict[str, str] = {
     "evaluate_baselines": "baselines",
     "fit_baselines": "baselines",
     "register_baseline": "baselines",
+    "skipped_baselines": "baselines",
+    "class_report": "classes",
     "best_baseline": "comparison",
     "compare_to_baselines": "comparison",
     "skill_score": "comparison",
@@ -69,6 +78,9 @@ _EXPORTS: dict[str, str] = {
     "predicted_classes": "metrics",
     "primary_metric": "metrics",
     "score": "metrics",
+    "confusion_matrix_plot": "plots",
+    "image_grid": "plots",
+    "test_images_for_grid": "plots",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -9,9 +9,11 @@ Example:
     14101
 """
 
+from dlworkflow.models.base import build_base, find_base, trainable_parameter_count, unfreeze_base
 from dlworkflow.models.builder import (
     build_model,
     check_output,
+    model_input_shape,
     model_name,
     output_activation_note,
 )
@@ -21,16 +23,23 @@ from dlworkflow.models.parameters import (
     explain_parameters,
     layer_formula,
     overparameterized_warning,
+    shape_note,
 )
 
 __all__ = [
     "LayerParameters",
     "ParameterReport",
+    "build_base",
     "build_model",
     "check_output",
     "explain_parameters",
+    "find_base",
     "layer_formula",
+    "model_input_shape",
     "model_name",
     "output_activation_note",
     "overparameterized_warning",
+    "shape_note",
+    "trainable_parameter_count",
+    "unfreeze_base",
 ]

@@ -2,8 +2,10 @@
 
 A list of ``[[model.layers]]`` entries becomes a Functional model, exactly as the lesson
 writes it: ``keras.Input(shape=..., name="input")`` followed by each layer called on the
-previous one. Instead of layers a spec may name a ``module:function`` builder that returns
-a model. Either way a Keras error is re-raised as a :class:`~dlworkflow.errors.SpecError`
+previous one; with ``[model.base]`` a pretrained ``keras.applications`` network comes first
+and the layers are its head (:mod:`dlworkflow.models.base`). The input shape is
+``model.input_shape`` or the data's, so a spec that gives it builds without data. Instead of
+layers a spec may name a ``module:function`` builder that returns a model. Either way a Keras error is re-raised as a :class:`~dlworkflow.errors.SpecError`
 that names the spec file, the layer (``model.layers[2].units``) and the fix, and the model's
 output is checked against the data (number of classes, one regression output).
 
@@ -100,31 +102,38 @@ def snake_case(class_name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def build_model(spec: Spec, dataset: Dataset) -> keras.Model:
+def build_model(spec: Spec, dataset: Dataset | None) -> keras.Model:
     """Build the Keras model a spec describes, for a dataset's input and output sizes.
 
-    With ``model.layers`` the model is ``keras.Input(shape=dataset.input_shape,
-    name="input")`` followed by each layer, built with the Functional API. Layers without a
-    ``name`` are named like Keras names them in a fresh session (``dense``, ``dense_1``…),
-    so names do not depend on what was built before in the same process. With
-    ``model.builder = "module:function"`` the function is imported (the spec file's folder
-    is searched first) and called with the arguments it accepts among ``input_shape``,
-    ``output_units`` and ``model.builder_args``.
+    With ``model.layers`` the model is ``keras.Input(shape=input_shape, name="input")``
+    followed by each layer, built with the Functional API. The input shape is
+    ``model.input_shape`` when the spec gives it (it must then equal the data's), else the
+    data's. With ``[model.base]`` the pretrained network comes first, called as
+    ``base(inputs, training=False)`` (see :mod:`dlworkflow.models.base`), and the layers
+    are the head on top of it. Layers without a ``name`` are named like Keras names them in
+    a fresh session (``dense``, ``dense_1``…), so names do not depend on what was built
+    before in the same process. With ``model.builder = "module:function"`` the function is
+    imported (the spec file's folder is searched first) and called with the arguments it
+    accepts among ``input_shape``, ``output_units`` and ``model.builder_args``.
 
-    The model's output is then checked: one unit (or a flat output) for regression,
-    ``dataset.output_units`` units for classification.
+    With data, the model's output is then checked: one unit (or a flat output) for
+    regression, ``dataset.output_units`` units for classification. Without data
+    (``dataset=None``, e.g. ``dlw summary`` of a spec that gives ``model.input_shape``)
+    the model is built from ``model.input_shape`` alone and nothing is checked against data.
 
     Args:
         spec: The validated spec.
-        dataset: The prepared data; gives the input shape and number of classes.
+        dataset: The prepared data (input shape and number of classes), or None to build
+            from ``model.input_shape`` alone.
 
     Returns:
         The model, not compiled.
 
     Raises:
         SpecError: naming the spec path of a bad layer argument, a layer that cannot take
-            its input, a builder that cannot be imported or called, or an output that does
-            not fit the data.
+            its input, a builder that cannot be imported or called, an output that does
+            not fit the data, a ``model.input_shape`` that differs from the data's, or a
+            missing input shape (no data and no ``model.input_shape``).
 
     Example:
         >>> spec = validate_spec({"name": "penguins", "data": {"dataset": "penguins",
@@ -134,23 +143,72 @@ def build_model(spec: Spec, dataset: Dataset) -> keras.Model:
         >>> build_model(spec, dataset).count_params()  # doctest: +SKIP
         83
     """
+    input_shape = model_input_shape(spec, dataset)
     if spec.model.builder is not None:
-        model = _call_builder(spec, dataset)
+        model = _call_builder(spec, dataset, input_shape)
     else:
-        model = _build_from_layers(spec, dataset)
-    check_output(model, spec, dataset)
+        model = _build_from_layers(spec, input_shape)
+    if dataset is not None:
+        check_output(model, spec, dataset)
     return model
 
 
-def _build_from_layers(spec: Spec, dataset: Dataset) -> keras.Model:
+def model_input_shape(spec: Spec, dataset: Dataset | None) -> tuple[int, ...]:
+    """The shape of one input the model is built for: ``model.input_shape``, else the data's.
+
+    Args:
+        spec: The validated spec.
+        dataset: The prepared data, or None.
+
+    Returns:
+        The shape without the batch dimension, e.g. ``(64, 64, 3)``.
+
+    Raises:
+        SpecError: at ``model.input_shape`` when it differs from the data's shape, or when
+            there is neither data nor ``model.input_shape``.
+
+    Example:
+        >>> model_input_shape(spec, None)  # spec.model.input_shape == (64, 64, 3)  # doctest: +SKIP
+        (64, 64, 3)
+    """
+    declared = spec.model.input_shape
+    if dataset is None:
+        if declared is None:
+            raise SpecError.single(
+                spec.source, "model.input_shape",
+                "is needed to build the model without data (the input shape cannot be known)",
+                hint="Set model.input_shape, e.g. [64, 64, 3] for 64×64 colour images, or build the model "
+                "with its data.",
+            )
+        return tuple(int(n) for n in declared)
+    actual = tuple(int(n) for n in dataset.input_shape)
+    if declared is not None and tuple(declared) != actual:
+        hint = f"Set model.input_shape = {list(actual)!r} or leave it out (it is taken from the data)"
+        if len(declared) == 3 and len(actual) == 3:
+            hint += f", or resize the images with data.image_size = {list(declared[:2])!r}"
+        raise SpecError.single(
+            spec.source, "model.input_shape", f"differs from the shape of the data's inputs {actual!r}",
+            got=list(declared), hint=hint + ".",
+        )
+    return actual
+
+
+def _build_from_layers(spec: Spec, input_shape: tuple[int, ...]) -> keras.Model:
     import keras
 
     source = spec.source
-    inputs = keras.Input(shape=dataset.input_shape, name=INPUT_NAME)
+    inputs = keras.Input(shape=input_shape, name=INPUT_NAME)
     used_names = {INPUT_NAME} | {
         str(layer.arguments["name"]) for layer in spec.model.layers if "name" in layer.arguments
     }
     outputs = inputs
+    if spec.model.base is not None:
+        from dlworkflow.models.base import build_base
+
+        base = build_base(spec, input_shape)
+        used_names.add(str(base.name))
+        # training=False: the base's BatchNormalization stays in inference mode, also when fine-tuning.
+        outputs = base(inputs, training=False)
     for index, layer_spec in enumerate(spec.model.layers):
         layer = _make_layer(keras, layer_spec, index, source, used_names)
         try:
@@ -182,7 +240,7 @@ def _make_layer(keras: Any, layer_spec: LayerSpec, index: int, source: str, used
                 source, f"{path}.{shape_argument}",
                 "is not needed: the input shape comes from the data (keras.Input(shape=...))",
                 got=arguments[shape_argument],
-                hint=f"Remove {shape_argument} from the layer.",
+                hint=f"Remove {shape_argument} from the layer; to fix the shape without data, set model.input_shape.",
             )
     if "name" not in arguments:
         arguments["name"] = _unique_name(snake_case(layer_spec.type), used_names)
@@ -298,7 +356,7 @@ def _first_on_sys_path(directory: Path) -> Iterator[None]:
             sys.path.remove(entry)
 
 
-def _call_builder(spec: Spec, dataset: Dataset) -> keras.Model:
+def _call_builder(spec: Spec, dataset: Dataset | None, input_shape: tuple[int, ...]) -> keras.Model:
     import keras
 
     source, reference = spec.source, spec.model.builder or ""
@@ -321,7 +379,7 @@ def _call_builder(spec: Spec, dataset: Dataset) -> keras.Model:
             source, "model.builder", f"the module {module_name!r} has no function {function_name!r}",
             got=reference, hint=suggestion(function_name, names) or "Check the function name.",
         )
-    keyword_arguments = _builder_arguments(spec, dataset, function)
+    keyword_arguments = _builder_arguments(spec, dataset, input_shape, function)
     try:
         model = function(**keyword_arguments)
     except (TypeError, ValueError) as err:
@@ -337,7 +395,9 @@ def _call_builder(spec: Spec, dataset: Dataset) -> keras.Model:
     return model
 
 
-def _builder_arguments(spec: Spec, dataset: Dataset, function: Any) -> dict[str, Any]:
+def _builder_arguments(
+    spec: Spec, dataset: Dataset | None, input_shape: tuple[int, ...], function: Any
+) -> dict[str, Any]:
     source, reference = spec.source, spec.model.builder
     try:
         parameters = inspect.signature(function).parameters
@@ -345,7 +405,9 @@ def _builder_arguments(spec: Spec, dataset: Dataset, function: Any) -> dict[str,
         return {**spec.model.builder_args}
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     names = [n for n, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    from_data = {"input_shape": tuple(dataset.input_shape), "output_units": dataset.output_units}
+    from_data: dict[str, Any] = {"input_shape": tuple(input_shape)}
+    if dataset is not None:
+        from_data["output_units"] = dataset.output_units
     arguments = {key: value for key, value in from_data.items() if takes_any or key in names}
     for key, value in spec.model.builder_args.items():
         if not takes_any and key not in names:
@@ -358,6 +420,12 @@ def _builder_arguments(spec: Spec, dataset: Dataset, function: Any) -> dict[str,
         n for n in names
         if parameters[n].default is inspect.Parameter.empty and n not in arguments
     ]
+    if dataset is None and "output_units" in missing:
+        raise SpecError.single(
+            source, "model.builder", f"{reference} needs output_units, which only the data can give",
+            hint="Build this model with its data (output_units is the number of classes, or 1), or give "
+            "output_units a default value in the builder function.",
+        )
     if missing:
         raise SpecError.single(
             source, "model.builder_args", f"{reference} needs the argument(s) {', '.join(map(repr, missing))}",
@@ -366,7 +434,7 @@ def _builder_arguments(spec: Spec, dataset: Dataset, function: Any) -> dict[str,
     return arguments
 
 
-def _output_shape(model: Any, dataset: Dataset, source: str) -> tuple[int | None, ...]:
+def _output_shape(model: Any, input_shape: tuple[int, ...], source: str) -> tuple[int | None, ...]:
     try:
         outputs = model.outputs
     except (AttributeError, ValueError):
@@ -379,14 +447,14 @@ def _output_shape(model: Any, dataset: Dataset, source: str) -> tuple[int | None
             )
         return tuple(outputs[0].shape)
     # A subclassed model has no symbolic output: call it once on a zero row (this builds it).
-    sample = np.zeros((1, *dataset.input_shape), dtype=np.float32)
+    sample = np.zeros((1, *input_shape), dtype=np.float32)
     try:
         result = model(sample)
     except (TypeError, ValueError) as err:
         raise SpecError.single(
             source,
             "model.builder",
-            f"the model cannot take input of shape {_shape_text((None, *dataset.input_shape))}: {keras_message(err)}",
+            f"the model cannot take input of shape {_shape_text((None, *input_shape))}: {keras_message(err)}",
             hint="Check the builder's input shape.",
         ) from err
     return (None, *tuple(np.shape(result))[1:])
@@ -415,7 +483,7 @@ def check_output(model: keras.Model, spec: Spec, dataset: Dataset) -> None:
         has 2 units. Set model.layers[1].units = 3 (with activation = 'softmax').
     """
     source = spec.source
-    shape = _output_shape(model, dataset, source)
+    shape = _output_shape(model, model_input_shape(spec, dataset), source)
     if spec.model.layers:
         last = len(spec.model.layers) - 1
         layer_path = f"model.layers[{last}]"
@@ -455,7 +523,8 @@ def output_activation_note(model: keras.Model, spec: Spec, dataset: Dataset) -> 
     """A note when a classifier's outputs are not probabilities but the loss expects them.
 
     Keras' cross-entropy losses expect probabilities unless ``from_logits=True``; a last
-    layer without softmax then trains poorly. This is a note, not an error: the model is
+    layer without softmax then trains poorly. With ``from_logits = true`` in ``[train.loss]``
+    (the lesson's CIFAR loss) there is nothing to say. This is a note, not an error: the model is
     valid and :func:`dlworkflow.training.predict` still turns its outputs into probabilities.
 
     Args:
@@ -471,6 +540,8 @@ def output_activation_note(model: keras.Model, spec: Spec, dataset: Dataset) -> 
         "x.toml: model.layers[1].activation: the last layer (dense_1) has activation 'linear' ..."
     """
     if dataset.task != "classification" or spec.train.loss.type not in _PROBABILITY_LOSSES or not model.layers:
+        return None
+    if spec.train.loss.arguments.get("from_logits"):
         return None
     last = model.layers[-1]
     if type(last).__name__ == "Softmax":

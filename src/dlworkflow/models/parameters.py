@@ -3,7 +3,10 @@
 The lesson asks "how many parameters does this network have, and why?". The counts here
 come from the model's actual weights (so they always agree with ``model.summary()``);
 each layer also gets the arithmetic that produces its count, with the real numbers:
-``89·100 + 100 = 9,000`` for a Dense layer with 89 inputs and 100 units.
+``89·100 + 100 = 9,000`` for a Dense layer with 89 inputs and 100 units. Image layers also
+get a note on their output shape (``32×32 → 30×30: a 3×3 kernel without padding loses 1
+border pixel on each side``, ``4·4·50 = 800 values``), and a pretrained base is one row
+(``DenseNet121 (pretrained base, frozen)``), its inner layers not listed.
 
 Works on any built Keras model without importing Keras itself.
 
@@ -40,6 +43,8 @@ class LayerParameters:
         trainable: The part updated by the optimizer.
         non_trainable: The rest (e.g. BatchNormalization's moving mean and variance).
         formula: How ``total`` comes about, with the real numbers.
+        note: How the layer changes the shape of its input, for convolution, pooling and
+            Flatten layers (see :func:`shape_note`); empty for the others.
 
     Example:
         >>> row = explain_parameters(model).layers[1]  # doctest: +SKIP
@@ -54,6 +59,7 @@ class LayerParameters:
     trainable: int
     non_trainable: int
     formula: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,8 @@ def layer_formula(layer: Any) -> str:
     ``in·out + out`` for Dense, ``kh·kw·c_in·filters + filters`` for 2-D convolutions (in
     general: each weight's shape multiplied out, added up), ``4·C`` for BatchNormalization
     with the non-trainable moving statistics spelled out, ``2·C`` for LayerNormalization,
-    ``0 (no weights)`` for layers without weights and ``counted by Keras`` for the rest.
+    ``0 (no weights)`` for layers without weights and ``counted by Keras`` for the rest
+    (for a nested model such as a pretrained base: ``counted by Keras: 428 layers``).
     ``use_bias=False`` simply drops the bias term, as the weights do.
 
     Args:
@@ -144,6 +151,8 @@ def layer_formula(layer: Any) -> str:
     """
     weights = list(layer.weights)
     total = sum(_size(w) for w in weights)
+    if _is_nested_model(layer):
+        return f"{COUNTED_BY_KERAS}: {len(layer.layers)} layers"
     if not weights:
         return NO_WEIGHTS
     classes = _class_names(layer)
@@ -167,11 +176,171 @@ def layer_formula(layer: Any) -> str:
     return f"{COUNTED_BY_KERAS}: {total:,}{frozen}"
 
 
+def _is_nested_model(layer: Any) -> bool:
+    return hasattr(layer, "layers") and hasattr(layer, "inputs") and "Model" in _class_names(layer)
+
+
+def _type_label(layer: Any, trainable: int) -> str:
+    own = type(layer).__name__
+    if not _is_nested_model(layer):
+        return own
+    from dlworkflow.models.base import is_base
+
+    weighted = [sublayer for sublayer in layer.layers if sublayer.weights]
+    normalizations = [sub for sub in weighted if "BatchNormalization" in _class_names(sub)]
+    others = [sub for sub in weighted if "BatchNormalization" not in _class_names(sub)]
+    unfrozen = [sub for sub in others if sub.trainable]
+    if trainable == 0:
+        state = "frozen"
+    elif len(unfrozen) == len(others):
+        frozen_normalization = any(not sub.trainable for sub in normalizations)
+        state = "trainable, BatchNormalization frozen" if frozen_normalization else "trainable"
+    else:
+        state = f"partly trainable: top {len(unfrozen)} of {len(others)} layers with weights"
+    kind = "pretrained base" if is_base(layer) else f"nested {own} model"
+    label = str(layer.name) if is_base(layer) else own
+    return f"{label} ({kind}, {state})" if weighted else f"{label} ({kind})"
+
+
+def _spatial(shape: Any) -> tuple[int, ...] | None:
+    """The spatial sizes of a channels-last shape such as (None, 32, 32, 3), or None if unknown."""
+    try:
+        sizes = tuple(shape)[1:-1]
+    except TypeError:
+        return None
+    if not sizes or any(size is None for size in sizes):
+        return None
+    return tuple(int(size) for size in sizes)
+
+
+def _times(values: tuple[int, ...]) -> str:
+    return "×".join(str(v) for v in values)
+
+
+def _tuple(value: Any, rank: int) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * rank
+    return tuple(int(v) for v in value)
+
+
+def shape_note(layer: Any) -> str:
+    """How a convolution, pooling or Flatten layer changes the shape of its input.
+
+    Convolutions and pooling: the spatial size before and after, with the reason —
+    ``32×32 → 30×30: a 3×3 kernel without padding loses 1 border pixel on each side``,
+    ``30×30 → 15×15: 2×2 pooling halves each side``, ``padding='same' keeps the size``, the
+    stride arithmetic otherwise. Flatten: ``4·4·50 = 800 values``. Global pooling: one
+    value per channel. Other layers (and channels-first data): an empty note.
+
+    Args:
+        layer: A built Keras layer.
+
+    Returns:
+        The note, or ``""``.
+
+    Example:
+        >>> shape_note(model.get_layer("max_pooling2d"))  # doctest: +SKIP
+        '30×30 → 15×15: 2×2 pooling halves each side'
+    """
+    own = type(layer).__name__
+    try:
+        before = layer.input.shape
+        after = layer.output.shape
+    except (AttributeError, ValueError, TypeError):
+        return ""
+    if own == "Flatten":
+        dims = [d for d in tuple(before)[1:]]
+        if not dims or any(d is None for d in dims):
+            return ""
+        total = math.prod(int(d) for d in dims)
+        if len(dims) == 1:
+            return f"{total:,} values (already flat)"
+        return f"{'·'.join(f'{int(d):,}' for d in dims)} = {total:,} values"
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        return ""
+    if own.startswith("Global"):
+        channels = tuple(after)[-1]
+        sizes = _spatial(before)
+        if sizes is None or channels is None:
+            return ""
+        return f"{_times(sizes)}×{int(channels)} → {int(channels)}: global pooling keeps one value per channel"
+    is_convolution = hasattr(layer, "kernel_size") and hasattr(layer, "strides")
+    is_pooling = hasattr(layer, "pool_size") and hasattr(layer, "strides")
+    if not (is_convolution or is_pooling) or own.endswith("Transpose"):
+        return ""
+    sizes_in, sizes_out = _spatial(before), _spatial(after)
+    if sizes_in is None or sizes_out is None or len(sizes_in) != len(sizes_out):
+        return ""
+    rank = len(sizes_in)
+    window = _tuple(layer.kernel_size if is_convolution else layer.pool_size, rank)
+    strides = _tuple(layer.strides, rank)
+    padding = str(getattr(layer, "padding", "valid")).lower()
+    dilation = _tuple(getattr(layer, "dilation_rate", 1), rank) if is_convolution else (1,) * rank
+    head = f"{_times(sizes_in)} → {_times(sizes_out)}"
+    return f"{head}: {_shape_reason(is_convolution, window, strides, padding, dilation, sizes_in, sizes_out)}"
+
+
+def _shape_reason(
+    is_convolution: bool,
+    window: tuple[int, ...],
+    strides: tuple[int, ...],
+    padding: str,
+    dilation: tuple[int, ...],
+    sizes_in: tuple[int, ...],
+    sizes_out: tuple[int, ...],
+) -> str:
+    flat = len(window) == 1
+    side = "the length" if flat else "each side"
+    if is_convolution:
+        what = f"a kernel of size {window[0]}" if flat else f"a {_times(window)} kernel"
+    else:
+        what = f"pooling of size {window[0]}" if flat else f"{_times(window)} pooling"
+    if any(d != 1 for d in dilation):
+        spans = tuple((w - 1) * d + 1 for w, d in zip(window, dilation, strict=True))
+        what += f" (dilation {_times(dilation)}: it spans {_times(spans)})"
+        window = spans
+    uniform_stride = len(set(strides)) == 1
+    if padding == "same":
+        if all(s == 1 for s in strides):
+            return f"padding='same' keeps the size ({what} with zeros added around the border)"
+        if uniform_stride:
+            return (
+                f"{what} with stride {strides[0]} and padding='same': {side} is divided by {strides[0]}, rounding up"
+            )
+        return f"{what} with strides {_times(strides)} and padding='same': each side is divided by its stride, rounding up"
+    if not is_convolution and window == strides and len(set(window)) == 1 and window[0] > 1:
+        factor = window[0]
+        verb = f"halves {side}" if factor == 2 else f"divides {side} by {factor}"
+        exact = all(n % factor == 0 for n in sizes_in)
+        return f"{what} {verb}" + ("" if exact else ", rounding down")
+    if all(s == 1 for s in strides):
+        if len(set(window)) == 1 and window[0] % 2 == 1:
+            lost = (window[0] - 1) // 2
+            plural = "" if lost == 1 else "s"
+            if flat:
+                return f"{what} without padding loses {lost} step{plural} at each end"
+            return f"{what} without padding loses {lost} border pixel{plural} on each side"
+        shrink = tuple(w - 1 for w in window)
+        return f"{what} without padding makes {side} {_times(shrink)} smaller (size − kernel + 1)"
+    terms = [
+        f"⌊({n} − {w}) / {s}⌋ + 1 = {out}"
+        for n, w, s, out in zip(sizes_in, window, strides, sizes_out, strict=True)
+    ]
+    distinct = list(dict.fromkeys(terms))
+    stride_text = f"stride {strides[0]}" if uniform_stride else f"strides {_times(strides)}"
+    return f"{what} with {stride_text}, no padding: " + ", ".join(distinct)
+
+
 def explain_parameters(model: Any) -> ParameterReport:
     """Count a model's parameters per layer and explain each count.
 
     Counts come from the weights themselves (trainable and non-trainable), so they equal
-    what ``model.summary()`` shows; totals are taken over the model's distinct weights.
+    what ``model.summary()`` shows; totals are taken over the model's distinct weights. A
+    nested model, such as the pretrained base of ``[model.base]``, is one row: its type reads
+    ``DenseNet121 (pretrained base, frozen)`` (or ``trainable, BatchNormalization frozen``,
+    or ``partly trainable: top 20 of 120 layers with weights`` after fine-tuning unfroze the
+    top layers) and its formula ``counted by Keras: 428 layers``. Called after :func:`dlworkflow.training.fit_model` with a fine-tune
+    stage, the report shows the unfrozen counts.
 
     Args:
         model: A built Keras model.
@@ -191,12 +360,13 @@ def explain_parameters(model: Any) -> ParameterReport:
         rows.append(
             LayerParameters(
                 name=str(layer.name),
-                type=type(layer).__name__,
+                type=_type_label(layer, trainable),
                 output_shape=_output_shape(layer),
                 total=trainable + non_trainable,
                 trainable=trainable,
                 non_trainable=non_trainable,
                 formula=layer_formula(layer),
+                note=shape_note(layer),
             )
         )
     trainable = sum(_size(w) for w in model.trainable_weights)

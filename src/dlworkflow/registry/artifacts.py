@@ -13,6 +13,8 @@ so a failed or interrupted run never leaves a half-written run folder behind::
           spec.toml              SPEC
           history.csv            HISTORY
           predictions_test.csv   predictions_file("test")
+          confusion_matrix.png   CONFUSION_PLOT   (classification)
+          test_images.png        IMAGE_GRID       (images)
           run.json               RECORD
 
 Example:
@@ -46,6 +48,12 @@ HISTORY = "history.csv"
 
 RECORD = "run.json"
 """The run's record (:class:`~dlworkflow.registry.record.RunRecord` as JSON)."""
+
+IMAGE_GRID = "test_images.png"
+"""Image classification: a grid of test images titled with their true and predicted class."""
+
+CONFUSION_PLOT = "confusion_matrix.png"
+"""Classification: the test set's confusion matrix with the counts written in."""
 
 PARTS = ("train", "validation", "test")
 """The data parts a predictions file can be written for."""

@@ -4,7 +4,8 @@ A :class:`RunRecord` is a frozen dataclass whose nested parts are plain, JSON-co
 dicts. :meth:`RunRecord.to_dict` gives the documented JSON shape of ``dlw show --json``
 (an interface for scripts: its keys do not change), and :meth:`RunRecord.from_dict` reads
 it back. Sections with fixed keys (``data``, ``split``, ``test_set``, ...) always carry all
-of their keys; a missing value is ``None``.
+of their keys; a missing value is ``None``. Keys added later (``baselines_skipped``,
+``classes``) come after all earlier ones, and a record written before them still reads.
 
 Example:
     >>> record = RunRecord(id="20250101-120000-3f2a9c", name="dense-64", status="finished")
@@ -83,6 +84,13 @@ class RunRecord:
         artifacts: ``{dir, files}``: the run folder and the file names in it.
         comments: ``[{text, created_at}]``, oldest first.
         error: What went wrong for a failed run, else None.
+        baselines_skipped: ``{baseline name: reason}`` for the baselines of the task that
+            could not run (e.g. ``logistic_regression`` on images streamed from disk).
+        classes: For classification, ``{names, confusion, per_class_accuracy}`` (see
+            :func:`dlworkflow.evaluation.classes.class_report`): ``confusion[part]`` is the
+            matrix (rows true, columns predicted classes), ``per_class_accuracy[part]`` maps
+            each class name to its accuracy (None without rows). None for regression and
+            for records written before it existed.
 
     Example:
         >>> record = RunRecord(id="r1", name="dense-64")
@@ -115,6 +123,8 @@ class RunRecord:
     artifacts: dict[str, Any] = _section("artifacts")
     comments: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    baselines_skipped: dict[str, str] = field(default_factory=dict)
+    classes: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as the JSON shape of ``dlw show --json`` (a deep copy).
@@ -123,7 +133,8 @@ class RunRecord:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
             primary, training, git, backend, versions, seed, timings, artifacts, comments,
-            error``, in this order; fixed-shape sections carry all of their keys.
+            error, baselines_skipped, classes``, in this order; fixed-shape sections carry
+            all of their keys.
 
         Example:
             >>> list(RunRecord(id="r1", name="m").to_dict())[:4]
@@ -202,7 +213,7 @@ class RunRecord:
             value = copy.deepcopy(value)
             if key in SECTIONS:
                 value = {**copy.deepcopy(SECTIONS[key]), **(value or {})}
-            elif key in ("spec", "baselines", "versions", "timings") and value is None:
+            elif key in ("spec", "baselines", "versions", "timings", "baselines_skipped") and value is None:
                 value = {}
             elif key == "comments" and value is None:
                 value = []

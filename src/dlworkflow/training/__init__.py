@@ -9,6 +9,7 @@ chosen (and ``dlw --help`` stays fast):
     result = fit_model(model, spec, dataset)
 
 Everything but the backend functions and ``seed_everything`` is loaded on first access.
+``image_stream`` (streamed image parts, ``tf.data``) imports TensorFlow only when called.
 The callback classes (``EpochProgress``, ``StopOnNaN``, ``TrackedEarlyStopping``) and
 ``make_callbacks`` subclass Keras classes: accessing them imports Keras.
 
@@ -29,7 +30,9 @@ from dlworkflow.training.tensorflow_guard import save_model, tensorflow_left_uni
 
 if TYPE_CHECKING:
     from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
+    from dlworkflow.training.losses import make_loss, resolve_loss
     from dlworkflow.training.progress import EpochProgress
+    from dlworkflow.training.streams import image_stream
     from dlworkflow.training.trainer import (
         TrainingResult,
         compile_model,
@@ -38,7 +41,6 @@ if TYPE_CHECKING:
         make_metrics,
         make_optimizer,
         predict,
-        resolve_loss,
     )
 
 _TRAINER = "dlworkflow.training.trainer"
@@ -54,7 +56,9 @@ _LAZY = {
     "make_metrics": _TRAINER,
     "make_optimizer": _TRAINER,
     "predict": _TRAINER,
-    "resolve_loss": _TRAINER,
+    "make_loss": "dlworkflow.training.losses",
+    "resolve_loss": "dlworkflow.training.losses",
+    "image_stream": "dlworkflow.training.streams",
 }
 
 __all__ = [
@@ -69,7 +73,9 @@ __all__ = [
     "compile_model",
     "evaluate_model",
     "fit_model",
+    "image_stream",
     "make_callbacks",
+    "make_loss",
     "make_metrics",
     "make_optimizer",
     "predict",

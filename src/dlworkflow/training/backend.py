@@ -76,15 +76,20 @@ def needs_logits_crossentropy(spec: Spec) -> bool:
     Args:
         spec: The validated spec.
 
+    A loss with ``from_logits = true`` is computed from logits on every backend (the model
+    then ends without softmax), so it needs nothing from TensorFlow.
+
     Returns:
         True for a ``[[model.layers]]`` model whose last layer has a probability activation
-        and whose loss is ``auto`` or a cross-entropy.
+        and whose loss is ``auto`` or a cross-entropy of probabilities (not ``from_logits``).
 
     Example:
         >>> needs_logits_crossentropy(penguins_spec)  # doctest: +SKIP
         True
     """
     if not spec.model.layers:
+        return False
+    if spec.train.loss.arguments.get("from_logits") is True:
         return False
     activation = spec.model.layers[-1].arguments.get("activation")
     return activation in PROBABILITY_ACTIVATIONS and spec.train.loss.type in CROSSENTROPY_LOSSES

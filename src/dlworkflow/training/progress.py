@@ -65,6 +65,10 @@ class EpochProgress(keras.callbacks.Callback):
 
     Attributes:
         last_description: The text shown after the latest epoch (handy in tests and logs).
+        label: Text in front of the bar; may be changed between two ``fit`` calls (the
+            fine-tune stage shows ``<name> (fine-tune)``).
+        initial_epoch: Epochs done before this ``fit`` (its ``initial_epoch``), so a second
+            stage's bar goes on from there: ``epoch 6/7`` after 5 frozen epochs.
 
     Example:
         >>> model.fit(x, y, epochs=5, verbose=0, callbacks=[EpochProgress(label="penguins")])  # doctest: +SKIP
@@ -76,6 +80,7 @@ class EpochProgress(keras.callbacks.Callback):
         self.quiet = quiet
         self.label = label
         self.last_description = ""
+        self.initial_epoch = 0
         self._progress: Progress | None = None
         self._task: Any = None
 
@@ -96,8 +101,8 @@ class EpochProgress(keras.callbacks.Callback):
             disable=self.quiet,
             refresh_per_second=4,
         )
-        self.last_description = f"{self.label}  epoch 0/{total}"
-        self._task = self._progress.add_task(self.label, total=total, metrics="")
+        self.last_description = f"{self.label}  epoch {self.initial_epoch}/{total}"
+        self._task = self._progress.add_task(self.label, total=total, completed=self.initial_epoch, metrics="")
         self._progress.start()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -106,7 +111,7 @@ class EpochProgress(keras.callbacks.Callback):
         total = (self.params or {}).get("epochs")
         metrics = format_logs(logs)
         self.last_description = f"{self.label}  epoch {epoch + 1}/{total}  {metrics}"
-        self._progress.update(self._task, advance=1, metrics=metrics)
+        self._progress.update(self._task, completed=epoch + 1, metrics=metrics)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.close()

@@ -2,9 +2,13 @@
 
 ``compile_model`` turns ``[train]`` into an optimizer, a loss and metrics (``loss =
 "auto"`` picks mean squared error or the cross-entropy that matches the target's
-encoding); ``fit_model`` runs ``model.fit`` with the spec's settings, the callbacks of
-:mod:`dlworkflow.training.callbacks` and a progress bar, and returns a
-:class:`TrainingResult`. Mistakes in the spec are reported as
+encoding; a loss with arguments such as ``from_logits`` becomes its Keras class, see
+:mod:`dlworkflow.training.losses`); ``fit_model`` runs ``model.fit`` with the spec's
+settings, the callbacks of :mod:`dlworkflow.training.callbacks` and a progress bar, and
+returns a :class:`TrainingResult`. With ``[train.fine_tune]`` it trains in two stages: the
+frozen pretrained base first, then the unfrozen base at a small learning rate. Streamed
+parts (image files read batch by batch, :mod:`dlworkflow.training.streams`) are accepted
+wherever a part is. Mistakes in the spec are reported as
 :class:`~dlworkflow.errors.SpecError` at their spec path; a run whose loss becomes NaN
 ends with a :class:`~dlworkflow.errors.TrainingError` naming likely causes.
 
@@ -22,16 +26,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from dlworkflow.errors import Problem, SpecError, TrainingError, WorkflowError, suggestion
+from dlworkflow.errors import DataError, Problem, SpecError, TrainingError, WorkflowError, suggestion
 from dlworkflow.models.arguments import accepted_keywords, argument_in_message, keras_message
 from dlworkflow.spec.keras_names import OPTIMIZER_TYPES
+from dlworkflow.training.losses import AUTO_LOSSES, make_loss, resolve_loss
 
 if TYPE_CHECKING:
     import keras
@@ -39,13 +44,6 @@ if TYPE_CHECKING:
 
     from dlworkflow.data.dataset import Dataset, Part
     from dlworkflow.spec.schema import OptimizerSpec, Spec
-
-AUTO_LOSSES = {
-    "regression": "mse",
-    "onehot": "categorical_crossentropy",
-    "integer": "sparse_categorical_crossentropy",
-}
-"""What ``loss = "auto"`` means, by task (regression) or target encoding (classification)."""
 
 METRIC_ABBREVIATIONS = {
     "rmse": "root_mean_squared_error",
@@ -55,29 +53,44 @@ METRIC_ABBREVIATIONS = {
 }
 """Common short names Keras does not know, and what to write instead (used in hints)."""
 
-_ONEHOT_LOSSES = frozenset({"categorical_crossentropy", "CategoricalCrossentropy"})
-_INTEGER_LOSSES = frozenset({"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"})
+STAGE_TRAIN = "train"
+"""The name of the one stage of a run without ``[train.fine_tune]``."""
+
+STAGE_FROZEN = "frozen"
+"""The first stage of a fine-tuned run: the pretrained base as ``[model.base]`` sets it (frozen)."""
+
+STAGE_FINE_TUNE = "fine_tune"
+"""The second stage of a fine-tuned run: the base unfrozen, at ``fine_tune.learning_rate``."""
 
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """What one ``fit`` did.
+    """What one ``fit`` did (both stages, with ``[train.fine_tune]``).
 
     Attributes:
-        history: One row per epoch: an ``epoch`` column (1-based) then Keras' history keys
-            (``loss``, metrics, ``val_`` versions).
-        epochs_run: Epochs actually run (fewer than ``train.epochs`` after early stopping).
+        history: One row per epoch: an ``epoch`` column (1-based, continuous over the
+            stages), with ``[train.fine_tune]`` a ``stage`` column (``frozen`` /
+            ``fine_tune``), then Keras' history keys (``loss``, metrics, ``val_`` versions).
+        epochs_run: Epochs actually run, all stages together (fewer than asked after
+            early stopping).
         evaluated_epoch: The 1-based epoch whose weights are in the model now: the best
-            epoch when early stopping restored its weights, else the last one.
-        best_epoch: The 1-based epoch with the best monitored value when early stopping
-            is on, else None.
-        stopped_early: Whether early stopping ended training before ``train.epochs``.
-        seconds: Wall-clock time of ``fit``.
+            epoch (of the last stage) when early stopping restored its weights, else the
+            last one.
+        best_epoch: The 1-based epoch with the best monitored value in the last stage when
+            early stopping is on, else None.
+        stopped_early: Whether early stopping ended a stage before its last epoch.
+        seconds: Wall-clock time of ``fit`` (all stages).
+        stages: Epochs run per stage, in order: ``{"train": n}``, or ``{"frozen": n,
+            "fine_tune": m}`` with ``[train.fine_tune]``.
+        trainable_parameters: Trainable parameters per stage, in the same order (the
+            fine-tune stage's count is the one after unfreezing the base).
 
     Example:
         >>> result = fit_model(model, spec, dataset, quiet=True)  # doctest: +SKIP
         >>> result.epochs_run, result.best_epoch, result.evaluated_epoch, result.stopped_early  # doctest: +SKIP
         (52, 42, 42, True)
+        >>> result.stages  # with [train.fine_tune]  # doctest: +SKIP
+        {'frozen': 5, 'fine_tune': 2}
     """
 
     history: pd.DataFrame
@@ -86,27 +99,8 @@ class TrainingResult:
     best_epoch: int | None
     stopped_early: bool
     seconds: float
-
-
-def resolve_loss(spec: Spec, dataset: Dataset) -> str:
-    """The Keras loss name a spec trains with (``train.loss``, or what ``auto`` stands for).
-
-    Args:
-        spec: The validated spec.
-        dataset: The data (its task and target encoding decide ``auto``).
-
-    Returns:
-        A Keras loss identifier.
-
-    Example:
-        >>> resolve_loss(spec, dataset)  # regression, loss = "auto"  # doctest: +SKIP
-        'mse'
-    """
-    if spec.train.loss.type != "auto":
-        return spec.train.loss.type
-    if dataset.task == "regression":
-        return AUTO_LOSSES["regression"]
-    return AUTO_LOSSES[dataset.target_encoding or "onehot"]
+    stages: dict[str, int] = field(default_factory=dict)
+    trainable_parameters: dict[str, int] = field(default_factory=dict)
 
 
 def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras.optimizers.Optimizer:
@@ -155,30 +149,6 @@ def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras
             source, path, f"{label} rejected its arguments: {message}",
             hint=f"Check the values against the documentation of {label}.",
         ) from err
-
-
-def _check_loss(keras: Any, loss: str, spec: Spec, dataset: Dataset) -> None:
-    source = spec.source
-    try:
-        keras.losses.get(loss)
-    except (TypeError, ValueError) as err:
-        raise SpecError.single(
-            source, "train.loss", "unknown Keras loss", got=loss,
-            hint=suggestion(loss, _public_names(keras.losses), show_options=0)
-            + " Or leave train.loss = 'auto'.",
-        ) from err
-    if dataset.task != "classification":
-        return
-    if loss in _ONEHOT_LOSSES and dataset.target_encoding == "integer":
-        raise SpecError.single(
-            source, "train.loss", f"{loss!r} needs one-hot targets but data.target_encoding is 'integer'",
-            hint="Use 'sparse_categorical_crossentropy', set data.target_encoding = 'onehot', or use 'auto'.",
-        )
-    if loss in _INTEGER_LOSSES and dataset.target_encoding == "onehot":
-        raise SpecError.single(
-            source, "train.loss", f"{loss!r} needs integer targets but data.target_encoding is 'onehot'",
-            hint="Use 'categorical_crossentropy', set data.target_encoding = 'integer', or use 'auto'.",
-        )
 
 
 def _public_names(module: Any) -> list[str]:
@@ -255,35 +225,42 @@ def make_metrics(metrics: Sequence[str], *, source: str = "<spec>") -> list[Any]
     return built
 
 
-def compile_model(model: keras.Model, spec: Spec, dataset: Dataset) -> keras.Model:
+def compile_model(
+    model: keras.Model, spec: Spec, dataset: Dataset, *, learning_rate: float | None = None
+) -> keras.Model:
     """Compile a model with the optimizer, loss and metrics of ``[train]``.
 
     ``loss = "auto"`` means ``mse`` for regression,
     ``categorical_crossentropy`` for one-hot classes and
-    ``sparse_categorical_crossentropy`` for integer classes.
+    ``sparse_categorical_crossentropy`` for integer classes; a loss class name or a loss
+    with arguments (``{ type = "SparseCategoricalCrossentropy", from_logits = true }``)
+    becomes an instance of its Keras class (:func:`~dlworkflow.training.losses.make_loss`).
 
     Args:
         model: The built model.
         spec: The validated spec.
         dataset: The data (task and target encoding).
+        learning_rate: Use this learning rate instead of ``train.optimizer.learning_rate``
+            (the fine-tune stage passes ``fine_tune.learning_rate``); the optimizer's type
+            and other arguments stay.
 
     Returns:
         The same model, compiled.
 
     Raises:
-        SpecError: at ``train.optimizer.<arg>``, ``train.loss`` or ``train.metrics[i]``
-            (every bad metric at once).
+        SpecError: at ``train.optimizer.<arg>``, ``train.loss.type``, ``train.loss.<arg>`` or
+            ``train.metrics[i]`` (every bad metric at once).
 
     Example:
         >>> compile_model(model, spec, dataset).loss  # doctest: +SKIP
         'mse'
     """
-    import keras
-
     source = spec.source
-    optimizer = make_optimizer(spec.train.optimizer, source=source)
-    loss = resolve_loss(spec, dataset)
-    _check_loss(keras, loss, spec, dataset)
+    optimizer_spec = spec.train.optimizer
+    if learning_rate is not None:
+        optimizer_spec = optimizer_spec.model_copy(update={"learning_rate": learning_rate})
+    optimizer = make_optimizer(optimizer_spec, source=source)
+    loss = make_loss(spec, dataset)
     metrics = make_metrics(spec.train.metrics, source=source)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model
@@ -304,7 +281,17 @@ def fit_model(
     validation split as ``validation_data`` when there is one, Keras' printing off and a
     progress bar instead. The model is compiled first if it is not yet. Seed with
     :func:`~dlworkflow.training.seeding.seed_everything` before building the model for a
-    repeatable run.
+    repeatable run. A streamed part is read batch by batch
+    (:func:`~dlworkflow.training.streams.image_stream`; the training files reshuffled each
+    epoch with ``train.seed`` when ``train.shuffle``).
+
+    With ``[train.fine_tune]`` training has two stages. ``frozen``: ``train.epochs`` epochs
+    with the base as ``[model.base]`` sets it. ``fine_tune``: the base is unfrozen (all of
+    it, or its top ``fine_tune.layers`` layers; :func:`~dlworkflow.models.unfreeze_base`),
+    the model is compiled again with the same optimizer type, loss and metrics at
+    ``fine_tune.learning_rate``, and trained ``fine_tune.epochs`` more epochs, the epoch
+    count going on (``initial_epoch``). Early stopping, when configured, acts within each
+    stage; the NaN guard too.
 
     Args:
         model: The built (and normally compiled) model.
@@ -312,7 +299,7 @@ def fit_model(
         dataset: The prepared data.
         console: Where the progress bar is drawn (standard error when None).
         quiet: No progress bar.
-        callbacks: Extra Keras callbacks, run after the built-in ones.
+        callbacks: Extra Keras callbacks, run after the built-in ones (in both stages).
 
     Returns:
         The :class:`TrainingResult`.
@@ -321,33 +308,137 @@ def fit_model(
         TrainingError: when the loss became NaN or infinite, or Keras could not train.
         SpecError: at ``train.early_stopping.monitor`` when the monitored value does not
             exist, or ``train.early_stopping.mode`` when its direction cannot be guessed.
+        DataError: when a streamed image file cannot be read.
 
     Example:
         >>> result = fit_model(model, spec, dataset, quiet=True)  # doctest: +SKIP
         >>> result.history.columns.tolist()  # doctest: +SKIP
         ['epoch', 'loss', 'val_loss']
     """
-    from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
+    from dlworkflow.models.base import trainable_parameter_count, unfreeze_base
     from dlworkflow.training.progress import EpochProgress
 
     if not getattr(model, "compiled", False):
         compile_model(model, spec, dataset)
-    train = spec.train
+    fine_tune = spec.train.fine_tune
     progress = None if quiet else EpochProgress(console, label=spec.name)
-    callback_list = make_callbacks(train, progress=progress, extra=callbacks)
-    validation = dataset.validation
-    validation_data = (validation.x, validation.y) if validation is not None and validation.size > 0 else None
+    inputs = _training_inputs(spec, dataset)
     started = time.perf_counter()
     try:
+        first_name = STAGE_TRAIN if fine_tune is None else STAGE_FROZEN
+        trainable = {first_name: trainable_parameter_count(model)}
+        first = _fit_stage(model, spec, inputs, 0, spec.train.epochs, progress, callbacks)
+        stages = [(first_name, first)]
+        if fine_tune is not None:
+            trainable[STAGE_FINE_TUNE] = unfreeze_base(model, fine_tune)
+            compile_model(model, spec, dataset, learning_rate=fine_tune.learning_rate)
+            if progress is not None:
+                progress.label = f"{spec.name} (fine-tune)"
+            second = _fit_stage(model, spec, inputs, first.epochs_run, fine_tune.epochs, progress, callbacks)
+            stages.append((STAGE_FINE_TUNE, second))
+    finally:
+        if progress is not None:
+            progress.close()
+    seconds = time.perf_counter() - started
+
+    frames = []
+    for name, stage in stages:
+        frame = stage.frame
+        if fine_tune is not None:
+            frame.insert(0, "stage", name)
+        frames.append(frame)
+    history = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    history.insert(0, "epoch", range(1, len(history) + 1))
+    last = stages[-1][1]
+    epochs_run = sum(stage.epochs_run for _, stage in stages)
+    stopping = last.stopping
+    return TrainingResult(
+        history=history,
+        epochs_run=epochs_run,
+        evaluated_epoch=stopping.evaluated_epoch if stopping is not None else epochs_run,
+        best_epoch=stopping.best_epoch_number if stopping is not None else None,
+        stopped_early=any(stage.stopping is not None and stage.stopping.stopped_early for _, stage in stages),
+        seconds=seconds,
+        stages={name: stage.epochs_run for name, stage in stages},
+        trainable_parameters={name: trainable[name] for name, _ in stages},
+    )
+
+
+@dataclass
+class _Inputs:
+    """What ``model.fit`` gets for the data: arrays or a tf.data stream, and the validation data."""
+
+    x: Any
+    y: Any
+    batch_size: int | None
+    shuffle: bool
+    validation_data: Any
+
+
+def _training_inputs(spec: Spec, dataset: Dataset) -> _Inputs:
+    """Arrays for in-memory parts (as before streaming existed), tf.data streams for streamed ones."""
+    train = spec.train
+    validation = dataset.validation
+    validation_data = None
+    if validation is not None and validation.size > 0:
+        if validation.streamed:
+            from dlworkflow.training.streams import image_stream
+
+            validation_data = image_stream(validation, dataset.image, batch_size=train.batch_size)
+        else:
+            validation_data = (validation.x, validation.y)
+    if dataset.train.streamed:
+        from dlworkflow.training.streams import image_stream
+
+        stream = image_stream(
+            dataset.train, dataset.image, batch_size=train.batch_size, shuffle=train.shuffle, seed=train.seed
+        )
+        return _Inputs(stream, None, None, False, validation_data)
+    return _Inputs(dataset.train.x, dataset.train.y, train.batch_size, train.shuffle, validation_data)
+
+
+@dataclass
+class _Stage:
+    """One ``model.fit`` call's history, epochs run and early-stopping callback (or None)."""
+
+    frame: pd.DataFrame
+    epochs_run: int
+    stopping: Any
+
+
+def _fit_stage(
+    model: Any,
+    spec: Spec,
+    inputs: _Inputs,
+    initial_epoch: int,
+    epochs: int,
+    progress: Any,
+    extra: Sequence[Any],
+) -> _Stage:
+    """Run one ``model.fit`` of ``epochs`` epochs after ``initial_epoch``, with fresh built-in callbacks."""
+    from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
+    from dlworkflow.training.streams import stream_errors
+
+    if progress is not None:
+        progress.initial_epoch = initial_epoch
+    callback_list = make_callbacks(spec.train, progress=progress, extra=extra)
+    for callback in callback_list:
+        if isinstance(callback, TrackedEarlyStopping):
+            callback.start_from_epoch += initial_epoch  # Keras counts epochs across stages; the wait is per stage
+    # A stream is shuffled by tf.data itself (training part only): Keras' shuffle stays off for it.
+    arguments: dict[str, Any] = {"shuffle": inputs.shuffle}
+    if inputs.batch_size is not None:
+        arguments["batch_size"] = inputs.batch_size
+    try:
         history = model.fit(
-            dataset.train.x,
-            dataset.train.y,
-            batch_size=train.batch_size,
-            epochs=train.epochs,
-            shuffle=train.shuffle,
-            validation_data=validation_data,
+            inputs.x,
+            inputs.y,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+            validation_data=inputs.validation_data,
             verbose=0,
             callbacks=callback_list,
+            **arguments,
         )
     except WorkflowError:
         raise
@@ -356,10 +447,8 @@ def fit_model(
             spec.source, "train", f"Keras could not train the model: {keras_message(err)}",
             hint="Check that the loss fits the target (train.loss, data.target_encoding) and the model's output.",
         ) from err
-    finally:
-        if progress is not None:
-            progress.close()
-    seconds = time.perf_counter() - started
+    except stream_errors() as err:
+        raise _read_error(spec.source, "data.path", err) from err
 
     guard = next(c for c in callback_list if isinstance(c, StopOnNaN))
     stopping = next((c for c in callback_list if isinstance(c, TrackedEarlyStopping)), None)
@@ -367,18 +456,9 @@ def fit_model(
         _raise_for_stopping_problems(stopping, spec)
     if guard.bad_epoch is not None:
         raise _nan_error(spec, guard.bad_epoch, guard.bad_value)
-
     frame = pd.DataFrame({key: [float(v) for v in values] for key, values in history.history.items()})
     epochs_run = len(history.epoch) if history.epoch else len(frame)
-    frame.insert(0, "epoch", range(1, len(frame) + 1))
-    return TrainingResult(
-        history=frame,
-        epochs_run=epochs_run,
-        evaluated_epoch=stopping.evaluated_epoch if stopping is not None else epochs_run,
-        best_epoch=stopping.best_epoch_number if stopping is not None else None,
-        stopped_early=stopping.stopped_early if stopping is not None else False,
-        seconds=seconds,
-    )
+    return _Stage(frame, epochs_run, stopping)
 
 
 def _raise_for_stopping_problems(stopping: Any, spec: Spec) -> None:
@@ -414,23 +494,62 @@ def _nan_error(spec: Spec, epoch: int, value: float | None) -> TrainingError:
     )
 
 
-def evaluate_model(model: keras.Model, part: Part, *, batch_size: int | None = None) -> dict[str, float]:
+def _part_inputs(part: Part, image: Mapping[str, Any] | None, batch_size: int | None, *, targets: bool) -> Any:
+    from dlworkflow.training.streams import image_stream
+
+    return image_stream(part, image, batch_size=batch_size or DEFAULT_BATCH_SIZE, targets=targets)
+
+
+DEFAULT_BATCH_SIZE = 32
+"""Keras' default batch size, also used to stream a part when no batch size is given."""
+
+
+def evaluate_model(
+    model: keras.Model,
+    part: Part,
+    *,
+    batch_size: int | None = None,
+    image: Mapping[str, Any] | None = None,
+) -> dict[str, float]:
     """Keras' loss and compiled metrics on one split.
 
     Args:
         model: A compiled model.
-        part: The split, e.g. ``dataset.test``.
+        part: The split, e.g. ``dataset.test``; in memory or streamed.
         batch_size: Rows per step (Keras' default of 32 when None).
+        image: ``dataset.image``, how to decode a streamed part's files (needed only for a
+            streamed part).
 
     Returns:
         ``{"loss": ..., <metric>: ...}`` as Python floats.
 
+    Raises:
+        DataError: for a streamed part without ``image``, or a file that cannot be read.
+
     Example:
         >>> evaluate_model(model, dataset.test)  # doctest: +SKIP
         {'loss': 10.3, 'root_mean_squared_error': 3.21}
+        >>> evaluate_model(model, dataset.test, image=dataset.image)  # a streamed part  # doctest: +SKIP
     """
-    values = model.evaluate(part.x, part.y, batch_size=batch_size, verbose=0, return_dict=True)
+    if part.streamed:
+        from dlworkflow.training.streams import stream_errors
+
+        stream = _part_inputs(part, image, batch_size, targets=True)
+        try:
+            values = model.evaluate(stream, verbose=0, return_dict=True)
+        except stream_errors() as err:
+            raise _read_error("<data>", f"parts.{part.name}", err) from err
+    else:
+        values = model.evaluate(part.x, part.y, batch_size=batch_size, verbose=0, return_dict=True)
     return {str(key): float(value) for key, value in values.items()}
+
+
+def _read_error(source: str, path: str, err: BaseException) -> DataError:
+    message = " ".join(str(getattr(err, "message", err)).split())
+    return DataError.single(
+        source, path, f"an image file could not be read: {message[:300]}",
+        hint="Remove or replace files that are not PNG, JPEG, GIF or BMP images (or are damaged).",
+    )
 
 
 def _softmax(values: np.ndarray) -> np.ndarray:
@@ -439,27 +558,49 @@ def _softmax(values: np.ndarray) -> np.ndarray:
     return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
-def predict(model: keras.Model, part: Part, *, batch_size: int | None = None) -> np.ndarray:
+def predict(
+    model: keras.Model,
+    part: Part,
+    *,
+    batch_size: int | None = None,
+    image: Mapping[str, Any] | None = None,
+) -> np.ndarray:
     """The model's predictions for one split, as float64.
 
     A single output per row (regression) becomes a 1-D array. Several outputs
     (classification) become an ``(rows, classes)`` array of probabilities: when the rows do
     not already sum to 1 (within 1e-3) or hold negative values, the outputs are taken as
-    logits and softmax is applied.
+    logits and softmax is applied. Layers that act in training only (Dropout, data
+    augmentation) are inactive, so predictions are deterministic.
 
     Args:
         model: A trained model.
-        part: The split, e.g. ``dataset.test``.
+        part: The split, e.g. ``dataset.test``; in memory or streamed (read in file order).
         batch_size: Rows per step (Keras' default when None).
+        image: ``dataset.image``, how to decode a streamed part's files (needed only for a
+            streamed part).
 
     Returns:
         ``(rows,)`` predictions or ``(rows, classes)`` probabilities.
+
+    Raises:
+        DataError: for a streamed part without ``image``, or a file that cannot be read.
 
     Example:
         >>> predict(model, dataset.test).shape  # doctest: +SKIP
         (69, 3)
     """
-    output = np.asarray(model.predict(part.x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    if part.streamed:
+        from dlworkflow.training.streams import stream_errors
+
+        stream = _part_inputs(part, image, batch_size, targets=False)
+        try:
+            raw = model.predict(stream, verbose=0)
+        except stream_errors() as err:
+            raise _read_error("<data>", f"parts.{part.name}", err) from err
+    else:
+        raw = model.predict(part.x, batch_size=batch_size, verbose=0)
+    output = np.asarray(raw, dtype=np.float64)
     if output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1):
         return output.reshape(-1)
     output = output.reshape(output.shape[0], -1)

@@ -1,0 +1,313 @@
+"""Image preparation: the ``[data]`` settings that apply to images, and the steps they share.
+
+Image data comes as arrays (an ``.npz`` file, a Keras image set: :mod:`.image_arrays`) or as
+a folder of image files (:mod:`.image_folder`). Both are classification data whose labels
+come with the images, so the table settings (``target``, ``drop``, ``select``, ``shift``,
+``dropna``, ``evaluate.persistence``) do not apply; :func:`check_image_spec` says so instead
+of ignoring them. The steps both kinds share live here:
+
+* scaling (``data.scaling``): ``none`` keeps the raw values, ``pixels`` divides by 255 —
+  the lesson's ``train_images / 255.0``. Nothing is fitted, so there is no statistic to leak
+  from the test set;
+* resizing to ``data.image_size`` with Pillow (bilinear);
+* encoding the class labels as the network's target (``integer`` or ``onehot``);
+* the JSON preprocessing record and the per-image frame of a part.
+
+Pillow is imported inside the functions that need it.
+
+Example:
+    >>> image_scale("pixels")
+    0.00392156862745098
+    >>> encode_labels(np.array([2, 0]), 3, "onehot").tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dlworkflow.errors import DataError, Problem, SpecError
+from dlworkflow.spec.schema import Spec
+
+IMAGE_TARGET = "label"
+"""Name of the target of image data (``Dataset.target``; the ``label`` column of a part's frame)."""
+
+IMAGE_SCALES: dict[str, float] = {"none": 1.0, "pixels": 1.0 / 255.0}
+"""``data.scaling`` values images accept → the factor pixels are multiplied by."""
+
+PIXEL_MAXIMUM = 255.0
+"""``pixels`` scaling divides by this."""
+
+TABLE_ONLY_SETTINGS = ("drop", "select", "shift", "dropna")
+"""``[data]`` keys that only tables use."""
+
+
+def check_image_spec(spec: Spec, *, own_test_set: str | None = None) -> None:
+    """Check that a spec's settings make sense for image data, reporting every problem at once.
+
+    Args:
+        spec: The validated spec.
+        own_test_set: For data that brings its own test set, how to name it in a message
+            (e.g. ``"this .npz"``); ``split.test`` is then an error. None for a folder.
+
+    Raises:
+        SpecError: at ``split.test`` when the data brings its own test set; at
+            ``data.scaling`` for ``standardize``/``minmax`` (images take ``pixels``); at
+            ``data.target``, ``data.drop``, ``data.select``, ``data.shift``, ``data.dropna``,
+            ``data.task`` or ``evaluate.persistence`` when a table setting is given.
+
+    Example:
+        >>> check_image_spec(spec, own_test_set="this .npz")  # doctest: +SKIP
+    """
+    source, data = spec.source, spec.data
+    problems: list[Problem] = []
+    if own_test_set is not None and spec.split.test is not None:
+        problems.append(Problem(
+            source, "split.test", f"{own_test_set} brings its own test set (x_test): remove split.test",
+            got=spec.split.test,
+            hint="Its test images are the test set; split.validation carves a validation set "
+            "out of the training images.",
+        ))
+    if data.scaling not in IMAGE_SCALES:
+        problems.append(Problem(
+            source, "data.scaling", "images are scaled with 'pixels' (divide by 255) or 'none'", got=data.scaling,
+            hint="Use scaling = 'pixels', as the lesson's train_images / 255.0.",
+        ))
+    if data.target is not None and data.target != IMAGE_TARGET:
+        problems.append(Problem(
+            source, "data.target", "images carry their labels; there is no target column to name", got=data.target,
+            hint="Remove data.target from the [data] table.",
+        ))
+    defaults = {"drop": (), "select": (), "shift": 0, "dropna": False}
+    for key in TABLE_ONLY_SETTINGS:
+        value = getattr(data, key)
+        if value != defaults[key]:
+            problems.append(Problem(
+                source, f"data.{key}", "applies to tables only, not to images",
+                got=list(value) if isinstance(value, tuple) else value,
+                hint=f"Remove data.{key} from the [data] table.",
+            ))
+    if data.task == "regression":
+        problems.append(Problem(
+            source, "data.task", "image data is classified: each image's label is its class", got=data.task,
+            hint="Remove data.task (or set it to 'classification').",
+        ))
+    if spec.evaluate.persistence is not None:
+        problems.append(Problem(
+            source, "evaluate.persistence", "the persistence baseline needs a table column; images have none",
+            got=spec.evaluate.persistence, hint="Remove evaluate.persistence.",
+        ))
+    if problems:
+        raise SpecError(problems)
+
+
+def image_scale(scaling: str) -> float:
+    """The factor pixels are multiplied by for a ``data.scaling`` value.
+
+    Args:
+        scaling: ``none`` or ``pixels``.
+
+    Returns:
+        1.0 or 1/255.
+
+    Raises:
+        KeyError: for another value (:func:`check_image_spec` reports it first).
+
+    Example:
+        >>> image_scale("none")
+        1.0
+    """
+    return IMAGE_SCALES[scaling]
+
+
+def scale_images(images: np.ndarray, scaling: str) -> np.ndarray:
+    """Network input from raw images: float32, C-contiguous, scaled.
+
+    ``pixels`` divides by 255 in float32, which gives the same numbers as the lesson's
+    ``train_images / 255.0`` cast to float32.
+
+    Args:
+        images: Raw images ``(n, height, width, channels)`` of any numeric type.
+        scaling: ``none`` (the raw values as float32) or ``pixels`` (divided by 255).
+
+    Returns:
+        A new float32, C-contiguous array of the same shape.
+
+    Example:
+        >>> scale_images(np.array([[[[255, 0, 51]]]], np.uint8), "pixels").tolist()
+        [[[[1.0, 0.0, 0.20000000298023224]]]]
+    """
+    if scaling == "pixels":
+        return np.ascontiguousarray(np.divide(images, np.float32(PIXEL_MAXIMUM), dtype=np.float32))
+    return np.array(images, dtype=np.float32, order="C")
+
+
+def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize every image to ``size`` with Pillow's bilinear filter.
+
+    8-bit images with 1, 3 or 4 channels are resized as such (the result stays uint8, as
+    Pillow rounds it); any other type or channel count is resized channel by channel in
+    float32.
+
+    Args:
+        images: ``(n, height, width, channels)``.
+        size: ``(height, width)``, as ``data.image_size``.
+
+    Returns:
+        ``(n, size[0], size[1], channels)``; ``images`` itself when it has that size already.
+
+    Example:
+        >>> resize_images(np.zeros((2, 32, 32, 3), np.uint8), (64, 64)).shape
+        (2, 64, 64, 3)
+    """
+    from PIL import Image
+
+    height, width = size
+    count, old_height, old_width, channels = images.shape
+    if (old_height, old_width) == (height, width):
+        return images
+    bilinear = Image.Resampling.BILINEAR
+    if images.dtype == np.uint8 and channels in (1, 3, 4):
+        resized = np.empty((count, height, width, channels), dtype=np.uint8)
+        for index in range(count):
+            image = images[index, :, :, 0] if channels == 1 else images[index]
+            pixels = np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize((width, height), bilinear))
+            resized[index] = pixels.reshape(height, width, channels)
+        return resized
+    resized = np.empty((count, height, width, channels), dtype=np.float32)
+    for index in range(count):
+        for channel in range(channels):
+            plane = np.ascontiguousarray(images[index, :, :, channel], dtype=np.float32)
+            resized[index, :, :, channel] = np.asarray(Image.fromarray(plane).resize((width, height), bilinear))
+    return resized
+
+
+def encode_labels(labels: np.ndarray, num_classes: int, encoding: str) -> np.ndarray:
+    """The network's target from class indices.
+
+    Args:
+        labels: Class indices ``(n,)``.
+        num_classes: Number of classes.
+        encoding: ``integer`` (int32 indices, for sparse cross-entropy) or ``onehot``
+            (float32 ``(n, classes)``).
+
+    Returns:
+        The encoded target, C-contiguous.
+
+    Example:
+        >>> encode_labels(np.array([1, 0]), 2, "integer").dtype
+        dtype('int32')
+    """
+    if encoding == "onehot":
+        return np.ascontiguousarray(np.eye(num_classes, dtype=np.float32)[labels])
+    return np.ascontiguousarray(labels, dtype=np.int32)
+
+
+def image_info(height: int, width: int, channels: int, scaling: str) -> dict[str, Any]:
+    """``Dataset.image``: the size every image has and the factor its pixels are multiplied by.
+
+    Args:
+        height: Image height after resizing.
+        width: Image width after resizing.
+        channels: Colour channels (3 for RGB).
+        scaling: ``data.scaling`` (``none`` or ``pixels``).
+
+    Returns:
+        ``{"height", "width", "channels", "scale"}``.
+
+    Example:
+        >>> image_info(32, 32, 3, "none")
+        {'height': 32, 'width': 32, 'channels': 3, 'scale': 1.0}
+    """
+    return {"height": int(height), "width": int(width), "channels": int(channels), "scale": image_scale(scaling)}
+
+
+def image_preprocessing(
+    image: dict[str, Any], class_names: Sequence[str], target_encoding: str, scaling: str, *, origin: str
+) -> dict[str, Any]:
+    """The preprocessing of image data as JSON-compatible data (saved with a run).
+
+    Args:
+        image: ``Dataset.image``.
+        class_names: Class names in label order.
+        target_encoding: ``integer`` or ``onehot``.
+        scaling: ``data.scaling``.
+        origin: Which kind of image source: ``arrays`` or ``folder``.
+
+    Returns:
+        ``{"kind": "images", "origin", "image", "class_names", "target", "task",
+        "target_encoding", "scaling": {"method", "scale"}}``.
+
+    Example:
+        >>> image_preprocessing(image_info(8, 8, 3, "pixels"), ["a", "b"], "integer", "pixels",
+        ...                     origin="folder")["scaling"]
+        {'method': 'pixels', 'scale': 0.00392156862745098}
+    """
+    return {
+        "kind": "images",
+        "origin": origin,
+        "image": dict(image),
+        "class_names": list(class_names),
+        "target": IMAGE_TARGET,
+        "task": "classification",
+        "target_encoding": target_encoding,
+        "scaling": {"method": scaling, "scale": image_scale(scaling)},
+    }
+
+
+def label_frame(
+    positions: np.ndarray, labels: np.ndarray, class_names: Sequence[str], *, files: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """A part's frame: one row per image, indexed by its position in the source, no pixels.
+
+    Args:
+        positions: Each image's position in the source arrays (or sorted file list).
+        labels: Class indices, aligned with ``positions``.
+        class_names: Class names in label order.
+        files: For a folder, each image's file (relative to the folder); becomes the first column.
+
+    Returns:
+        Columns ``file`` (folders only) and ``label`` (the class name).
+
+    Example:
+        >>> label_frame(np.array([4, 7]), np.array([1, 0]), ["cat", "dog"])["label"].tolist()
+        ['dog', 'cat']
+    """
+    columns: dict[str, Any] = {}
+    if files is not None:
+        columns["file"] = list(files)
+    columns[IMAGE_TARGET] = np.asarray(class_names, dtype=object)[labels]
+    return pd.DataFrame(columns, index=pd.Index(np.asarray(positions, dtype=np.int64)))
+
+
+def keep_rows(count: int, rows: int | None, *, source: str, what: str) -> int:
+    """How many images ``data.rows`` keeps (the first N).
+
+    Args:
+        count: Images available.
+        rows: ``data.rows``, or None for every image.
+        source: The spec file, for error messages.
+        what: The images counted, e.g. ``"training images in 'x.npz'"``.
+
+    Returns:
+        The number of images to keep.
+
+    Raises:
+        DataError: at ``data.rows`` when it asks for more than there are.
+
+    Example:
+        >>> keep_rows(5000, None, source="s.toml", what="training images")
+        5000
+    """
+    if rows is None:
+        return count
+    if rows > count:
+        raise DataError.single(
+            source, "data.rows", f"asks for more images than there are: {count} {what}", got=rows,
+            hint=f"Set data.rows to {count} or less, or leave it out to use every image.",
+        )
+    return rows

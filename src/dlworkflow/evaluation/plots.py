@@ -1,0 +1,252 @@
+"""PNG plots of a classification run: test images with their predictions, and the confusion matrix.
+
+The lesson finishes with images: a grid of test pictures, each titled with its true and
+predicted class, wrong ones in red. :func:`image_grid` draws it, :func:`test_images_for_grid`
+takes the pictures from a dataset (in memory or streamed from files), and
+:func:`confusion_matrix_plot` draws the counts of ``class_report(...)["confusion"]``.
+
+Every plot is a :class:`matplotlib.figure.Figure` drawn on its own Agg canvas: pyplot is
+never imported, so no global figure state or interactive backend is touched, and plotting
+works on a machine without a display. Matplotlib and Pillow are imported inside the
+functions.
+
+Example:
+    >>> images = test_images_for_grid(dataset, "test", count=20)  # doctest: +SKIP
+    >>> image_grid(images, true_names, predicted_names, "test_images.png")  # doctest: +SKIP
+    PosixPath('test_images.png')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlworkflow.data.dataset import Dataset
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+RIGHT_COLOR = "#1b7f3b"
+"""Title colour of a correctly predicted image (green)."""
+
+WRONG_COLOR = "#c62828"
+"""Title colour of a wrongly predicted image (red)."""
+
+DPI = 100
+"""Resolution of the saved PNG files (pixels per inch)."""
+
+
+def image_grid(
+    images: Sequence[np.ndarray],
+    true_names: Sequence[str],
+    predicted_names: Sequence[str],
+    path: str | Path,
+    *,
+    columns: int = 5,
+) -> Path:
+    """Save a PNG grid of images, each titled with its true and predicted class.
+
+    Each image is titled ``true: cat`` over ``predicted: dog``, in green when the two agree
+    and in red when they do not.
+
+    Args:
+        images: ``(height, width, 3)`` RGB (or ``(height, width)`` / ``(height, width, 1)``
+            grey) arrays: uint8, or floats in ``[0, 1]`` or ``[0, 255]`` (a float image whose
+            largest value is above 1 is read as ``[0, 255]``).
+        true_names: The true class name of each image.
+        predicted_names: The predicted class name of each image.
+        path: The PNG file to write (its folder must exist).
+        columns: Images per row (fewer when there are fewer images).
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        ValueError: When there are no images, the three sequences differ in length,
+            ``columns`` is not positive, or an image is not 2-D or 3-D with 1, 3 or 4 channels.
+
+    Example:
+        >>> image_grid([np.zeros((32, 32, 3), np.uint8)], ["cat"], ["dog"], tmp / "grid.png")  # doctest: +SKIP
+        PosixPath('.../grid.png')
+    """
+    count = len(images)
+    if count == 0:
+        raise ValueError("image_grid: got no images; pass at least one.")
+    if len(true_names) != count or len(predicted_names) != count:
+        raise ValueError(
+            f"image_grid: got {count} images, {len(true_names)} true names and {len(predicted_names)} "
+            "predicted names; pass one of each per image."
+        )
+    if columns < 1:
+        raise ValueError(f"image_grid: columns must be a positive integer; got {columns!r}.")
+    pictures = [_displayable(image, index) for index, image in enumerate(images)]
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    figure = _figure(width=2.0 * columns, height=2.3 * rows)
+    for index, (picture, true, predicted) in enumerate(zip(pictures, true_names, predicted_names, strict=True)):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        axes.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+        axes.set_title(
+            f"true: {true}\npredicted: {predicted}",
+            color=RIGHT_COLOR if str(true) == str(predicted) else WRONG_COLOR,
+            fontsize=9,
+        )
+        axes.set_axis_off()
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def confusion_matrix_plot(
+    matrix: Sequence[Sequence[int]] | np.ndarray,
+    names: Sequence[str],
+    path: str | Path,
+    *,
+    title: str = "confusion matrix",
+) -> Path:
+    """Save a PNG of a confusion matrix with the count written in every cell.
+
+    Rows are true classes, columns predicted ones; darker cells hold more rows.
+
+    Args:
+        matrix: ``matrix[true][predicted]`` counts, ``classes × classes`` (as
+            :func:`~dlworkflow.evaluation.metrics.confusion` returns).
+        names: The class names, in class-index order.
+        path: The PNG file to write (its folder must exist).
+        title: The plot's title, e.g. ``"confusion matrix (test)"``.
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        ValueError: When the matrix is not square or does not have one row per name.
+
+    Example:
+        >>> confusion_matrix_plot([[3, 1], [0, 4]], ["cat", "dog"], tmp / "confusion.png")  # doctest: +SKIP
+        PosixPath('.../confusion.png')
+    """
+    counts = np.asarray(matrix)
+    classes = len(names)
+    if counts.ndim != 2 or counts.shape != (classes, classes):
+        raise ValueError(
+            f"confusion_matrix_plot: the matrix must be {classes} × {classes} (one row and column per "
+            f"class name); got shape {counts.shape}."
+        )
+    size = max(3.5, 0.6 * classes + 2.0)
+    figure = _figure(width=size + 0.8, height=size)
+    axes = figure.add_subplot(1, 1, 1)
+    from matplotlib.ticker import MaxNLocator
+
+    image = axes.imshow(counts, cmap="Blues", vmin=0, vmax=max(1, int(counts.max(initial=0))))
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, ticks=MaxNLocator(integer=True))
+    positions = list(range(classes))
+    axes.set_xticks(positions, labels=[str(name) for name in names], rotation=45, ha="right", rotation_mode="anchor")
+    axes.set_yticks(positions, labels=[str(name) for name in names])
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title)
+    threshold = counts.max(initial=0) / 2
+    fontsize = 10 if classes <= 10 else 7
+    for true in positions:
+        for predicted in positions:
+            value = int(counts[true, predicted])
+            axes.text(
+                predicted, true, str(value), ha="center", va="center", fontsize=fontsize,
+                color="white" if value > threshold else "black",
+            )
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def test_images_for_grid(dataset: Dataset, part_name: str = "test", count: int = 20) -> list[np.ndarray]:
+    """The first ``count`` images of a part as displayable uint8 arrays, for :func:`image_grid`.
+
+    An in-memory part's ``x`` is divided by ``Dataset.image["scale"]`` (undoing ``pixels``
+    scaling) and clipped to ``[0, 255]``. A streamed part's first files are read with Pillow,
+    converted to RGB (or grey for one channel) and resized (bilinear) to the dataset's image
+    size, as the network sees them.
+
+    Args:
+        dataset: A dataset of images (``Dataset.image`` is set).
+        part_name: ``train``, ``validation`` or ``test``.
+        count: How many images at most (fewer when the part is smaller).
+
+    Returns:
+        ``(height, width, channels)`` uint8 arrays, in the part's row order (aligned with its
+        ``labels`` and the model's predictions).
+
+    Raises:
+        ValueError: When the dataset holds no images, the part does not exist, or ``count``
+            is negative.
+        OSError: When a streamed image file cannot be read.
+
+    Example:
+        >>> [image.shape for image in test_images_for_grid(dataset, count=2)]  # doctest: +SKIP
+        [(32, 32, 3), (32, 32, 3)]
+    """
+    if dataset.image is None:
+        raise ValueError(f"test_images_for_grid: the dataset {dataset.name!r} holds no images (Dataset.image is None).")
+    if part_name not in dataset.parts:
+        raise ValueError(
+            f"test_images_for_grid: the dataset has no {part_name!r} part; "
+            f"its parts are {', '.join(map(repr, dataset.parts))}."
+        )
+    if count < 0:
+        raise ValueError(f"test_images_for_grid: count must be 0 or more; got {count!r}.")
+    part = dataset.parts[part_name]
+    if part.x is not None:
+        scale = float(dataset.image.get("scale") or 1.0)
+        pixels = np.asarray(part.x[:count], dtype=np.float64) / scale
+        return [np.clip(np.rint(image), 0, 255).astype(np.uint8) for image in pixels]
+    return [_read_image(path, dataset.image) for path in (part.files or ())[:count]]
+
+
+test_images_for_grid.__test__ = False  # type: ignore[attr-defined]  # a library function, not a pytest test
+
+
+def _read_image(path: str, image: dict[str, Any]) -> np.ndarray:
+    from PIL import Image
+
+    height, width, channels = int(image["height"]), int(image["width"]), int(image.get("channels", 3))
+    with Image.open(path) as opened:
+        converted = opened.convert("L" if channels == 1 else "RGB")
+        if converted.size != (width, height):
+            converted = converted.resize((width, height), Image.Resampling.BILINEAR)
+        pixels = np.asarray(converted, dtype=np.uint8)
+    return pixels[:, :, None] if pixels.ndim == 2 else pixels
+
+
+def _displayable(image: np.ndarray, index: int) -> np.ndarray:
+    """An image as uint8 ``(h, w)`` (grey) or ``(h, w, 3|4)``, from uint8 or float pixels."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ValueError(
+            f"image_grid: image {index} must have shape (height, width), (height, width, 1), "
+            f"(height, width, 3) or (height, width, 4); got {array.shape}."
+        )
+    if array.dtype == np.uint8:
+        return array
+    values = np.nan_to_num(array.astype(np.float64), nan=0.0)
+    if values.size and values.max() <= 1.0:
+        values = values * 255.0
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A figure on its own Agg canvas (no pyplot, no global backend)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure: Figure, path: str | Path) -> Path:
+    target = Path(path)
+    figure.savefig(target, format="png", dpi=DPI)
+    return target
