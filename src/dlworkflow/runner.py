@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlworkflow.errors import WorkflowError
+from dlworkflow.errors import TrainingError, WorkflowError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -109,8 +109,8 @@ def execute(
         _save_class_plots(folder, dataset, predictions, classes)
     except BaseException as err:
         folder.discard()
-        if isinstance(err, WorkflowError) and not _is_training_failure(err):
-            raise
+        if isinstance(err, WorkflowError) and not isinstance(err, TrainingError):
+            raise  # A spec or data problem found while training: nothing to record.
         status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
         failed = {**base, "status": status, "finished_at": _now(), "error": f"{type(err).__name__}: {err}"}
         _record_failure(registry, failed, spec, dataset)
@@ -122,7 +122,7 @@ def execute(
         "finished_at": _now(),
         "metrics": metrics,
         "baselines": baselines,
-        "baselines_skipped": skipped_baselines(dataset, spec.evaluate),
+        "baselines_skipped": skipped_baselines(dataset, spec.evaluate, source=spec.source),
         "classes": classes,
         "primary": _primary(primary, metrics, baselines),
         "training": {
@@ -146,12 +146,6 @@ def execute(
         raise
     warnings = registry.warnings_for_test_set(dataset.test_fingerprint, test_set_name(spec, dataset))
     return Run(record=stored, model=model, history=training.history, dataset=dataset, warnings=warnings)
-
-
-def _is_training_failure(err: WorkflowError) -> bool:
-    from dlworkflow.errors import TrainingError
-
-    return isinstance(err, TrainingError)
 
 
 def _base_record(spec: Spec, dataset: Dataset, backend: str, run_id: str, created_at: str, parameters: Any) -> dict:
