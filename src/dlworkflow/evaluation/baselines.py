@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from dlworkflow.spec.schema import EvaluateSpec
 
 
-
 def baselines_for(
     dataset: Dataset,
     evaluate_spec: EvaluateSpec | None,

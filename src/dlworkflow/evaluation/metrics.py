@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dlworkflow.errors import SpecError
+from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS, Direction  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from types import ModuleType
 
     from dlworkflow.spec.schema import EvaluateSpec
 
-Direction = Literal["min", "max"]
 
 REGRESSION_METRICS: tuple[str, ...] = ("rmse", "mae", "r2")
 """Metrics :func:`score` reports for a regression task, in report order."""
@@ -42,17 +42,6 @@ HEADLINE_METRICS: dict[str, tuple[str, ...]] = {
 
 DEFAULT_METRICS: dict[str, str] = {"regression": "rmse", "classification": "accuracy"}
 """The metric ``evaluate.metric = 'auto'`` stands for, per task."""
-
-METRIC_DIRECTIONS: dict[str, Direction] = {
-    "rmse": "min",
-    "mae": "min",
-    "r2": "max",
-    "accuracy": "max",
-    "balanced_accuracy": "max",
-    "f1_macro": "max",
-    "log_loss": "min",
-}
-"""Whether a lower (``min``) or higher (``max``) value of each metric is better."""
 
 PROBABILITY_CLIP = 1e-15
 """Smallest probability used in the log loss (the largest is ``1 - PROBABILITY_CLIP``)."""

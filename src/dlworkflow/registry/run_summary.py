@@ -21,13 +21,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
+from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.registry.database import comments, runs, test_sets
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "mse", "loss", "log_loss", "mape"})
-"""Metrics where a smaller value is better; every other metric (accuracy, r2,
-balanced_accuracy, f1_macro, ...) ranks higher values first. A numpy-free twin of
-``dlworkflow.evaluation.metrics.METRIC_DIRECTIONS`` (which imports numpy, too slow for
-``dlw runs``); a test keeps the two in agreement."""
+LOWER_IS_BETTER = frozenset(name for name, direction in METRIC_DIRECTIONS.items() if direction == "min") | {
+    "mse",
+    "loss",
+    "mape",
+}
+"""Metrics where a smaller value is better: the ``min`` metrics of
+:data:`~dlworkflow.evaluation.metric_directions.METRIC_DIRECTIONS`, plus Keras' own error
+names a run may rank by. Every other metric (accuracy, r2, ...) ranks higher values first."""
 
 
 def higher_is_better(metric: str | None) -> bool:
