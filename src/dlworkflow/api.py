@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlworkflow.spec import Spec, apply_overrides, expand_shorthands, load_spec, validate_spec
+from dlworkflow.spec import Spec, apply_overrides, expand_shorthands, load_spec, read_toml, validate_spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,12 +100,13 @@ class ModelSummary:
     warning: str | None
 
 
-def resolve_spec(spec: SpecLike, overrides: Overrides = None) -> Spec:
+def resolve_spec(spec: SpecLike, overrides: Overrides = None, settings: Mapping[str, Any] | None = None) -> Spec:
     """Turn a spec file, dict or Spec plus overrides into a validated spec.
 
     Args:
         spec: A path to a TOML file, a dict shaped like one, or a Spec.
         overrides: ``PATH=VALUE`` strings or a mapping of spec path to value.
+        settings: More overrides, applied after ``overrides``: a mapping of spec path to value.
 
     Returns:
         The validated spec, labelled with its source for error messages.
@@ -117,29 +118,18 @@ def resolve_spec(spec: SpecLike, overrides: Overrides = None) -> Spec:
         >>> resolve_spec("examples/weather.toml", {"train.epochs": 3}).train.epochs  # doctest: +SKIP
         3
     """
-    overrides = overrides or ()
     if isinstance(spec, Spec):
-        return validate_spec(apply_overrides(spec.resolved(), overrides), source=spec.source) if overrides else spec
-    if isinstance(spec, Mapping):
-        return validate_spec(apply_overrides(expand_shorthands(spec), overrides), source="<api>")
-    return load_spec(spec, overrides)
-
-
-def _keyword_overrides(overrides: Overrides, settings: Mapping[str, Any]) -> dict[str, Any] | list[str]:
-    """Merge ``train__epochs=5``-style keyword settings into the overrides."""
-    if not settings:
-        return overrides if isinstance(overrides, Mapping) else list(overrides or ())
-    merged: dict[str, Any] = {}
-    if isinstance(overrides, Mapping):
-        merged.update(overrides)
+        if not overrides and not settings:
+            return spec
+        document, source = spec.resolved(), spec.source
+    elif isinstance(spec, Mapping):
+        document, source = expand_shorthands(spec), "<api>"
     else:
-        from dlworkflow.spec.overrides import parse_override
-
-        for text in overrides or ():
-            path, _, _ = text.partition("=")
-            merged[path.strip()] = parse_override(text)[1]
-    merged.update({key.replace("__", "."): value for key, value in settings.items()})
-    return merged
+        document, source = expand_shorthands(read_toml(spec)), str(spec)
+    for group in (overrides, settings):
+        if group:
+            document = apply_overrides(document, group)
+    return validate_spec(document, source=source)
 
 
 def _prepare(spec: Spec, data: pd.DataFrame | None) -> tuple[Dataset, str]:
@@ -234,7 +224,7 @@ def run(
     from dlworkflow.registry import Registry
 
     started = time.perf_counter()
-    resolved = resolve_spec(spec, _keyword_overrides(overrides, settings))
+    resolved = resolve_spec(spec, overrides, {key.replace("__", "."): value for key, value in settings.items()})
     dataset, backend = _prepare(resolved, data)
     timings = {"prepare": time.perf_counter() - started}
     with Registry.open(registry) as store:
