@@ -33,14 +33,13 @@ if TYPE_CHECKING:
     from dlworkflow.training.losses import make_loss, resolve_loss
     from dlworkflow.training.progress import EpochProgress
     from dlworkflow.training.streams import image_stream
+    from dlworkflow.training.prediction import evaluate_model, predict
     from dlworkflow.training.trainer import (
         TrainingResult,
         compile_model,
-        evaluate_model,
         fit_model,
         make_metrics,
         make_optimizer,
-        predict,
     )
 
 _TRAINER = "dlworkflow.training.trainer"
@@ -51,11 +50,11 @@ _LAZY = {
     "make_callbacks": "dlworkflow.training.callbacks",
     "TrainingResult": _TRAINER,
     "compile_model": _TRAINER,
-    "evaluate_model": _TRAINER,
+    "evaluate_model": "dlworkflow.training.prediction",
     "fit_model": _TRAINER,
     "make_metrics": _TRAINER,
     "make_optimizer": _TRAINER,
-    "predict": _TRAINER,
+    "predict": "dlworkflow.training.prediction",
     "make_loss": "dlworkflow.training.losses",
     "resolve_loss": "dlworkflow.training.losses",
     "image_stream": "dlworkflow.training.streams",

@@ -99,6 +99,27 @@ def stream_errors() -> tuple[type[BaseException], ...]:
     return (op_error,) if isinstance(op_error, type) else ()
 
 
+def unreadable_file_error(source: str, path: str, err: BaseException) -> DataError:
+    """The error for an image file a ``tf.data`` pipeline could not read (one of :func:`stream_errors`).
+
+    Args:
+        source: The spec file (or ``<data>``).
+        path: Where in the spec or data, e.g. ``data.path`` or ``parts.test``.
+        err: TensorFlow's error.
+
+    Returns:
+        A DataError quoting TensorFlow's message and saying what to do.
+
+    Example:
+        >>> raise unreadable_file_error("cats.toml", "data.path", err) from err  # doctest: +SKIP
+    """
+    message = " ".join(str(getattr(err, "message", err)).split())
+    return DataError.single(
+        source, path, f"an image file could not be read: {message[:300]}",
+        hint="Remove or replace files that are not PNG, JPEG, GIF or BMP images (or are damaged).",
+    )
+
+
 def image_stream(
     part: Part,
     image: Mapping[str, Any] | None,

@@ -1,4 +1,4 @@
-"""Compile, fit, evaluate and predict, as the lesson does it, with spec-aware errors.
+"""Compile and fit, as the lesson does it, with spec-aware errors (evaluate and predict: :mod:`~dlworkflow.training.prediction`).
 
 ``compile_model`` turns ``[train]`` into an optimizer, a loss and metrics (``loss =
 "auto"`` picks mean squared error or the cross-entropy that matches the target's
@@ -26,23 +26,22 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from dlworkflow.errors import DataError, Problem, SpecError, TrainingError, WorkflowError, suggestion
+from dlworkflow.errors import Problem, SpecError, TrainingError, WorkflowError, suggestion
 from dlworkflow.models.arguments import accepted_keywords, argument_in_message, keras_message
 from dlworkflow.spec.keras_names import OPTIMIZER_TYPES
-from dlworkflow.training.losses import AUTO_LOSSES, make_loss, resolve_loss
+from dlworkflow.training.losses import make_loss
 
 if TYPE_CHECKING:
     import keras
     from rich.console import Console
 
-    from dlworkflow.data.dataset import Dataset, Part
+    from dlworkflow.data.dataset import Dataset
     from dlworkflow.spec.schema import OptimizerSpec, Spec
 
 METRIC_ABBREVIATIONS = {
@@ -417,7 +416,7 @@ def _fit_stage(
 ) -> _Stage:
     """Run one ``model.fit`` of ``epochs`` epochs after ``initial_epoch``, with fresh built-in callbacks."""
     from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
-    from dlworkflow.training.streams import stream_errors
+    from dlworkflow.training.streams import stream_errors, unreadable_file_error
 
     if progress is not None:
         progress.initial_epoch = initial_epoch
@@ -448,7 +447,7 @@ def _fit_stage(
             hint="Check that the loss fits the target (train.loss, data.target_encoding) and the model's output.",
         ) from err
     except stream_errors() as err:
-        raise _read_error(spec.source, "data.path", err) from err
+        raise unreadable_file_error(spec.source, "data.path", err) from err
 
     guard = next(c for c in callback_list if isinstance(c, StopOnNaN))
     stopping = next((c for c in callback_list if isinstance(c, TrackedEarlyStopping)), None)
@@ -492,118 +491,3 @@ def _nan_error(spec: Spec, epoch: int, value: float | None) -> TrainingError:
         spec.source, "train", f"the loss became {became} at epoch {epoch}",
         hint="Likely causes: " + "; ".join(causes) + ".",
     )
-
-
-def _part_inputs(part: Part, image: Mapping[str, Any] | None, batch_size: int | None, *, targets: bool) -> Any:
-    from dlworkflow.training.streams import image_stream
-
-    return image_stream(part, image, batch_size=batch_size or DEFAULT_BATCH_SIZE, targets=targets)
-
-
-DEFAULT_BATCH_SIZE = 32
-"""Keras' default batch size, also used to stream a part when no batch size is given."""
-
-
-def evaluate_model(
-    model: keras.Model,
-    part: Part,
-    *,
-    batch_size: int | None = None,
-    image: Mapping[str, Any] | None = None,
-) -> dict[str, float]:
-    """Keras' loss and compiled metrics on one split.
-
-    Args:
-        model: A compiled model.
-        part: The split, e.g. ``dataset.test``; in memory or streamed.
-        batch_size: Rows per step (Keras' default of 32 when None).
-        image: ``dataset.image``, how to decode a streamed part's files (needed only for a
-            streamed part).
-
-    Returns:
-        ``{"loss": ..., <metric>: ...}`` as Python floats.
-
-    Raises:
-        DataError: for a streamed part without ``image``, or a file that cannot be read.
-
-    Example:
-        >>> evaluate_model(model, dataset.test)  # doctest: +SKIP
-        {'loss': 10.3, 'root_mean_squared_error': 3.21}
-        >>> evaluate_model(model, dataset.test, image=dataset.image)  # a streamed part  # doctest: +SKIP
-    """
-    if part.streamed:
-        from dlworkflow.training.streams import stream_errors
-
-        stream = _part_inputs(part, image, batch_size, targets=True)
-        try:
-            values = model.evaluate(stream, verbose=0, return_dict=True)
-        except stream_errors() as err:
-            raise _read_error("<data>", f"parts.{part.name}", err) from err
-    else:
-        values = model.evaluate(part.x, part.y, batch_size=batch_size, verbose=0, return_dict=True)
-    return {str(key): float(value) for key, value in values.items()}
-
-
-def _read_error(source: str, path: str, err: BaseException) -> DataError:
-    message = " ".join(str(getattr(err, "message", err)).split())
-    return DataError.single(
-        source, path, f"an image file could not be read: {message[:300]}",
-        hint="Remove or replace files that are not PNG, JPEG, GIF or BMP images (or are damaged).",
-    )
-
-
-def _softmax(values: np.ndarray) -> np.ndarray:
-    shifted = values - values.max(axis=1, keepdims=True)
-    exponentials = np.exp(shifted)
-    return exponentials / exponentials.sum(axis=1, keepdims=True)
-
-
-def predict(
-    model: keras.Model,
-    part: Part,
-    *,
-    batch_size: int | None = None,
-    image: Mapping[str, Any] | None = None,
-) -> np.ndarray:
-    """The model's predictions for one split, as float64.
-
-    A single output per row (regression) becomes a 1-D array. Several outputs
-    (classification) become an ``(rows, classes)`` array of probabilities: when the rows do
-    not already sum to 1 (within 1e-3) or hold negative values, the outputs are taken as
-    logits and softmax is applied. Layers that act in training only (Dropout, data
-    augmentation) are inactive, so predictions are deterministic.
-
-    Args:
-        model: A trained model.
-        part: The split, e.g. ``dataset.test``; in memory or streamed (read in file order).
-        batch_size: Rows per step (Keras' default when None).
-        image: ``dataset.image``, how to decode a streamed part's files (needed only for a
-            streamed part).
-
-    Returns:
-        ``(rows,)`` predictions or ``(rows, classes)`` probabilities.
-
-    Raises:
-        DataError: for a streamed part without ``image``, or a file that cannot be read.
-
-    Example:
-        >>> predict(model, dataset.test).shape  # doctest: +SKIP
-        (69, 3)
-    """
-    if part.streamed:
-        from dlworkflow.training.streams import stream_errors
-
-        stream = _part_inputs(part, image, batch_size, targets=False)
-        try:
-            raw = model.predict(stream, verbose=0)
-        except stream_errors() as err:
-            raise _read_error("<data>", f"parts.{part.name}", err) from err
-    else:
-        raw = model.predict(part.x, batch_size=batch_size, verbose=0)
-    output = np.asarray(raw, dtype=np.float64)
-    if output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1):
-        return output.reshape(-1)
-    output = output.reshape(output.shape[0], -1)
-    if output.size and ((output < -1e-6).any() or not np.allclose(output.sum(axis=1), 1.0, atol=1e-3)):
-        output = _softmax(output)
-    return output
