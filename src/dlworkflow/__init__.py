@@ -1,7 +1,8 @@
 """dlworkflow: the deep-learning workflow of the workshop, from a spec file to a results table.
 
-The curated public API. Importing it does not import Keras; training does, after choosing
-the backend.
+The curated public API. Its names are imported on first use, so ``import dlworkflow`` (and
+``dlw --help``) costs neither pydantic nor SQLAlchemy; Keras is imported only to train or
+build a model, after choosing the backend.
 
 Example:
     >>> import dlworkflow
@@ -9,25 +10,34 @@ Example:
     >>> dlworkflow.runs()[["name", "primary_value", "baseline_name"]]  # doctest: +SKIP
 """
 
-from dlworkflow.api import ModelSummary, Run, comment, load_spec, run, runs, show, summary
-from dlworkflow.errors import DataError, RegistryError, SpecError, TrainingError, WorkflowError
-from dlworkflow.spec import Spec
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+if _TYPE_CHECKING:  # the names for type checkers; at run time __getattr__ imports them
+    from dlworkflow.api import ModelSummary, Run, comment, run, runs, show, summary  # noqa: F401
+    from dlworkflow.errors import DataError, RegistryError, SpecError, TrainingError, WorkflowError  # noqa: F401
+    from dlworkflow.spec import Spec, load_spec  # noqa: F401
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DataError",
-    "ModelSummary",
-    "RegistryError",
-    "Run",
-    "Spec",
-    "SpecError",
-    "TrainingError",
-    "WorkflowError",
-    "comment",
-    "load_spec",
-    "run",
-    "runs",
-    "show",
-    "summary",
-]
+_HOMES = {
+    "dlworkflow.api": ("ModelSummary", "Run", "comment", "run", "runs", "show", "summary"),
+    "dlworkflow.errors": ("DataError", "RegistryError", "SpecError", "TrainingError", "WorkflowError"),
+    "dlworkflow.spec": ("Spec", "load_spec"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dlworkflow' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -22,19 +22,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlworkflow.spec import Spec, apply_overrides, expand_shorthands, load_spec, read_toml, validate_spec
-
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
     from dlworkflow.data.dataset import Dataset
     from dlworkflow.models.parameters import ParameterReport
+    from dlworkflow.spec import Spec
 
-SpecLike = str | Path | Mapping[str, Any] | Spec
-Overrides = Iterable[str] | Mapping[str, Any] | None
+    SpecLike = str | Path | Mapping[str, Any] | Spec
+    Overrides = Iterable[str] | Mapping[str, Any] | None
 
-__all__ = ["Run", "ModelSummary", "baseline_comparison", "comment", "load_spec", "run", "runs", "show", "summary"]
+__all__ = [
+    "Run", "ModelSummary", "baseline_comparison", "comment", "leaderboards", "list_runs", "run", "runs", "show",
+    "summary",
+]
 
 
 @dataclass
@@ -118,6 +120,8 @@ def resolve_spec(spec: SpecLike, overrides: Overrides = None, settings: Mapping[
         >>> resolve_spec("examples/weather.toml", {"train.epochs": 3}).train.epochs  # doctest: +SKIP
         3
     """
+    from dlworkflow.spec import Spec, apply_overrides, expand_shorthands, read_toml, validate_spec
+
     if isinstance(spec, Spec):
         if not overrides and not settings:
             return spec
@@ -278,7 +282,7 @@ def runs(*, test_set: str | None = None, registry: str | None = None) -> pd.Data
 
 
 def list_runs(*, test_set: str | None = None, registry: str | None = None) -> list:
-    """The results table as light records (what ``dlw runs`` renders).
+    """The results table as light records, best first within each test set.
 
     Args:
         test_set: Only runs on the test set of this name.
@@ -286,11 +290,46 @@ def list_runs(*, test_set: str | None = None, registry: str | None = None) -> li
 
     Returns:
         A list of :class:`~dlworkflow.registry.RunSummary`.
+
+    Example:
+        >>> [row.name for row in list_runs(test_set="weather_3_years_v1")]  # doctest: +SKIP
+        ['weather', 'weather_small']
     """
+    return [row for board in leaderboards(test_set=test_set, registry=registry) for row in board.runs]
+
+
+def leaderboards(*, test_set: str | None = None, limit: int | None = None, registry: str | None = None) -> list:
+    """The results table as one leaderboard per test set and headline metric (what ``dlw runs`` shows).
+
+    A local SQLite registry is read directly (:mod:`dlworkflow.registry.quick_read`), any
+    other through the :class:`~dlworkflow.registry.Registry`.
+
+    Args:
+        test_set: Only runs on the test set of this name (or fingerprint prefix).
+        limit: At most this many runs per leaderboard, the best ones; None for all.
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        A list of :class:`~dlworkflow.registry.Leaderboard`, each with its best runs and
+        its total number of runs.
+
+    Raises:
+        RegistryError: when the registry cannot be reached or ``test_set`` names no test set.
+
+    Example:
+        >>> board = leaderboards(limit=5)[0]  # doctest: +SKIP
+        >>> board.metric, [row.name for row in board.runs], board.hidden  # doctest: +SKIP
+        ('rmse', ['weather', 'weather_small'], 0)
+    """
+    from dlworkflow.registry.quick_read import read_leaderboards_quickly
+
+    boards = read_leaderboards_quickly(registry, test_set=test_set, limit=limit)
+    if boards is not None:
+        return boards
     from dlworkflow.registry import Registry
 
     with Registry.open(registry) as store:
-        return store.list_runs(test_set=test_set)
+        return store.leaderboards(test_set=test_set, limit=limit)
 
 
 def show(run_id: str, *, registry: str | None = None) -> dict[str, Any]:

@@ -120,6 +120,8 @@ def _render_run(record: dict[str, Any]) -> None:
 @app.command("runs")
 def list_runs(
     test_set: Optional[str] = typer.Option(None, "--test-set", help="Only runs on this test set."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Show the best N runs of each leaderboard."),
+    show_all: bool = typer.Option(False, "--all", help="Show every run (overrides --limit)."),
     registry: Optional[str] = REGISTRY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -127,34 +129,32 @@ def list_runs(
     from dlworkflow import api
 
     try:
-        rows = api.list_runs(test_set=test_set, registry=registry)
+        boards = api.leaderboards(test_set=test_set, limit=None if show_all else limit, registry=registry)
     except WorkflowError as error:
         raise _fail(error) from None
     if as_json:
-        out.print_json(json.dumps([asdict(row) for row in rows], default=str))
+        rows = [asdict(row) for board in boards for row in board.runs]
+        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return
-    if not rows:
+    if not boards:
         out.print("No runs yet. Start one with: dlw run SPEC")
         return
-    groups: dict[str, list[Any]] = {}
-    for row in rows:
-        groups.setdefault(row.test_set_fingerprint or "", []).append(row)
     # On a narrow terminal the test set and its looks stay in each table's title only.
     wide = out.width >= 120
-    for group in groups.values():
-        first = group[0]
+    for board in boards:
+        metric = board.metric or "metric"
         table = Table(
-            title=f"test set {first.test_set_name} · {first.test_set_looks} looks",
+            title=f"test set {board.test_set_name} · {board.test_set_looks} looks",
             title_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
-        columns = ["ID", "MODEL NAME", "DESCRIPTION", first.primary_metric or "metric", "baseline"]
+        columns = ["ID", "MODEL NAME", "DESCRIPTION", metric, "baseline"]
         columns += ["TEST SET", "looks"] if wide else []
         for column in columns + ["COMMIT", "COMMENTS"]:
-            fixed = column in ("ID", "MODEL NAME", "COMMIT", first.primary_metric)
+            fixed = column in ("ID", "MODEL NAME", "COMMIT", metric)
             table.add_column(column, overflow="fold", no_wrap=fixed, min_width=None if fixed else 10)
-        for row in group:
+        for row in board.runs:
             commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
             baseline = f"{row.baseline_name} {_number(row.baseline_value)}" if row.baseline_name else "–"
             value = _number(row.primary_value) if row.status == "finished" else row.status
@@ -162,6 +162,8 @@ def list_runs(
             cells += [row.test_set_name, str(row.test_set_looks)] if wide else []
             table.add_row(*cells, commit, row.comments or "")
         out.print(table)
+        if board.hidden:
+            out.print(f"[dim]… and {board.hidden:,} more runs on this test set by {metric} (--all, or --limit N)[/]")
 
 
 @app.command()

@@ -1,24 +1,43 @@
 """Registry layer: the results database and the artifact layout of runs. Never imports Keras.
 
+Names are imported on first use, so reading a local SQLite registry
+(:mod:`dlworkflow.registry.quick_read`) does not import SQLAlchemy.
+
 Example:
     >>> from dlworkflow.registry import Registry
     >>> with Registry.open() as registry:     # doctest: +SKIP
     ...     rows = registry.list_runs()
 """
 
-from dlworkflow.registry import artifacts
-from dlworkflow.registry.artifacts import RunFolder
-from dlworkflow.registry.database import mask_url
-from dlworkflow.registry.record import RunRecord
-from dlworkflow.registry.registry import Registry
-from dlworkflow.registry.run_summary import RunSummary, higher_is_better
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-__all__ = [
-    "Registry",
-    "RunFolder",
-    "RunRecord",
-    "RunSummary",
-    "artifacts",
-    "higher_is_better",
-    "mask_url",
-]
+if _TYPE_CHECKING:  # the names for type checkers; at run time __getattr__ imports them
+    from dlworkflow.registry import artifacts  # noqa: F401
+    from dlworkflow.registry.artifacts import RunFolder  # noqa: F401
+    from dlworkflow.registry.database import mask_url  # noqa: F401
+    from dlworkflow.registry.record import RunRecord  # noqa: F401
+    from dlworkflow.registry.registry import Registry  # noqa: F401
+    from dlworkflow.registry.run_summary import Leaderboard, RunSummary, higher_is_better  # noqa: F401
+
+_HOMES = {
+    "dlworkflow.registry.artifacts": ("RunFolder",),
+    "dlworkflow.registry.database": ("mask_url",),
+    "dlworkflow.registry.record": ("RunRecord",),
+    "dlworkflow.registry.registry": ("Registry",),
+    "dlworkflow.registry.run_summary": ("Leaderboard", "RunSummary", "higher_is_better"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted([*_MODULE_OF, "artifacts"])
+
+
+def __getattr__(name: str) -> object:
+    if name == "artifacts":
+        return _importlib.import_module("dlworkflow.registry.artifacts")
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dlworkflow.registry' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -28,7 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -56,24 +55,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from dlworkflow.errors import RegistryError
-
-ENV_VARIABLE = "DLW_REGISTRY"
-"""The environment variable that names the registry URL."""
-
-DEFAULT_HOME = Path(".dlw")
-"""The default registry home, relative to the current directory."""
-
-DATABASE_FILE = "registry.db"
-"""The SQLite file name in the registry home."""
+from dlworkflow.registry.location import DEFAULT_HOME, SCHEMA_VERSION, registry_url
+from dlworkflow.registry.run_summary import LEADERBOARD_INDEX_COLUMNS
 
 URL_HINT = (
     "Pass a working database URL with --registry or the DLW_REGISTRY environment variable, "
     "e.g. sqlite:///.dlw/registry.db."
 )
 """The fix every "cannot reach the registry" error ends with."""
-
-SCHEMA_VERSION = 1
-"""The version of the schema this code writes and reads."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write to finish."""
@@ -101,6 +90,7 @@ runs = Table(
     Column("git_dirty", Boolean, nullable=True),
     Column("backend", String(32), nullable=True),
     CheckConstraint("status IN ('finished', 'failed')", name="ck_runs_status"),
+    Index("ix_runs_leaderboard", *LEADERBOARD_INDEX_COLUMNS),
 )
 
 run_records = Table(
@@ -262,13 +252,7 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
         >>> shown, root.as_posix()
         ('sqlite://', '/tmp/dlw')
     """
-    source = ""
-    if url is None:
-        url = os.environ.get(ENV_VARIABLE) or None
-        source = f" (from {ENV_VARIABLE})" if url else ""
-    if url is None:
-        base = Path(home) if home is not None else DEFAULT_HOME
-        url = f"sqlite:///{(base / DATABASE_FILE).absolute()}"
+    url, source = registry_url(url, home)
     masked = mask_url(url)
     where = f"registry {masked}{source}"
     try:

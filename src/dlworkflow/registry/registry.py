@@ -28,8 +28,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from dlworkflow.errors import RegistryError, suggestion
@@ -37,7 +38,7 @@ from dlworkflow.registry import artifacts
 from dlworkflow.registry.artifacts import RunFolder
 from dlworkflow.registry.database import URL_HINT, WRITE, comments, open_database, run_records, runs, test_sets
 from dlworkflow.registry.record import STATUSES, RunRecord, finite_or_none
-from dlworkflow.registry.run_summary import RunSummary, read_run_summaries
+from dlworkflow.registry.run_summary import Leaderboard, RunSummary, read_leaderboards
 
 _RECORD_RETRIES = 3
 _RECENT_IDS = 200
@@ -499,11 +500,8 @@ class Registry:
     def list_runs(self, test_set: str | None = None) -> list[RunSummary]:
         """Return the results table: one summary per run, best first within each test set.
 
-        Rows are grouped by test set (by registered name, then fingerprint; runs without a
-        test set last), then by headline metric, then ordered best value first (lower first
-        for rmse/mae, higher first for accuracy/r2/balanced_accuracy/f1_macro; ties by id,
-        i.e. by start time); runs without a value come last in their group. Only the table's
-        columns are read, never the stored records.
+        The runs of :meth:`leaderboards`, one after the other. Only the table's columns are
+        read, never the stored records.
 
         Args:
             test_set: Only runs on this test set: its registered name, fingerprint, or a
@@ -519,9 +517,39 @@ class Registry:
             >>> [run.id for run in registry.list_runs(test_set="weather")]  # doctest: +SKIP
             ['20250101-120000-3f2a9c', '20250101-130502-91bc07']
         """
+        return [run for board in self.leaderboards(test_set) for run in board.runs]
+
+    def leaderboards(self, test_set: str | None = None, *, limit: int | None = None) -> list[Leaderboard]:
+        """Return the results table as one leaderboard per test set and headline metric.
+
+        Leaderboards are ordered by test set (registered name, then fingerprint; runs
+        without a test set last), then by metric; each holds its runs best value first
+        (lower first for rmse/mae, higher first for accuracy/r2/balanced_accuracy/f1_macro;
+        ties by id, i.e. by start time), runs without a value last.
+
+        Args:
+            test_set: Only runs on this test set: its registered name, fingerprint, or a
+                fingerprint prefix.
+            limit: At most this many runs per leaderboard (the best); None for all.
+
+        Returns:
+            The leaderboards (see :class:`~dlworkflow.registry.run_summary.Leaderboard`).
+
+        Raises:
+            RegistryError: If ``test_set`` names no registered test set (with a did-you-mean).
+
+        Example:
+            >>> board = registry.leaderboards(limit=10)[0]  # doctest: +SKIP
+            >>> board.metric, board.total, len(board.runs)  # doctest: +SKIP
+            ('rmse', 120, 10)
+        """
         with self._read() as connection:
             fingerprints = None if test_set is None else self._test_set_fingerprints(connection, test_set)
-            return read_run_summaries(connection, fingerprints)
+
+            def execute(sql: str, parameters: dict[str, Any]) -> list[Any]:
+                return connection.execute(text(sql), parameters).all()
+
+            return read_leaderboards(execute, fingerprints=fingerprints, limit=limit)
 
     def _test_set_fingerprints(self, connection: Connection, test_set: str) -> list[str]:
         named = connection.execute(

@@ -1,9 +1,15 @@
-"""The results table: one light :class:`RunSummary` per run, read fast and ordered best first.
+"""The results table: one leaderboard per test set and headline metric, best run first.
 
-``dlw runs`` lists every run, so this read is built for size (100,000 runs): it reads only
-the table's columns (never the stored records), takes rows straight from the driver, and
-orders them in Python, where a few groups and one float sort per group beat a SQL sort of
-wide rows.
+``dlw runs`` shows the results table of every run, so this read is built for size (100,000
+runs): per leaderboard it asks the database for the best ``limit`` runs only (an index on
+test set, metric and value serves the ``ORDER BY ... LIMIT``) and counts the rest; it reads
+only the table's columns, never the stored records.
+
+The queries are plain SQL text with ``:named`` parameters, which both the standard
+library's ``sqlite3`` driver and SQLAlchemy's ``text()`` accept: the registry runs them
+through SQLAlchemy for any database, and :mod:`dlworkflow.registry.quick_read` runs the
+same text through ``sqlite3`` for a local SQLite file, without importing SQLAlchemy. This
+module imports neither.
 
 Example:
     >>> higher_is_better("rmse"), higher_is_better("accuracy")
@@ -13,16 +19,12 @@ Example:
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from operator import itemgetter
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
-
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
-from dlworkflow.registry.database import comments, runs, test_sets
 
 LOWER_IS_BETTER = frozenset(name for name, direction in METRIC_DIRECTIONS.items() if direction == "min") | {
     "mse",
@@ -95,135 +97,175 @@ class RunSummary:
     comments: str = ""
 
 
-# The columns read per run, in this order (the indexes below refer to it).
-_COLUMNS = (
-    runs.c.id,
-    runs.c.name,
-    runs.c.description,
-    runs.c.status,
-    runs.c.created_at,
-    runs.c.primary_metric,
-    runs.c.primary_value,
-    runs.c.baseline_name,
-    runs.c.baseline_value,
-    runs.c.test_set_fingerprint,
-    runs.c.test_set_look,
-    runs.c.git_commit,
-    runs.c.git_dirty,
+
+SUMMARY_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "status",
+    "created_at",
+    "primary_metric",
+    "primary_value",
+    "baseline_name",
+    "baseline_value",
+    "test_set_fingerprint",
+    "test_set_look",
+    "git_commit",
+    "git_dirty",
 )
-_ID, _METRIC, _VALUE, _FINGERPRINT = 0, 5, 6, 9
+"""The ``runs`` columns read per run, in the order the queries return them."""
 
-Row = tuple[Any, ...]
+LEADERBOARD_INDEX_COLUMNS = ("test_set_fingerprint", "primary_metric", "primary_value")
+"""The columns of the index that serves each leaderboard's ``ORDER BY primary_value LIMIT n``."""
+
+Execute = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]
+"""Runs one SQL text with ``:named`` parameters and returns its rows as tuples."""
 
 
-def read_run_summaries(connection: Connection, fingerprints: Sequence[str] | None = None) -> list[RunSummary]:
-    """Read the results table, ordered best first within each test set.
+@dataclass(frozen=True)
+class Leaderboard:
+    """The runs of one test set ranked by one headline metric, best first.
 
-    Rows are grouped by test set (by registered name, then fingerprint; runs without a test
-    set last), then by headline metric, then ordered best value first (lower first for
-    rmse/mae, higher first for accuracy/r2/balanced_accuracy/f1_macro; ties by id, i.e. by
-    start time); runs without a value come last in their group.
-
-    Args:
-        connection: An open connection to the registry database.
-        fingerprints: Only runs on these test sets; default: all runs.
-
-    Returns:
-        The summaries.
+    Attributes:
+        test_set_name: The test set's registered name (None for runs without a test set).
+        test_set_fingerprint: Its fingerprint (None for runs without a test set).
+        test_set_looks: How often any run has been evaluated on it, now.
+        metric: The headline metric the runs are ranked by.
+        runs: The best runs (all of them, or the best ``limit``), best first; runs without a
+            value come last.
+        total: How many runs the leaderboard has in all.
 
     Example:
-        >>> with engine.connect() as connection:               # doctest: +SKIP
-        ...     rows = read_run_summaries(connection, [fingerprint])
+        >>> board = read_leaderboards(execute, limit=20)[0]  # doctest: +SKIP
+        >>> board.metric, len(board.runs), board.hidden  # doctest: +SKIP
+        ('rmse', 20, 19980)
+    """
+
+    test_set_name: str | None
+    test_set_fingerprint: str | None
+    test_set_looks: int | None
+    metric: str | None
+    runs: list[RunSummary] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def hidden(self) -> int:
+        """How many of its runs are not in :attr:`runs` (beyond the limit)."""
+        return self.total - len(self.runs)
+
+
+def read_leaderboards(
+    execute: Execute, *, fingerprints: Sequence[str] | None = None, limit: int | None = None
+) -> list[Leaderboard]:
+    """Read the results table as leaderboards, each ordered best first.
+
+    Leaderboards are ordered by test set (registered name, then fingerprint; runs without a
+    test set last), then by headline metric. Within one, runs are ordered best value first
+    (lower first for rmse/mae, higher first for accuracy/r2/balanced_accuracy/f1_macro;
+    ties by id, i.e. by start time), runs without a value last.
+
+    Args:
+        execute: Runs a SQL text with ``:named`` parameters on the registry database.
+        fingerprints: Only the test sets with these fingerprints; default: all runs.
+        limit: At most this many runs per leaderboard (the best ones); None for all.
+
+    Returns:
+        The leaderboards.
+
+    Example:
+        >>> boards = read_leaderboards(execute, limit=3)  # doctest: +SKIP
+        >>> [(board.test_set_name, board.metric, board.total) for board in boards]  # doctest: +SKIP
+        [('weather_3_years_v1', 'rmse', 12)]
     """
     with _collector_paused():
-        query = select(*_COLUMNS)
-        notes_query = select(comments.c.run_id, comments.c.text).order_by(comments.c.id)
-        if fingerprints is not None:
-            query = query.where(runs.c.test_set_fingerprint.in_(fingerprints))
-            notes_query = notes_query.join(runs, runs.c.id == comments.c.run_id).where(
-                runs.c.test_set_fingerprint.in_(fingerprints)
-            )
-        test_set_rows = select(test_sets.c.fingerprint, test_sets.c.name, test_sets.c.looks)
-        sets = {fingerprint: (name, looks) for fingerprint, name, looks in connection.execute(test_set_rows)}
-        notes = connection.execute(notes_query).all()
-        rows = _fetch_all(connection, query)
-        return _ordered(rows, sets, _joined_comments(notes))
+        where, parameters = _test_set_filter(fingerprints)
+        counts = execute(
+            f"SELECT test_set_fingerprint, primary_metric, COUNT(*) FROM runs{where} "
+            "GROUP BY test_set_fingerprint, primary_metric",
+            parameters,
+        )
+        sets = {fingerprint: (name, looks) for fingerprint, name, looks in execute(
+            "SELECT fingerprint, name, looks FROM test_sets", {}
+        )}
+        boards = []
+        for fingerprint, metric, total in counts:
+            name, looks = sets.get(fingerprint, (None, None)) if fingerprint is not None else (None, None)
+            rows = _best_rows(execute, fingerprint, metric, limit)
+            boards.append(Leaderboard(name, fingerprint, looks, metric, rows, int(total)))
+        boards.sort(key=_board_order)
+        shown = {run.id for board in boards for run in board.runs}
+        notes = _joined_comments(execute("SELECT run_id, text FROM comments ORDER BY id", {}), shown)
+        for board in boards:
+            for run in board.runs:
+                run.test_set_name, run.test_set_looks = board.test_set_name, board.test_set_looks
+                run.comments = notes.get(run.id, "")
+        return boards
 
 
-def _joined_comments(notes: Sequence[Any]) -> dict[str, str]:
+def _test_set_filter(fingerprints: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+    if fingerprints is None:
+        return "", {}
+    names = [f"fingerprint_{index}" for index in range(len(fingerprints))]
+    if not names:
+        return " WHERE 1 = 0", {}
+    placeholders = ", ".join(f":{name}" for name in names)
+    return f" WHERE test_set_fingerprint IN ({placeholders})", dict(zip(names, fingerprints, strict=True))
+
+
+def _best_rows(execute: Execute, fingerprint: str | None, metric: str | None, limit: int | None) -> list[RunSummary]:
+    """One leaderboard's best runs: valued runs best first, then runs without a value."""
+    conditions, parameters = [], {}
+    for column, value in (("test_set_fingerprint", fingerprint), ("primary_metric", metric)):
+        if value is None:
+            conditions.append(f"{column} IS NULL")
+        else:
+            conditions.append(f"{column} = :{column}")
+            parameters[column] = value
+    where = " AND ".join(conditions)
+    direction = "DESC" if higher_is_better(metric) else "ASC"
+    columns = ", ".join(SUMMARY_COLUMNS)
+    rows = list(execute(
+        f"SELECT {columns} FROM runs WHERE {where} AND primary_value IS NOT NULL "
+        f"ORDER BY primary_value {direction}, id" + _limit_clause(limit, parameters),
+        parameters,
+    ))
+    if limit is None or len(rows) < limit:
+        rest = None if limit is None else limit - len(rows)
+        rows += execute(
+            f"SELECT {columns} FROM runs WHERE {where} AND primary_value IS NULL ORDER BY id"
+            + _limit_clause(rest, parameters),
+            parameters,
+        )
+    return [_summary(row) for row in rows]
+
+
+def _limit_clause(limit: int | None, parameters: dict[str, Any]) -> str:
+    if limit is None:
+        return ""
+    parameters["limit"] = limit
+    return " LIMIT :limit"
+
+
+def _summary(row: Sequence[Any]) -> RunSummary:
+    (run_id, name, description, status, created_at, metric, value, baseline, baseline_value,
+     fingerprint, look, commit, dirty) = row
+    return RunSummary(
+        run_id, name, description, status, created_at, metric, value, baseline, baseline_value,
+        None, fingerprint, None, look, commit, None if dirty is None else bool(dirty),
+    )
+
+
+def _board_order(board: Leaderboard) -> tuple[Any, ...]:
+    name, fingerprint, metric = board.test_set_name, board.test_set_fingerprint, board.metric
+    return (name is None, name or "", fingerprint or "", metric is None, metric or "")
+
+
+def _joined_comments(notes: Sequence[Sequence[Any]], shown: set[str]) -> dict[str, str]:
     joined: dict[str, list[str]] = {}
     for run_id, text in notes:
-        joined.setdefault(run_id, []).append(text)
+        if run_id in shown:
+            joined.setdefault(run_id, []).append(text)
     return {run_id: "; ".join(texts) for run_id, texts in joined.items()}
-
-
-def _ordered(
-    rows: list[Row], sets: dict[str, tuple[str, int]], comment_text: dict[str, str]
-) -> list[RunSummary]:
-    """Group the rows by (test set, metric), order groups and rows, and build the summaries."""
-    rows.sort(key=itemgetter(_ID))  # ties within a group: by id (start time)
-    groups: dict[tuple[str | None, str | None], list[Row]] = {}
-    for row in rows:
-        key = (row[_FINGERPRINT], row[_METRIC])
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [row]
-        else:
-            group.append(row)
-
-    def test_set_of(fingerprint: str | None) -> tuple[str | None, int | None]:
-        return sets.get(fingerprint, (None, None)) if fingerprint is not None else (None, None)
-
-    def group_order(key: tuple[str | None, str | None]) -> tuple[Any, ...]:
-        fingerprint, metric = key
-        name = test_set_of(fingerprint)[0]
-        return (name is None, name or "", fingerprint or "", metric is None, metric or "")
-
-    summaries: list[RunSummary] = []
-    for key in sorted(groups, key=group_order):
-        fingerprint, metric = key
-        group = groups[key]
-        set_name, looks = test_set_of(fingerprint)
-        valued = [row for row in group if row[_VALUE] is not None]
-        valued.sort(key=itemgetter(_VALUE), reverse=higher_is_better(metric))  # stable either way
-        if len(valued) < len(group):
-            valued += [row for row in group if row[_VALUE] is None]
-        summaries += [
-            RunSummary(
-                run_id,
-                name,
-                description,
-                status,
-                created_at,
-                metric,
-                value,
-                baseline,
-                baseline_value,
-                set_name,
-                fingerprint,
-                looks,
-                look,
-                commit,
-                None if dirty is None else bool(dirty),
-                comment_text.get(run_id, ""),
-            )
-            for (
-                run_id,
-                name,
-                description,
-                status,
-                created_at,
-                metric,
-                value,
-                baseline,
-                baseline_value,
-                fingerprint,
-                look,
-                commit,
-                dirty,
-            ) in valued
-        ]
-    return summaries
 
 
 @contextmanager
@@ -241,23 +283,3 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _fetch_all(connection: Connection, query: Select[Any]) -> list[Row]:
-    """Run a SELECT on the connection's DBAPI cursor and return plain tuples.
-
-    The query is compiled by SQLAlchemy for the connection's dialect, but its rows skip
-    SQLAlchemy's Row objects and result processing: for a 100,000-run results table that
-    halves the time. Only for queries whose columns need no type conversion beyond what
-    the driver does (booleans may come back as 0/1).
-    """
-    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup or ())
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
