@@ -132,6 +132,7 @@ def execute(
             "stopped_early": training.stopped_early,
             "stages": dict(training.stages),
             "trainable_parameters": dict(training.trainable_parameters),
+            "steps_per_execution": training.steps_per_execution,
         },
         "timings": {**timings, "total": sum(timings.values())},
     }

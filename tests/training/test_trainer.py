@@ -174,6 +174,48 @@ def test_classification_trains_with_integer_targets(make_dataset):
     assert set(scores) == {"loss", "accuracy"} and all(isinstance(v, float) for v in scores.values())
 
 
+# --- steps per execution -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "backend", "expected"),
+    [("auto", "jax", 5), ("auto", "tensorflow", 5), ("auto", "torch", 1), (4, "jax", 4), (4, "torch", 4)],
+)
+def test_steps_per_execution_is_an_epoch_of_in_memory_batches(make_dataset, setting, backend, expected):
+    from dlworkflow.training import steps_per_execution
+
+    dataset = make_dataset(rows=60)  # 36 training rows, batch 8: 5 batches per epoch, the last one short
+    assert dataset.train.size == 36
+    spec = make_spec(train={"steps_per_execution": setting})
+    assert steps_per_execution(spec, dataset, backend) == expected
+
+
+def test_whole_epoch_executions_give_the_history_of_batch_by_batch_training(make_dataset):
+    dataset = make_dataset(rows=60)
+    layers = [{"type": "Dense", "units": 8, "activation": "relu"}, {"type": "Dropout", "rate": 0.3}, {"type": "Dense", "units": 1}]
+    stopping = {"monitor": "val_loss", "patience": 2}
+    by_batch = make_spec(layers, train={"seed": 3, "epochs": 8, "steps_per_execution": 1, "early_stopping": stopping})
+    by_epoch = make_spec(layers, train={"seed": 3, "epochs": 8, "early_stopping": stopping})
+
+    _, one = train(by_batch, dataset)
+    _, whole = train(by_epoch, dataset)
+
+    assert (one.steps_per_execution, whole.steps_per_execution) == (1, 5)
+    # The same batches in the same order: the same numbers, epoch by epoch, and the same stop.
+    pd.testing.assert_frame_equal(one.history, whole.history, rtol=1e-6)
+    assert (one.epochs_run, one.best_epoch) == (whole.epochs_run, whole.best_epoch)
+
+
+def test_a_streamed_training_part_runs_batch_by_batch(make_dataset):
+    from dlworkflow.training import steps_per_execution
+
+    dataset = make_dataset(rows=60)
+    streamed_part = dataclasses.replace(dataset.train, x=None, files=("a.png",) * 36)
+    streamed = dataclasses.replace(dataset, parts={**dataset.parts, "train": streamed_part})
+    assert streamed.train.streamed
+    assert steps_per_execution(make_spec(), streamed, "jax") == 1
+
+
 # --- early stopping --------------------------------------------------------------------
 
 # With min_delta this large no epoch after the first counts as an improvement, so with

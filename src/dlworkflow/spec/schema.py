@@ -300,6 +300,11 @@ class TrainSpec(Section):
     backend: Literal["auto", "jax", "tensorflow", "torch"] = Field(
         "auto", description="Keras backend; 'auto': JAX for dense models, TensorFlow for convolutions."
     )
+    steps_per_execution: int | Literal["auto"] = Field(
+        "auto",
+        description="Batches Keras runs per call into the backend; 'auto': a whole epoch for in-memory data "
+        "on JAX and TensorFlow, else 1. Per-epoch metrics and early stopping are the same either way.",
+    )
     early_stopping: EarlyStoppingSpec | None = Field(None, description="Early stopping; off when left out.")
     fine_tune: FineTuneSpec | None = Field(None, description="A second stage that unfreezes [model.base].")
 
@@ -307,6 +312,13 @@ class TrainSpec(Section):
     @classmethod
     def _name_shorthand(cls, value: Any) -> Any:
         return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("steps_per_execution", mode="before")
+    @classmethod
+    def _positive_or_auto(cls, value: Any) -> Any:
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            return value
+        raise ValueError(f"must be a positive whole number of batches or 'auto'; got {value!r}")
 
 
 class EvaluateSpec(Section):

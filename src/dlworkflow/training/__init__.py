@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         fit_model,
         make_metrics,
         make_optimizer,
+        steps_per_execution,
     )
 
 _TRAINER = "dlworkflow.training.trainer"
@@ -54,6 +55,7 @@ _LAZY = {
     "fit_model": _TRAINER,
     "make_metrics": _TRAINER,
     "make_optimizer": _TRAINER,
+    "steps_per_execution": _TRAINER,
     "predict": "dlworkflow.training.prediction",
     "make_loss": "dlworkflow.training.losses",
     "resolve_loss": "dlworkflow.training.losses",
@@ -78,6 +80,7 @@ __all__ = [
     "make_metrics",
     "make_optimizer",
     "predict",
+    "steps_per_execution",
     "resolve_loss",
     "save_model",
     "seed_everything",

@@ -83,6 +83,7 @@ class TrainingResult:
             "fine_tune": m}`` with ``[train.fine_tune]``.
         trainable_parameters: Trainable parameters per stage, in the same order (the
             fine-tune stage's count is the one after unfreezing the base).
+        steps_per_execution: Batches per call into the backend (see :func:`steps_per_execution`).
 
     Example:
         >>> result = fit_model(model, spec, dataset, quiet=True)  # doctest: +SKIP
@@ -100,6 +101,7 @@ class TrainingResult:
     seconds: float
     stages: dict[str, int] = field(default_factory=dict)
     trainable_parameters: dict[str, int] = field(default_factory=dict)
+    steps_per_execution: int = 1
 
 
 def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras.optimizers.Optimizer:
@@ -254,6 +256,8 @@ def compile_model(
         >>> compile_model(model, spec, dataset).loss  # doctest: +SKIP
         'mse'
     """
+    import keras
+
     source = spec.source
     optimizer_spec = spec.train.optimizer
     if learning_rate is not None:
@@ -261,8 +265,40 @@ def compile_model(
     optimizer = make_optimizer(optimizer_spec, source=source)
     loss = make_loss(spec, dataset)
     metrics = make_metrics(spec.train.metrics, source=source)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    steps = steps_per_execution(spec, dataset, keras.backend.backend())
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, steps_per_execution=steps)
     return model
+
+
+def steps_per_execution(spec: Spec, dataset: Dataset, backend: str) -> int:
+    """How many batches Keras runs per call into the backend (``train.steps_per_execution``).
+
+    ``auto`` gives a whole epoch's batches when the training part is in memory and the
+    backend is JAX or TensorFlow: Keras then calls into the backend, and runs its batch-level
+    callback machinery, once per epoch instead of once per batch, which on small models is
+    most of the time an epoch takes (the lesson's weather model trains about twice as fast).
+    The batches, their order and the per-epoch metrics stay exactly the same, and so does
+    early stopping, which acts at the end of an epoch. Streamed parts and the PyTorch backend
+    get 1. A number in the spec is used as it is.
+
+    Args:
+        spec: The validated spec.
+        dataset: The prepared data (its training part's size and whether it is streamed).
+        backend: The Keras backend in use.
+
+    Returns:
+        The ``steps_per_execution`` for ``model.compile``.
+
+    Example:
+        >>> steps_per_execution(weather_spec, weather_dataset, "jax")  # 767 rows, batch 32  # doctest: +SKIP
+        24
+    """
+    setting = spec.train.steps_per_execution
+    if setting != "auto":
+        return int(setting)
+    if dataset.train.streamed or backend not in ("jax", "tensorflow"):
+        return 1
+    return max(1, math.ceil(dataset.train.size / spec.train.batch_size))
 
 
 def fit_model(
@@ -360,6 +396,7 @@ def fit_model(
         seconds=seconds,
         stages={name: stage.epochs_run for name, stage in stages},
         trainable_parameters={name: trainable[name] for name, _ in stages},
+        steps_per_execution=int(getattr(model, "steps_per_execution", 1) or 1),
     )
 
 
