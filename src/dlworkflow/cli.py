@@ -110,11 +110,24 @@ def _render_run(record: dict[str, Any]) -> None:
     if classes:
         accuracy = classes["per_class_accuracy"].get("test", {})
         out.print("test accuracy per class: " + " · ".join(f"{name} {_number(value, 2)}" for name, value in accuracy.items()))
+    _render_diagnosis(record.get("diagnosis") or [])
     pictures = [name for name in record["artifacts"].get("files", []) if name.endswith(".png")]
     if pictures:
         out.print(f"plots: {', '.join(pictures)} in {record['artifacts']['dir']}")
     test_set = record["test_set"]
     out.print(f"test set [bold]{test_set['name']}[/] ({test_set['fingerprint'][:12]}): look #{test_set['look']}")
+
+
+def _render_diagnosis(findings: list[dict[str, Any]]) -> None:
+    """Each finding: what, the evidence, and the workshop's remedies in order (user text never read as markup)."""
+    from rich.text import Text
+
+    for finding in findings:
+        kind = finding["kind"].replace("_", " ")
+        out.print(Text.assemble(("diagnosis: ", "bold yellow"), (kind, "bold"), f" — {finding['summary']}"))
+        out.print(Text(f"  evidence: {finding['evidence']}"))
+        for number, remedy in enumerate(finding.get("remedies") or [], start=1):
+            out.print(Text(f"  {number}. {remedy}"))
 
 
 @app.command("runs")

@@ -77,6 +77,7 @@ def execute(
     from dlworkflow.api import Run
     from dlworkflow.evaluation import baselines_for, evaluate_baselines, primary_metric, skipped_baselines
     from dlworkflow.evaluation.classes import class_report
+    from dlworkflow.evaluation.diagnosis import RunSettings, diagnose
     from dlworkflow.models import build_model, explain_parameters
     from dlworkflow.training import compile_model, fit_model, seed_everything
 
@@ -103,6 +104,14 @@ def execute(
         metrics, predictions = _score_model(model, dataset)
         baselines = evaluate_baselines(dataset, spec.evaluate, source=spec.source)
         classes = class_report(dataset, predictions)
+        settings = RunSettings.from_spec(
+            spec, images=dataset.image is not None, parameters=parameters.trainable,
+            training_rows=dataset.sizes()["train"],
+        )
+        findings = diagnose(
+            training.history, metric=primary, scores=metrics, baselines=baselines,
+            evaluated_epoch=training.evaluated_epoch, settings=settings,
+        )
         timings["evaluate"] = time.perf_counter() - started
 
         _save_artifacts(folder, model, spec, dataset, training.history, predictions)
@@ -124,6 +133,7 @@ def execute(
         "baselines": baselines,
         "baselines_skipped": skipped_baselines(dataset, spec.evaluate, source=spec.source),
         "classes": classes,
+        "diagnosis": [finding.to_dict() for finding in findings],
         "primary": _primary(primary, metrics, baselines),
         "training": {
             "epochs_run": training.epochs_run,

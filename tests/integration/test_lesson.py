@@ -161,3 +161,18 @@ def test_misspelt_persistence_column_fails_before_training(tmp_path, registry_ur
     with pytest.raises((SpecError, DataError), match=r"persist\.toml: evaluate\.persistence.*BASEL_sunshine"):
         dlworkflow.run(spec, registry=registry_url)
     assert dlworkflow.runs(registry=registry_url).empty
+
+
+def test_the_lessons_weather_model_is_diagnosed_as_overfitting(registry_url):
+    # The workshop's point about the 100-50 model on 3 years: validation loss bottoms out
+    # early and rises while training loss keeps falling. 60 of the 200 epochs show it.
+    result = dlworkflow.run(EXAMPLES / "weather.toml", registry=registry_url, train__epochs=60)
+    history = result.history
+    lowest = int(history["val_loss"].idxmin()) + 1
+    findings = {finding["kind"]: finding for finding in result.record["diagnosis"]}
+    assert "overfitting" in findings, result.record["diagnosis"]
+    overfitting = findings["overfitting"]
+    assert f"validation loss was lowest at epoch {lowest}" in overfitting["evidence"]
+    assert lowest < 40 and history["loss"].iloc[-1] < history["loss"].iloc[lowest - 1]
+    assert any(remedy.startswith("early stopping") for remedy in overfitting["remedies"])
+    assert dlworkflow.show(result.id, registry=registry_url)["diagnosis"] == result.record["diagnosis"]

@@ -5,7 +5,7 @@ dicts. :meth:`RunRecord.to_dict` gives the documented JSON shape of ``dlw show -
 (an interface for scripts: its keys do not change), and :meth:`RunRecord.from_dict` reads
 it back. Sections with fixed keys (``data``, ``split``, ``test_set``, ...) always carry all
 of their keys; a missing value is ``None``. Keys added later (``baselines_skipped``,
-``classes``) come after all earlier ones, and a record written before them still reads.
+``classes``, ``diagnosis``) come after all earlier ones, and a record written before them still reads.
 
 Example:
     >>> record = RunRecord(id="20250101-120000-3f2a9c", name="dense-64", status="finished")
@@ -91,6 +91,9 @@ class RunRecord:
             matrix (rows true, columns predicted classes), ``per_class_accuracy[part]`` maps
             each class name to its accuracy (None without rows). None for regression and
             for records written before it existed.
+        diagnosis: What the curves and baselines say went wrong, ``[{kind, summary,
+            evidence, remedies}]`` (see :func:`dlworkflow.evaluation.diagnosis.diagnose`);
+            empty for a healthy run, a failed one and records written before it existed.
 
     Example:
         >>> record = RunRecord(id="r1", name="dense-64")
@@ -125,6 +128,7 @@ class RunRecord:
     error: str | None = None
     baselines_skipped: dict[str, str] = field(default_factory=dict)
     classes: dict[str, Any] | None = None
+    diagnosis: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as the JSON shape of ``dlw show --json`` (a deep copy).
@@ -133,8 +137,8 @@ class RunRecord:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
             primary, training, git, backend, versions, seed, timings, artifacts, comments,
-            error, baselines_skipped, classes``, in this order; fixed-shape sections carry
-            all of their keys.
+            error, baselines_skipped, classes, diagnosis``, in this order; fixed-shape
+            sections carry all of their keys.
 
         Example:
             >>> list(RunRecord(id="r1", name="m").to_dict())[:4]
@@ -215,7 +219,7 @@ class RunRecord:
                 value = {**copy.deepcopy(SECTIONS[key]), **(value or {})}
             elif key in ("spec", "baselines", "versions", "timings", "baselines_skipped") and value is None:
                 value = {}
-            elif key == "comments" and value is None:
+            elif key in ("comments", "diagnosis") and value is None:
                 value = []
             values[key] = value
         return cls(**values)
