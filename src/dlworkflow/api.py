@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "leaderboards", "list_runs", "run", "runs", "show",
-    "summary",
+    "summary", "tensorboard_logs",
 ]
 
 
@@ -353,6 +353,50 @@ def show(run_id: str, *, registry: str | None = None) -> dict[str, Any]:
 
     with Registry.open(registry) as store:
         return store.get(run_id).to_dict()
+
+
+def tensorboard_logs(run_ids: Iterable[str] = (), *, registry: str | None = None) -> dict[str, Path]:
+    """The TensorBoard log folders of runs (``dlw tensorboard`` serves them).
+
+    Args:
+        run_ids: Run ids or unique prefixes; none: every run that wrote TensorBoard logs.
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        ``{label: folder}``, the label ``<run id> <name>`` as TensorBoard lists the run.
+
+    Raises:
+        RegistryError: when a run does not exist or has no TensorBoard logs (the message
+            says how to write them: ``[train] tensorboard = true``).
+
+    Example:
+        >>> tensorboard_logs(["20261123"])  # doctest: +SKIP
+        {'20261123-215917-474e44 weather': PosixPath('.dlw/runs/20261123-215917-474e44/tensorboard')}
+    """
+    from dlworkflow.errors import RegistryError
+    from dlworkflow.registry import Registry, artifacts
+
+    wanted = list(run_ids)
+    logs: dict[str, Path] = {}
+    with Registry.open(registry) as store:
+        records = [store.get(run_id) for run_id in wanted] if wanted else [
+            store.get(row.id) for row in store.list_runs()
+        ]
+        for record in records:
+            folder = store.run_dir(record.id) / artifacts.TENSORBOARD
+            if folder.is_dir():
+                logs[f"{record.id} {record.name}"] = folder
+            elif wanted:
+                raise RegistryError.single(
+                    f"registry {store.url}", f"run {record.id}", "wrote no TensorBoard logs",
+                    hint="Train with [train] tensorboard = true (or --set train.tensorboard=true).",
+                )
+        if not logs:
+            raise RegistryError.single(
+                f"registry {store.url}", "runs", "no run wrote TensorBoard logs",
+                hint="Train with [train] tensorboard = true (or --set train.tensorboard=true).",
+            )
+    return logs
 
 
 def comment(run_id: str, text: str, *, registry: str | None = None) -> dict[str, Any]:

@@ -252,6 +252,31 @@ def comment(
     out.print(f"Comment added to run {record['id']} ({len(record['comments'])} in all).")
 
 
+@app.command()
+def tensorboard(
+    run_ids: list[str] = typer.Argument(None, metavar="[RUN]...", help="Runs to show (default: every run with logs)."),
+    port: int = typer.Option(6006, "--port", help="Port on 127.0.0.1."),
+    registry: Optional[str] = REGISTRY_OPTION,
+) -> None:
+    """Start TensorBoard on 127.0.0.1 over the logs of runs trained with [train] tensorboard = true."""
+    import subprocess
+
+    from dlworkflow import api
+
+    try:
+        logs = api.tensorboard_logs(run_ids or (), registry=registry)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    spec = ",".join(f"{label.replace(' ', '_').replace(':', '_')}:{folder}" for label, folder in logs.items())
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir_spec", spec, "--host", "127.0.0.1",
+               "--port", str(port)]
+    err.print(f"TensorBoard over {len(logs)} run(s) at http://127.0.0.1:{port}/ (Ctrl-C stops it)")
+    try:
+        raise typer.Exit(subprocess.call(command))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 def main() -> None:
     """Entry point of the ``dlw`` console script."""
     app()

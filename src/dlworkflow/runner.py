@@ -97,7 +97,13 @@ def execute(
     base = _base_record(spec, dataset, backend, run_id, created_at, parameters)
     try:
         started = time.perf_counter()
-        training = fit_model(model, spec, dataset, console=console, quiet=quiet)
+        extra = []
+        if spec.train.tensorboard is not None:
+            from dlworkflow.registry import artifacts
+            from dlworkflow.training.callbacks import tensorboard_callback
+
+            extra.append(tensorboard_callback(spec.train.tensorboard, folder.path(artifacts.TENSORBOARD)))
+        training = fit_model(model, spec, dataset, console=console, quiet=quiet, callbacks=extra)
         timings["train"] = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -59,6 +59,8 @@ CONSTRAINTS = [
     ("train.optimizer", "adamm", "Did you mean 'adam'"),
     ("evaluate.metric", "rmsee", "Did you mean 'rmse'"),
     ("model.builder", "not a builder", "should match pattern"),
+    ("train.steps_per_execution", 0, "positive whole number of batches or 'auto'"),
+    ("train.tensorboard.histogram_freq", -1, "must be 0 or more"),
 ]
 
 
@@ -71,6 +73,12 @@ def test_each_constraint_names_path_and_value(path, value, wording):
     expected_path = "train.optimizer.type" if path == "train.optimizer" else path
     assert f"bad.toml: {expected_path}:" in message
     assert wording in message
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, 1), ({"histogram_freq": 0}, 0), (False, None)])
+def test_tensorboard_switch_shorthand(value, expected):
+    settings = validate_spec(with_value("train.tensorboard", value)).train.tensorboard
+    assert (settings.histogram_freq if settings is not None else None) == expected
 
 
 def test_unknown_layer_names_index_and_suggests():

@@ -58,6 +58,9 @@ CONFUSION_PLOT = "confusion_matrix.png"
 PARTS = ("train", "validation", "test")
 """The data parts a predictions file can be written for."""
 
+TENSORBOARD = "tensorboard"
+"""Folder of the TensorBoard logs of a run with ``[train.tensorboard]`` (``train/`` and ``validation/``)."""
+
 RUNS_DIR = "runs"
 """The folder under the registry home that holds one folder per run."""
 

@@ -276,6 +276,14 @@ class FineTuneSpec(Section):
         return value
 
 
+class TensorBoardSpec(Section):
+    """``[train.tensorboard]``: TensorBoard logs in the run folder (``tensorboard = true`` for the defaults)."""
+
+    histogram_freq: int = Field(
+        1, ge=0, description="Write weight histograms every N epochs (0: none), as in the lesson's callback."
+    )
+
+
 class EarlyStoppingSpec(Section):
     """``[train.early_stopping]``: stop when the monitored value stops improving (Keras EarlyStopping)."""
 
@@ -307,11 +315,21 @@ class TrainSpec(Section):
     )
     early_stopping: EarlyStoppingSpec | None = Field(None, description="Early stopping; off when left out.")
     fine_tune: FineTuneSpec | None = Field(None, description="A second stage that unfreezes [model.base].")
+    tensorboard: TensorBoardSpec | None = Field(
+        None, description="TensorBoard logs in the run folder (`dlw tensorboard RUN`); true for the defaults."
+    )
 
     @field_validator("optimizer", "loss", mode="before")
     @classmethod
     def _name_shorthand(cls, value: Any) -> Any:
         return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("tensorboard", mode="before")
+    @classmethod
+    def _switch_shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        return None if value is False else value
 
     @field_validator("steps_per_execution", mode="before")
     @classmethod

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
 
-from dlworkflow.spec.schema import EarlyStoppingSpec, TrainSpec
+from dlworkflow.spec.schema import EarlyStoppingSpec, TensorBoardSpec, TrainSpec
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -223,3 +224,27 @@ def make_callbacks(
     if progress is not None:
         callbacks.append(progress)
     return callbacks
+
+
+def tensorboard_callback(settings: TensorBoardSpec, log_dir: str | Path) -> keras.callbacks.Callback:
+    """Keras' TensorBoard callback for ``[train.tensorboard]``, writing once per epoch.
+
+    Logs go to ``log_dir/train`` and ``log_dir/validation``, with weight histograms every
+    ``histogram_freq`` epochs, as the lesson's ``keras.callbacks.TensorBoard(log_dir,
+    histogram_freq=1)``. Keras writes them with TensorFlow's summary writer, so a run on
+    another backend imports TensorFlow for it. Values are written per epoch, never per batch,
+    which keeps them exact with ``steps_per_execution`` above 1.
+
+    Args:
+        settings: The ``[train.tensorboard]`` section.
+        log_dir: The folder for the logs (``tensorboard/`` in the run folder).
+
+    Returns:
+        The callback.
+
+    Example:
+        >>> callback = tensorboard_callback(spec.train.tensorboard, folder.path("tensorboard"))  # doctest: +SKIP
+    """
+    return keras.callbacks.TensorBoard(
+        log_dir=str(log_dir), histogram_freq=settings.histogram_freq, update_freq="epoch", write_graph=False
+    )
