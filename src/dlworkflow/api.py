@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     Overrides = Iterable[str] | Mapping[str, Any] | None
 
 __all__ = [
-    "Run", "ModelSummary", "baseline_comparison", "comment", "leaderboards", "list_runs", "run", "runs", "show",
+    "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "run", "runs", "show",
     "summary", "tensorboard_logs",
 ]
 
@@ -353,6 +353,32 @@ def show(run_id: str, *, registry: str | None = None) -> dict[str, Any]:
 
     with Registry.open(registry) as store:
         return store.get(run_id).to_dict()
+
+
+def compare(run_ids: Iterable[str], *, registry: str | None = None) -> Any:
+    """Compare runs evaluated on the same test set: their test metrics beside their baselines.
+
+    Args:
+        run_ids: Two or more run ids or unique prefixes.
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        A :class:`~dlworkflow.registry.run_comparison.RunComparison`, best run first.
+
+    Raises:
+        RegistryError: when a run does not exist, fewer than two are given, or they were
+            evaluated on different test sets (which cannot be ranked).
+
+    Example:
+        >>> [row["name"] for row in compare(["20261123-2159", "20261123-2201"]).rows]  # doctest: +SKIP
+        ['weather_batchnorm', 'weather']
+    """
+    from dlworkflow.registry import Registry
+    from dlworkflow.registry.run_comparison import compare_runs
+
+    with Registry.open(registry) as store:
+        records = [store.get(run_id).to_dict() for run_id in run_ids]
+        return compare_runs(records, where=f"registry {store.url}")
 
 
 def tensorboard_logs(run_ids: Iterable[str] = (), *, registry: str | None = None) -> dict[str, Path]:

@@ -44,7 +44,9 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 
 
 def _fail(error: WorkflowError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True, highlight=False)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False)
     return typer.Exit(code=error.exit_code)
 
 
@@ -250,6 +252,40 @@ def comment(
     except WorkflowError as error:
         raise _fail(error) from None
     out.print(f"Comment added to run {record['id']} ({len(record['comments'])} in all).")
+
+
+@app.command()
+def compare(
+    run_ids: list[str] = typer.Argument(..., metavar="RUN RUN...", help="Runs evaluated on the same test set."),
+    registry: Optional[str] = REGISTRY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Runs of one test set side by side: test metrics beside baselines, best first."""
+    from dlworkflow import api
+
+    try:
+        comparison = api.compare(run_ids, registry=registry)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(comparison), indent=2, default=str) + "\n")
+        return
+    table = Table(
+        title=f"test set {comparison.test_set_name} · ranked by {comparison.metric}",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+    )
+    # epochs: run (/best, with early stopping); baselines are ranked among the runs, in grey
+    for column in ["ID", "MODEL NAME", *comparison.metrics, "skill", "epochs"]:
+        numeric = column in comparison.metrics or column in ("skill", "epochs")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=numeric or column == "ID",
+                         overflow="fold")
+    for row in comparison.rows:
+        values = [_number(row["test"].get(name)) if row["status"] == "finished" else row["status"]
+                  for name in comparison.metrics]
+        epochs = f"{row['epochs_run'] or '–'}" + (f"/{row['best_epoch']}" if row["best_epoch"] else "")
+        cells = [row["id"] or "baseline", row["name"], *values, _number(row["skill"], 3), epochs]
+        table.add_row(*cells, style="dim" if row["kind"] == "baseline" else None)
+    out.print(table)
 
 
 @app.command()

@@ -79,3 +79,19 @@ def test_unknown_run_id_is_a_registry_error(tmp_path):
     result = runner.invoke(app, ["show", "nope", "--registry", f"sqlite:///{tmp_path / 'r.db'}"])
     assert result.exit_code == 5
     assert "nope" in result.output
+
+
+def test_compare_ranks_runs_of_one_test_set_and_refuses_two_test_sets(tmp_path):
+    registry = f"sqlite:///{tmp_path / 'r.db'}"
+    for example in ("weather", "weather_small", "weather_basel"):
+        assert invoke("run", EXAMPLES / f"{example}.toml", "--set", "train.epochs=1", "--registry", registry,
+                      "--quiet").exit_code == 0
+    rows = json.loads(invoke("runs", "--registry", registry, "--json").output)
+    ids = {row["name"]: row["id"] for row in rows}
+    same = json.loads(invoke("compare", ids["weather"], ids["weather_small"], "--registry", registry, "--json").output)
+    assert same["test_set_name"] == "weather_3_years_v1" and same["metric"] == "rmse"
+    ranked = [row["value"] for row in same["rows"]]
+    assert ranked == sorted(ranked) and {row["kind"] for row in same["rows"]} == {"run", "baseline"}
+    refused = runner.invoke(app, ["compare", ids["weather"], ids["weather_basel"], "--registry", registry])
+    assert refused.exit_code == 5
+    assert "different test sets" in refused.output and "[cc00f7cb82e8]" in refused.output

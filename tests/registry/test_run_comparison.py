@@ -14,7 +14,8 @@ def record(run_id, name, value, *, fingerprint="f" * 64, test_set="weather", met
         "test_set": {"name": test_set, "fingerprint": fingerprint},
         "primary": {"metric": metric, "value": value, "baseline": "persistence", "baseline_value": 3.9,
                     "skill": None if value is None else 1 - value / 3.9},
-        "metrics": {"test": {} if value is None else {metric: value, "mae": value / 2}},
+        "metrics": {"test": {} if value is None else {metric: value, "mae": value / 2, "loss": value**2}},
+        "baselines": {"persistence": {"test": {metric: 3.9 if metric == "rmse" else 0.5, "mae": 2.0}}},
         "training": {"epochs_run": 10, "best_epoch": 4},
         "git": {"commit": "c" * 40},
     }
@@ -23,15 +24,18 @@ def record(run_id, name, value, *, fingerprint="f" * 64, test_set="weather", met
 def test_runs_of_one_test_set_are_ranked_best_first_with_failed_runs_last():
     table = compare_runs([record("r1", "big", 3.6), record("r2", "crashed", None, status="failed"),
                           record("r3", "small", 3.2)])
-    assert [row["id"] for row in table.rows] == ["r3", "r1", "r2"]
+    assert [(row["kind"], row["name"]) for row in table.rows] == [
+        ("run", "small"), ("run", "big"), ("baseline", "persistence"), ("run", "crashed")
+    ]
     assert (table.metric, table.test_set_name, table.metrics) == ("rmse", "weather", ["rmse", "mae"])
     best = table.rows[0]
-    assert (best["baseline"], best["baseline_value"], best["test"]["mae"]) == ("persistence", 3.9, 1.6)
+    assert (best["baseline"], best["baseline_value"], best["test"]) == ("persistence", 3.9, {"rmse": 3.2, "mae": 1.6})
+    assert table.rows[2]["test"] == {"rmse": 3.9, "mae": 2.0}
 
 
 def test_higher_is_better_metrics_rank_the_other_way():
     table = compare_runs([record("a", "low", 0.7, metric="accuracy"), record("b", "high", 0.9, metric="accuracy")])
-    assert [row["name"] for row in table.rows] == ["high", "low"]
+    assert [row["name"] for row in table.rows] == ["high", "low", "persistence"]
 
 
 def test_runs_on_different_test_sets_are_refused_with_each_test_set_named():

@@ -3,8 +3,9 @@
 A metric is only comparable between runs scored on the same rows: a lower RMSE on an
 easier test set says nothing. :func:`compare_runs` therefore checks the runs' test-set
 fingerprints first and refuses, naming each run's test set, when they differ. On one test
-set it ranks the runs by their headline metric (best first) and puts each run's metrics on
-the test set beside its best baseline (chosen on validation, as the run itself chose it).
+set it ranks the runs by their headline metric (best first), and the runs' best baselines
+(chosen on validation, as each run chose it) among them, so that it shows at a glance
+which models beat the naive answer.
 
 Works on plain record dicts (``RunRecord.to_dict()``); imports neither Keras nor numpy.
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlworkflow.errors import RegistryError
+from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.registry.run_summary import higher_is_better
 
 
@@ -32,11 +34,14 @@ class RunComparison:
         test_set_name: The test set's name.
         test_set_fingerprint: Its fingerprint (the same for every run).
         metric: The headline metric the runs are ranked by.
-        metrics: Every test metric any of the runs has, in first-seen order (the columns).
-        rows: One dict per run, best first: ``id``, ``name``, ``description``, ``status``,
-            ``value`` (the headline metric on test), ``test`` (all test metrics),
-            ``baseline`` and ``baseline_value`` (its best baseline on test), ``skill``,
-            ``epochs_run``, ``best_epoch``, ``git_commit``.
+        metrics: Every evaluation metric (rmse, accuracy, ...) any of the runs has on the
+            test set, in first-seen order (the columns); Keras' own ``loss`` is left out.
+        rows: One dict per run and per best baseline of the runs, all ranked together by
+            the headline metric on test, best first (runs without a value last): ``kind``
+            (``run`` or ``baseline``), ``id`` (None for a baseline), ``name``,
+            ``description``, ``status``, ``value`` (the headline metric on test), ``test``
+            (all test metrics), ``baseline`` and ``baseline_value`` (a run's best baseline),
+            ``skill``, ``epochs_run``, ``best_epoch``, ``git_commit``.
 
     Example:
         >>> compare_runs([a, b]).rows[0]["id"]  # doctest: +SKIP
@@ -96,6 +101,7 @@ def compare_runs(records: Sequence[Mapping[str, Any]], *, where: str = "dlw comp
         )
     metric = next(iter(metrics), None)
     rows = [_row(record) for record in records]
+    rows += _baseline_rows(records, metric)
     valued = [row for row in rows if row["value"] is not None]
     valued.sort(key=lambda row: row["value"], reverse=higher_is_better(metric))
     columns: list[str] = []
@@ -111,16 +117,39 @@ def compare_runs(records: Sequence[Mapping[str, Any]], *, where: str = "dlw comp
     )
 
 
+def _evaluation_metrics(scores: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The evaluation's metrics (rmse, accuracy, ...), not Keras' duplicates (loss, ...)."""
+    return {name: value for name, value in (scores or {}).items() if name in METRIC_DIRECTIONS}
+
+
+def _baseline_rows(records: Sequence[Mapping[str, Any]], metric: str | None) -> list[dict[str, Any]]:
+    """One row per distinct best baseline of the runs, with its test metrics (from the first run that has it)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for record in records:
+        name = (record.get("primary") or {}).get("baseline")
+        scores = ((record.get("baselines") or {}).get(name) or {}).get("test")
+        if name is None or name in rows or not scores:
+            continue
+        test = _evaluation_metrics(scores)
+        rows[name] = {
+            "kind": "baseline", "id": None, "name": name, "description": "naive baseline", "status": "finished",
+            "value": test.get(metric), "test": test, "baseline": None, "baseline_value": None, "skill": 0.0,
+            "epochs_run": None, "best_epoch": None, "git_commit": None,
+        }
+    return list(rows.values())
+
+
 def _row(record: Mapping[str, Any]) -> dict[str, Any]:
     primary = record.get("primary") or {}
     training = record.get("training") or {}
     return {
+        "kind": "run",
         "id": record["id"],
         "name": record.get("name"),
         "description": record.get("description", ""),
         "status": record.get("status"),
         "value": primary.get("value"),
-        "test": dict((record.get("metrics") or {}).get("test") or {}),
+        "test": _evaluation_metrics((record.get("metrics") or {}).get("test")),
         "baseline": primary.get("baseline"),
         "baseline_value": primary.get("baseline_value"),
         "skill": primary.get("skill"),
