@@ -198,6 +198,11 @@ def _base_record(spec: Spec, dataset: Dataset, backend: str, run_id: str, create
             "total": parameters.total,
             "trainable": parameters.trainable,
             "non_trainable": parameters.non_trainable,
+            "layers": [
+                {"name": layer.name, "type": layer.type, "output_shape": str(layer.output_shape),
+                 "parameters": layer.total, "formula": layer.formula, "note": layer.note}
+                for layer in parameters.layers
+            ],
         },
         "metrics": {},
         "baselines": {},

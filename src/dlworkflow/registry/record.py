@@ -36,7 +36,7 @@ SECTIONS: dict[str, dict[str, Any]] = {
     "data": {"name": None, "fingerprint": None, "task": None, "target": None, "features": [], "class_names": None},
     "split": {"type": None, "seed": None, "train": None, "validation": None, "test": None},
     "test_set": {"name": None, "fingerprint": None, "looks": None, "look": None},
-    "params": {"total": None, "trainable": None, "non_trainable": None},
+    "params": {"total": None, "trainable": None, "non_trainable": None, "layers": []},
     "metrics": {"train": {}, "validation": {}, "test": {}},
     "primary": {"metric": None, "value": None, "baseline": None, "baseline_value": None, "skill": None},
     "training": {"epochs_run": None, "evaluated_epoch": None, "best_epoch": None, "stopped_early": None},
@@ -71,7 +71,9 @@ class RunRecord:
         test_set: ``{name, fingerprint, looks, look}``: ``looks`` is how often any run has been
             evaluated on this test set (the current total when read from the registry), ``look``
             is this run's ordinal look, None when it never evaluated on the test set.
-        params: ``{total, trainable, non_trainable}`` parameter counts.
+        params: ``{total, trainable, non_trainable, layers}``: parameter counts, and per
+            layer ``{name, type, output_shape, parameters, formula, note}`` (how each count
+            comes about; empty in records written before it existed).
         metrics: ``{train, validation, test}``, each ``{metric: value}``.
         baselines: ``{baseline name: {part: {metric: value}}}``.
         primary: ``{metric, value, baseline, baseline_value, skill}``: the headline result.
