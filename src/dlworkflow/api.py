@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "run", "runs", "show",
-    "summary", "tensorboard_logs",
+    "report", "summary", "tensorboard_logs",
 ]
 
 
@@ -379,6 +379,34 @@ def compare(run_ids: Iterable[str], *, registry: str | None = None) -> Any:
     with Registry.open(registry) as store:
         records = [store.get(run_id).to_dict() for run_id in run_ids]
         return compare_runs(records, where=f"registry {store.url}")
+
+
+def report(run_id: str, *, output: str | Path | None = None, registry: str | None = None) -> Path:
+    """Write a run's self-contained HTML page (``dlw report``).
+
+    Args:
+        run_id: The run id, or a unique prefix of it.
+        output: The HTML file; default ``report.html`` in the run folder.
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        The written file.
+
+    Raises:
+        RegistryError: when no run (or more than one) matches.
+
+    Example:
+        >>> report("20261123-2201").name  # doctest: +SKIP
+        'report.html'
+    """
+    from dlworkflow.registry import Registry
+    from dlworkflow.reporting.html_report import REPORT_FILE, write_report
+
+    with Registry.open(registry) as store:
+        record = store.get(run_id)
+        run_dir = store.run_dir(record.id)
+    target = Path(output) if output is not None else run_dir / REPORT_FILE
+    return write_report(record.to_dict(), run_dir, target)
 
 
 def tensorboard_logs(run_ids: Iterable[str] = (), *, registry: str | None = None) -> dict[str, Path]:

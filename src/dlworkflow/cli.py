@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Optional
 
 import typer
@@ -125,8 +126,7 @@ def _render_diagnosis(findings: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     for finding in findings:
-        kind = finding["kind"].replace("_", " ")
-        out.print(Text.assemble(("diagnosis: ", "bold yellow"), (kind, "bold"), f" — {finding['summary']}"))
+        out.print(Text.assemble(("diagnosis: ", "bold yellow"), (finding["summary"], "bold")))
         out.print(Text(f"  evidence: {finding['evidence']}"))
         for number, remedy in enumerate(finding.get("remedies") or [], start=1):
             out.print(Text(f"  {number}. {remedy}"))
@@ -286,6 +286,27 @@ def compare(
         cells = [row["id"] or "baseline", row["name"], *values, _number(row["skill"], 3), epochs]
         table.add_row(*cells, style="dim" if row["kind"] == "baseline" else None)
     out.print(table)
+
+
+@app.command()
+def report(
+    run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="The HTML file [default: report.html in the run folder]."),
+    open_it: bool = typer.Option(False, "--open", help="Open the page in the web browser."),
+    registry: Optional[str] = REGISTRY_OPTION,
+) -> None:
+    """One self-contained HTML page of a run: plots, metrics beside baselines, diagnosis, provenance."""
+    from dlworkflow import api
+
+    try:
+        path = api.report(run_id, output=output, registry=registry)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    out.print(f"report: {path}")
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
 
 
 @app.command()

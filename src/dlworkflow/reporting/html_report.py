@@ -1,0 +1,194 @@
+"""One self-contained HTML page for a run: plots embedded, everything user-written escaped.
+
+The page shows the headline result beside the best baseline, the diagnosis, every plot of
+the run folder (embedded as base64 PNG, so the file can be mailed or attached as it is), the
+metrics of the model and of each baseline per split, data and split, the per-layer
+parameter counts with their formulas, training, provenance (git commit, versions, spec) and
+comments. It is rendered with a Jinja2 template whose autoescaping makes names,
+descriptions, comments and spec values text, never markup: a description holding
+``<script>`` shows as those characters.
+
+Example:
+    >>> path = write_report(record, run_dir, run_dir / "report.html")  # doctest: +SKIP
+    >>> path.name  # doctest: +SKIP
+    'report.html'
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
+
+PARTS = ("train", "validation", "test")
+"""The splits whose metrics the page shows, in order."""
+
+PLOT_CAPTIONS = {
+    "history.png": "Training and validation curves, best epoch marked",
+    "predicted_vs_true.png": "Predicted against true values, with the baseline's points",
+    "residuals.png": "Residuals over time (true − predicted)",
+    "confusion_matrix.png": "Confusion matrix of the test set",
+    "class_accuracy.png": "Accuracy per class on the test set",
+    "test_images.png": "Test images with their true and predicted class",
+}
+"""Captions of the plots a run folder may hold; other PNGs are shown under their file name."""
+
+REPORT_FILE = "report.html"
+"""The page's default file name, in the run folder."""
+
+TEMPLATE = "report.html.j2"
+"""The Jinja2 template in this package's ``templates`` folder."""
+
+
+def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml: str | None = None) -> str:
+    """The HTML page of a run.
+
+    Args:
+        record: The run's record (``RunRecord.to_dict()`` shape).
+        run_dir: The run folder; its PNG files are embedded (None or missing: no plots).
+        spec_toml: The resolved spec as TOML; default: ``spec.toml`` of the run folder.
+
+    Returns:
+        The page, one self-contained HTML document.
+
+    Example:
+        >>> "<script>" in render_report({**record, "description": "<script>"}, None)  # doctest: +SKIP
+        False
+    """
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("dlworkflow.reporting", "templates"),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["number"] = format_number
+    folder = Path(run_dir) if run_dir is not None else None
+    if spec_toml is None and folder is not None and (folder / "spec.toml").is_file():
+        spec_toml = (folder / "spec.toml").read_text()
+    columns, rows = metric_table(record)
+    from dlworkflow import __version__
+
+    return environment.get_template(TEMPLATE).render(
+        record=record,
+        primary=record.get("primary") or {},
+        plots=embedded_plots(folder),
+        metric_columns=columns,
+        metric_rows=rows,
+        spec_toml=spec_toml or "",
+        version=__version__,
+    )
+
+
+def write_report(record: Mapping[str, Any], run_dir: Path | None, output: Path) -> Path:
+    """Render the page and write it (to a temporary file first, then renamed: never half-written).
+
+    Args:
+        record: The run's record.
+        run_dir: The run folder (its plots are embedded).
+        output: Where to write the page.
+
+    Returns:
+        ``output``.
+
+    Example:
+        >>> write_report(record, run_dir, Path("weather.html"))  # doctest: +SKIP
+        PosixPath('weather.html')
+    """
+    page = render_report(record, run_dir)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(output)
+    return output
+
+
+def embedded_plots(run_dir: Path | None) -> list[dict[str, str]]:
+    """The run folder's PNG plots as ``{name, caption, data}`` (data: base64), known plots first.
+
+    Args:
+        run_dir: The run folder, or None.
+
+    Returns:
+        One dict per PNG file.
+
+    Example:
+        >>> [plot["name"] for plot in embedded_plots(run_dir)]  # doctest: +SKIP
+        ['history.png', 'predicted_vs_true.png']
+    """
+    if run_dir is None or not run_dir.is_dir():
+        return []
+    order = list(PLOT_CAPTIONS)
+    files = sorted(run_dir.glob("*.png"), key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
+    return [
+        {
+            "name": path.name,
+            "caption": PLOT_CAPTIONS.get(path.name, path.stem.replace("_", " ")),
+            "data": base64.b64encode(path.read_bytes()).decode("ascii"),
+        }
+        for path in files
+    ]
+
+
+def metric_table(record: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """The model's and each baseline's evaluation metrics per split, as table columns and rows.
+
+    Args:
+        record: The run's record.
+
+    Returns:
+        ``(columns, rows)``: columns are ``(part, metric)`` pairs for the evaluation's metrics
+        (not Keras' ``loss``); rows are ``{kind, name, cells}``, the model first.
+
+    Example:
+        >>> columns, rows = metric_table(record)  # doctest: +SKIP
+        >>> columns[0], rows[1]["name"]  # doctest: +SKIP
+        (('train', 'rmse'), 'persistence')
+    """
+    metrics = record.get("metrics") or {}
+    baselines = record.get("baselines") or {}
+    names: list[str] = []
+    for scores in [*metrics.values(), *(part for baseline in baselines.values() for part in baseline.values())]:
+        names += [name for name in (scores or {}) if name in METRIC_DIRECTIONS and name not in names]
+    columns = [(part, name) for name in names for part in PARTS]
+    model_row = {"kind": "model", "name": f"{record.get('name')} (this model)",
+                 "cells": [(metrics.get(part) or {}).get(name) for part, name in columns]}
+    baseline_rows = [
+        {"kind": "baseline", "name": baseline,
+         "cells": [(scores.get(part) or {}).get(name) for part, name in columns]}
+        for baseline, scores in baselines.items()
+    ]
+    rows = [model_row, *baseline_rows] if metrics or baselines else []
+    return columns, rows
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    """A number as the page shows it: 4 significant digits, thousands separated; ``–`` when missing.
+
+    Args:
+        value: A number or None.
+        digits: Significant digits for non-integers.
+
+    Returns:
+        The text.
+
+    Example:
+        >>> format_number(3.87732), format_number(14101), format_number(None)
+        ('3.877', '14,101', '–')
+    """
+    if value is None or isinstance(value, bool):
+        return "–" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:,.0f}" if abs(value) >= 10 ** digits else f"{value:.{digits}g}"
+    return str(value)
