@@ -121,7 +121,9 @@ def execute(
         timings["evaluate"] = time.perf_counter() - started
 
         _save_artifacts(folder, model, spec, dataset, training.history, predictions)
-        _save_class_plots(folder, dataset, predictions, classes)
+        _save_history_plot(folder, training)
+        _save_class_plots(folder, dataset, predictions, classes, metrics)
+        _save_regression_plots(folder, spec, dataset, predictions, _primary(primary, metrics, baselines))
     except BaseException as err:
         folder.discard()
         if isinstance(err, WorkflowError) and not isinstance(err, TrainingError):
@@ -265,16 +267,65 @@ def _save_artifacts(folder: RunFolder, model: Any, spec: Spec, dataset: Dataset,
         )
 
 
-def _save_class_plots(folder: RunFolder, dataset: Dataset, predictions: dict, classes: dict | None) -> None:
-    """The confusion matrix of the test set, and for images a grid of test images with their predictions."""
+def _save_history_plot(folder: RunFolder, training: Any) -> None:
+    """Training against validation curves per quantity, the best epoch and an early stop marked."""
+    from dlworkflow.evaluation.training_plots import history_plot
+    from dlworkflow.registry import artifacts
+
+    history_plot(
+        training.history, folder.path(artifacts.HISTORY_PLOT), best_epoch=training.best_epoch,
+        evaluated_epoch=training.evaluated_epoch, stopped_early=training.stopped_early, stages=training.stages,
+    )
+
+
+def _save_regression_plots(folder: RunFolder, spec: Spec, dataset: Dataset, predictions: dict, primary: dict) -> None:
+    """Predicted against true (training and test) and test residuals in time order, beside the best baseline."""
+    if dataset.task != "regression":
+        return
+    from dlworkflow.evaluation import baselines_for
+    from dlworkflow.evaluation.regression_plots import predicted_vs_true_plot, residuals_plot
+    from dlworkflow.registry import artifacts
+
+    chosen = [b for b in baselines_for(dataset, spec.evaluate, source=spec.source) if b.name == primary.get("baseline")]
+    baseline = chosen[0].fit(dataset.train) if chosen else None
+    parts = [name for name in ("train", "test") if name in predictions]
+    predicted_vs_true_plot(
+        {name: dataset.parts[name].labels for name in parts},
+        {name: predictions[name] for name in parts},
+        folder.path(artifacts.PREDICTED_VS_TRUE_PLOT),
+        baseline_by_part={name: baseline.predict(dataset.parts[name]) for name in parts} if baseline else None,
+        baseline_name=baseline.name if baseline else None,
+        target_name=dataset.target,
+    )
+    test = dataset.test
+    # Table rows keep their source row number, so residuals come out in time order whatever the split.
+    residuals_plot(
+        test.labels, predictions["test"], folder.path(artifacts.RESIDUALS_PLOT), order=test.frame.index.to_numpy(),
+        baseline=baseline.predict(test) if baseline else None, baseline_name=baseline.name if baseline else None,
+    )
+
+
+def _save_class_plots(
+    folder: RunFolder, dataset: Dataset, predictions: dict, classes: dict | None, metrics: dict
+) -> None:
+    """The test set's confusion matrix and accuracy per class, and for images a grid of test images."""
     if classes is None:
         return
-    from dlworkflow.evaluation.plots import confusion_matrix_plot, image_grid, test_images_for_grid
+    from dlworkflow.evaluation.plots import (
+        class_accuracy_plot,
+        confusion_matrix_plot,
+        image_grid,
+        test_images_for_grid,
+    )
     from dlworkflow.registry import artifacts
 
     names = classes["names"]
     confusion_matrix_plot(
         classes["confusion"]["test"], names, folder.path(artifacts.CONFUSION_PLOT), title="confusion matrix (test set)"
+    )
+    class_accuracy_plot(
+        classes["per_class_accuracy"]["test"], folder.path(artifacts.CLASS_ACCURACY_PLOT),
+        overall_accuracy=(metrics.get("test") or {}).get("accuracy"),
     )
     if dataset.image is None:
         return

@@ -52,7 +52,9 @@ def test_run_show_runs_comment_round_trip(tmp_path):
     assert shown["id"] == run_id
     assert shown["split"] == {"type": "random", "seed": 0, "train": 767, "validation": 164, "test": 165}
     assert shown["baselines"]["persistence"]["test"]["rmse"] == pytest.approx(3.877323350410224, abs=1e-9)
-    assert shown["params"] == {"total": 14101, "trainable": 14101, "non_trainable": 0}
+    params = shown["params"]
+    assert (params["total"], params["trainable"], params["non_trainable"]) == (14101, 14101, 0)
+    assert [layer["parameters"] for layer in params["layers"]] == [0, 9000, 5050, 51]
     assert shown["test_set"]["name"] == "weather_3_years_v1"
     assert shown["test_set"]["looks"] == 1
 

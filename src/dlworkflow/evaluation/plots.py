@@ -1,9 +1,10 @@
-"""PNG plots of a classification run: test images with their predictions, and the confusion matrix.
+"""PNG plots of a classification run: test images with their predictions, the confusion matrix, per-class accuracy.
 
 The lesson finishes with images: a grid of test pictures, each titled with its true and
 predicted class, wrong ones in red. :func:`image_grid` draws it, :func:`test_images_for_grid`
-takes the pictures from a dataset (in memory or streamed from files), and
-:func:`confusion_matrix_plot` draws the counts of ``class_report(...)["confusion"]``.
+takes the pictures from a dataset (in memory or streamed from files),
+:func:`confusion_matrix_plot` draws the counts of ``class_report(...)["confusion"]`` and
+:func:`class_accuracy_plot` the bars of ``class_report(...)["per_class_accuracy"]``.
 
 Every plot is a :class:`matplotlib.figure.Figure` drawn on its own Agg canvas: pyplot is
 never imported, so no global figure state or interactive backend is touched, and plotting
@@ -18,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,12 @@ WRONG_COLOR = "#c62828"
 
 DPI = 100
 """Resolution of the saved PNG files (pixels per inch)."""
+
+BAR_COLOR = "#1f5fa8"
+"""The bars of the per-class accuracy plot (blue)."""
+
+OVERALL_COLOR = "#c62828"
+"""The overall-accuracy line of the per-class accuracy plot (red)."""
 
 
 def image_grid(
@@ -158,6 +165,109 @@ def confusion_matrix_plot(
             )
     figure.tight_layout()
     return _save(figure, path)
+
+
+def class_accuracy_plot(
+    per_class_accuracy: Mapping[str, float | None],
+    path: str | Path,
+    *,
+    overall_accuracy: float | None = None,
+    title: str = "accuracy per class (test set)",
+) -> Path:
+    """Save a PNG of horizontal bars, one per class, of the share of its rows predicted right.
+
+    See :func:`class_accuracy_figure` for what is drawn.
+
+    Args:
+        per_class_accuracy: ``{class name: accuracy or None}`` in class order, as
+            ``class_report(...)["per_class_accuracy"]["test"]`` gives it (None: no rows).
+        path: The PNG file to write (its folder must exist).
+        overall_accuracy: The accuracy over all rows (``metrics["test"]["accuracy"]``), drawn
+            as a line; None draws the mean of the classes (the balanced accuracy) instead.
+        title: The plot's title.
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        ValueError: As :func:`class_accuracy_figure`.
+
+    Example:
+        >>> class_accuracy_plot({"cat": 0.75, "dog": 1.0}, tmp / "bars.png", overall_accuracy=0.875)  # doctest: +SKIP
+        PosixPath('.../bars.png')
+    """
+    figure = class_accuracy_figure(per_class_accuracy, overall_accuracy=overall_accuracy, title=title)
+    return _save(figure, path)
+
+
+def class_accuracy_figure(
+    per_class_accuracy: Mapping[str, float | None],
+    *,
+    overall_accuracy: float | None = None,
+    title: str = "accuracy per class (test set)",
+) -> Figure:
+    """Per-class accuracy as an unsaved figure: horizontal bars, first class on top.
+
+    Each bar ends with its value (``0.75``); a class without rows in the part shows
+    ``no rows`` instead of a bar. A red dashed vertical line marks ``overall accuracy 0.88``
+    or, without ``overall_accuracy``, ``mean over classes 0.85``.
+
+    Args:
+        per_class_accuracy: ``{class name: accuracy in [0, 1] or None}``, in class order.
+        overall_accuracy: The accuracy over all rows, or None for the mean of the classes.
+        title: The plot's title.
+
+    Returns:
+        The figure, with one axes.
+
+    Raises:
+        ValueError: When there is no class, or an accuracy lies outside ``[0, 1]``.
+
+    Example:
+        >>> figure = class_accuracy_figure({"cat": 0.75, "dog": 1.0}, overall_accuracy=0.875)  # doctest: +SKIP
+        >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]  # doctest: +SKIP
+        ['overall accuracy 0.875']
+    """
+    names = [str(name) for name in per_class_accuracy]
+    if not names:
+        raise ValueError("class_accuracy_plot: got no class; pass class_report(...)['per_class_accuracy'][part].")
+    values = [None if value is None else float(value) for value in per_class_accuracy.values()]
+    for name, value in zip(names, values, strict=True):
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ValueError(f"class_accuracy_plot: the accuracy of class {name!r} must lie in [0, 1]; got {value!r}.")
+    if overall_accuracy is not None and not 0.0 <= overall_accuracy <= 1.0:
+        raise ValueError(f"class_accuracy_plot: overall_accuracy must lie in [0, 1]; got {overall_accuracy!r}.")
+    known = [value for value in values if value is not None]
+    if overall_accuracy is not None:
+        line, label = float(overall_accuracy), f"overall accuracy {float(overall_accuracy):.3g}"
+    elif known:
+        line = float(np.mean(known))
+        label = f"mean over classes {line:.3g}"
+    else:
+        line, label = None, ""
+
+    count = len(names)
+    figure = _figure(width=6.4, height=max(2.4, 0.32 * count + 1.3))
+    axes = figure.add_subplot(1, 1, 1)
+    positions = np.arange(count)
+    axes.barh(positions, [0.0 if value is None else value for value in values], color=BAR_COLOR, height=0.7)
+    fontsize = 8 if count <= 30 else 6
+    for position, value in zip(positions, values, strict=True):
+        text = "no rows" if value is None else f"{value:.2f}"
+        color = "grey" if value is None else "black"
+        axes.text((value or 0.0) + 0.01, position, text, va="center", fontsize=fontsize, color=color)
+    if line is not None:
+        axes.axvline(line, color=OVERALL_COLOR, linestyle="--", linewidth=1.5, label=label)
+        axes.legend(fontsize=8, loc="best")
+    axes.set_yticks(positions, labels=names, fontsize=fontsize + 1)
+    axes.set_ylim(count - 0.5, -0.5)  # the first class on top
+    axes.set_xlim(0.0, 1.12)
+    axes.set_xticks([0.0, 0.25, 0.5, 0.75, 1.0])
+    axes.set_xlabel("accuracy (share of the class's rows predicted as the class)")
+    axes.set_title(title)
+    axes.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    return figure
 
 
 def test_images_for_grid(dataset: Dataset, part_name: str = "test", count: int = 20) -> list[np.ndarray]:

@@ -55,6 +55,18 @@ IMAGE_GRID = "test_images.png"
 CONFUSION_PLOT = "confusion_matrix.png"
 """Classification: the test set's confusion matrix with the counts written in."""
 
+CLASS_ACCURACY_PLOT = "class_accuracy.png"
+"""Classification: the test set's accuracy per class, the overall accuracy as a line."""
+
+HISTORY_PLOT = "history.png"
+"""Training against validation curves of the loss and each metric, the best epoch marked."""
+
+PREDICTED_VS_TRUE_PLOT = "predicted_vs_true.png"
+"""Regression: predicted against true values on training and test, with the best baseline's points."""
+
+RESIDUALS_PLOT = "residuals.png"
+"""Regression: the test set's residuals in row (time) order, the best baseline's behind."""
+
 PARTS = ("train", "validation", "test")
 """The data parts a predictions file can be written for."""
 
