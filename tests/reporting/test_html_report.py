@@ -101,3 +101,16 @@ def test_the_report_renders_its_plots_in_headless_chromium(tmp_path, registry_ur
     plots = [name for name in result.record["artifacts"]["files"] if name.endswith(".png")]
     assert len(decoded) == len(plots) >= 1
     assert all(width > 100 for width in decoded)  # every embedded PNG decoded to a real picture
+
+
+def test_a_run_shows_itself_in_a_notebook_plots_and_writes_its_report(registry_url, tmp_path):
+    result = dlworkflow.run(EXAMPLES / "weather_small.toml", registry=registry_url, quiet=True, train__epochs=3,
+                            description="<b>tiny</b>")
+    block = result._repr_html_()
+    assert result.id in block and "&lt;b&gt;tiny" not in block  # the description is not in the block
+    assert f"Test rmse <strong>{format_number(result.primary['value'])}</strong>" in block
+    assert block.count("data:image/png;base64,") == 1  # the training curves
+    figure = result.plot()
+    assert [axes.get_title() for axes in figure.axes] == ["loss", "root_mean_squared_error"]
+    page = result.report(tmp_path / "page.html")
+    assert "&lt;b&gt;tiny&lt;/b&gt;" in page.read_text()

@@ -41,7 +41,44 @@ REPORT_FILE = "report.html"
 """The page's default file name, in the run folder."""
 
 TEMPLATE = "report.html.j2"
-"""The Jinja2 template in this package's ``templates`` folder."""
+"""The page's Jinja2 template in this package's ``templates`` folder."""
+
+SUMMARY_TEMPLATE = "summary.html.j2"
+"""The notebook block's Jinja2 template."""
+
+
+def _environment() -> Any:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("dlworkflow.reporting", "templates"),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["number"] = format_number
+    return environment
+
+
+def render_summary(record: Mapping[str, Any], run_dir: Path | None) -> str:
+    """A compact HTML block of a run for a notebook: headline, diagnosis, training curves.
+
+    Args:
+        record: The run's record.
+        run_dir: The run folder (its ``history.png`` is embedded when there).
+
+    Returns:
+        An HTML fragment (``Run._repr_html_`` shows it in Jupyter).
+
+    Example:
+        >>> "test set" in render_summary(record, run_dir)  # doctest: +SKIP
+        True
+    """
+    plots = [plot for plot in embedded_plots(run_dir) if plot["name"] == "history.png"]
+    return _environment().get_template(SUMMARY_TEMPLATE).render(
+        record=record, primary=record.get("primary") or {}, plots=plots
+    )
 
 
 def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml: str | None = None) -> str:
@@ -59,16 +96,7 @@ def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml:
         >>> "<script>" in render_report({**record, "description": "<script>"}, None)  # doctest: +SKIP
         False
     """
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("dlworkflow.reporting", "templates"),
-        autoescape=True,
-        undefined=jinja2.ChainableUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["number"] = format_number
+    environment = _environment()
     folder = Path(run_dir) if run_dir is not None else None
     if spec_toml is None and folder is not None and (folder / "spec.toml").is_file():
         spec_toml = (folder / "spec.toml").read_text()
