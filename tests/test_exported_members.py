@@ -12,7 +12,8 @@ def test_all_lists_exactly_the_public_members():
     for name in dlworkflow.__all__:  # the names are imported on first use
         getattr(dlworkflow, name)
     public = {name for name in vars(dlworkflow) if not name.startswith("_")} - {
-        "api", "cli", "errors", "spec", "data", "runner", "registry", "models", "training", "evaluation", "provenance"
+        "api", "cli", "errors", "spec", "data", "runner", "registry", "models", "training", "evaluation", "provenance",
+        "reporting", "sharing", "tuning",
     }
     assert set(dlworkflow.__all__) == public
     for name in dlworkflow.__all__:

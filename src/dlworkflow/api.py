@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "run", "runs", "show",
-    "report", "summary", "tensorboard_logs",
+    "report", "summary", "tensorboard_logs", "export", "predict",
 ]
 
 
@@ -80,6 +80,55 @@ class Run:
     def __repr__(self) -> str:
         primary = self.primary
         return f"Run(id={self.id!r}, name={self.record['name']!r}, test {primary['metric']}={primary['value']:.4g})"
+
+    @property
+    def folder(self) -> Path | None:
+        """The run folder with its artifacts (model, history, plots), or None."""
+        directory = (self.record.get("artifacts") or {}).get("dir")
+        return Path(directory) if directory else None
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a run as its headline beside the baseline, its diagnosis and its curves."""
+        from dlworkflow.reporting.html_report import render_summary
+
+        return render_summary(self.record, self.folder)
+
+    def plot(self) -> Any:
+        """The training curves (loss and each metric, training against validation, best epoch marked).
+
+        Returns:
+            A matplotlib Figure; a notebook shows it, ``figure.savefig(path)`` saves it.
+
+        Example:
+            >>> result.plot()  # doctest: +SKIP
+            <Figure size 960x330 with 2 Axes>
+        """
+        from dlworkflow.evaluation.training_plots import history_figure
+
+        training = self.record.get("training") or {}
+        return history_figure(
+            self.history, best_epoch=training.get("best_epoch"), evaluated_epoch=training.get("evaluated_epoch"),
+            stopped_early=bool(training.get("stopped_early")), stages=training.get("stages"),
+        )
+
+    def report(self, output: str | Path | None = None) -> Path:
+        """Write the run's self-contained HTML page (as ``dlw report``).
+
+        Args:
+            output: The HTML file; default ``report.html`` in the run folder.
+
+        Returns:
+            The written file.
+
+        Example:
+            >>> result.report("weather.html")  # doctest: +SKIP
+            PosixPath('weather.html')
+        """
+        from dlworkflow.reporting.html_report import REPORT_FILE, write_report
+
+        folder = self.folder
+        target = Path(output) if output is not None else (folder or Path(".")) / REPORT_FILE
+        return write_report(self.record, folder, target)
 
 
 @dataclass(frozen=True)
@@ -472,3 +521,124 @@ def comment(run_id: str, text: str, *, registry: str | None = None) -> dict[str,
     with Registry.open(registry) as store:
         store.add_comment(store.get(run_id).id, text)
         return store.get(run_id).to_dict()
+
+
+def export(run_id: str, directory: str | Path, *, force: bool = False, registry: str | None = None) -> Path:
+    """Write a run's self-contained bundle: model, fitted preprocessing, model card, spec, manifest.
+
+    The folder gets ``model.keras``, ``preprocessing.json``, ``spec.toml``, ``model_card.md``
+    (with the test set's current looks) and ``bundle.json`` (format version, run id, backend
+    and package versions, sha256 of every file). Nothing is pickled. It is written next to
+    the folder and renamed into place when complete.
+
+    Args:
+        run_id: The run id, or a unique prefix of it.
+        directory: The bundle folder: new or empty (created with its parents).
+        force: Replace the folder when it holds an earlier bundle (never other files).
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        The bundle folder, absolute.
+
+    Raises:
+        RegistryError: when no single run matches, the run has no model (it failed), or the
+            folder is not empty (without ``force``), is not a bundle, holds the registry, or
+            cannot be written.
+
+    Example:
+        >>> export("20261123", "shared/weather")  # doctest: +SKIP
+        PosixPath('/home/ann/project/shared/weather')
+    """
+    from dlworkflow.registry import Registry
+    from dlworkflow.sharing.bundle import write_bundle
+
+    with Registry.open(registry) as store:
+        record = store.get(run_id)
+        return write_bundle(store.run_dir(record.id), record.to_dict(), directory, force=force)
+
+
+def _bundle_for(source: str | Path, registry: str | None) -> Any:
+    """A bundle folder, else a run of the registry (checked: a run that does not exist names both)."""
+    import os
+
+    from dlworkflow.errors import DataError, RegistryError
+    from dlworkflow.sharing.bundle import Bundle
+
+    path = Path(source)
+    if path.is_dir():
+        return Bundle.open(path)
+    text = str(source)
+    if path.exists() or os.sep in text or (os.altsep and os.altsep in text) or text.startswith("."):
+        what = "is a file, not a bundle folder" if path.exists() else "bundle folder not found"
+        raise DataError.single(text, "", what, hint="Give the folder `dlw export RUN DIR` wrote, or a run id.")
+    from dlworkflow.registry import Registry
+
+    with Registry.open(registry) as store:
+        try:
+            record = store.get(text)
+        except RegistryError as err:
+            problem = err.problems[0]
+            raise RegistryError.single(
+                problem.where, "RUN|DIR", f"{text!r} is neither a bundle folder nor a run: {problem.what}",
+                hint=problem.hint,
+            ) from err
+        return Bundle.from_run(store.run_dir(record.id), record.to_dict())
+
+
+def predict(
+    source: str | Path,
+    input: str | Path | pd.DataFrame,
+    output: str | Path | None = None,
+    *,
+    registry: str | None = None,
+    ignore_extra: bool = False,
+) -> pd.DataFrame:
+    """Predict new rows or images with a run's model, applying its saved preprocessing.
+
+    ``source`` is a bundle folder (``dlw export``; every file is checked against the
+    manifest's sha256) or a run id of the registry. The input is checked and prepared
+    before Keras is imported; then the backend the run trained with is activated and the
+    model is loaded with Keras' safe mode (a model holding Python code, such as a ``Lambda``
+    layer, is refused). The same rows in the same order give exactly the run's own
+    predictions.
+
+    Table models take a CSV file: it needs every feature column (any order); the target, the
+    spec's ``data.drop`` columns and the persistence column are accepted and ignored, any
+    other column is an error unless ``ignore_extra``. No shift, row window or ``dropna`` is
+    applied: each row gets the prediction the model was trained to make for it (with
+    ``data.shift = -1``, the target's next value), in input order. Image models take an image
+    file or a folder of images, read as the run's images were.
+
+    Args:
+        source: A bundle folder, or a run id (or unique prefix).
+        input: A CSV file or a DataFrame (table models), or an image file or folder (image models).
+        output: Write the predictions to this CSV file too.
+        registry: A SQLAlchemy URL (for a run id).
+        ignore_extra: Table models: ignore columns the model does not know.
+
+    Returns:
+        One row per input row or image, in order: ``file`` (images), ``prediction`` (the
+        value, or the class name) and for classes ``probability_<class>`` per class.
+
+    Raises:
+        DataError: for a bundle that is not intact (a file changed after export), a model
+            holding Python code, or input the model cannot take (missing or extra columns,
+            text or missing values, unreadable images).
+        RegistryError: when ``source`` is neither a bundle folder nor a finished run.
+
+    Example:
+        >>> predict("shared/weather", "new_days.csv")["prediction"].round(1).tolist()  # doctest: +SKIP
+        [5.1, 2.1]
+    """
+    from dlworkflow.sharing.model_loading import activate_saved_backend, check_safe, load_model_safely
+    from dlworkflow.sharing.prediction import new_input, predict_part, predictions_frame, write_predictions
+
+    bundle = _bundle_for(source, registry)
+    check_safe(bundle.model_path)
+    part = new_input(bundle, input, ignore_extra=ignore_extra)
+    activate_saved_backend(bundle.backend, where=bundle.where)
+    model = load_model_safely(bundle.model_path)
+    frame = predictions_frame(part, predict_part(model, part, bundle.preprocessing), bundle.preprocessing)
+    if output is not None:
+        write_predictions(frame, output)
+    return frame

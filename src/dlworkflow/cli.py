@@ -334,6 +334,53 @@ def tensorboard(
         raise typer.Exit(0) from None
 
 
+@app.command()
+def export(
+    run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
+    directory: str = typer.Argument(..., metavar="DIR", help="The bundle folder: new or empty."),
+    force: bool = typer.Option(False, "--force", help="Replace DIR when it holds an earlier bundle."),
+    registry: Optional[str] = REGISTRY_OPTION,
+) -> None:
+    """Write a self-contained bundle of a run: model, preprocessing, model card, spec, sha256 manifest."""
+    from dlworkflow import api
+
+    try:
+        folder = api.export(run_id, directory, force=force, registry=registry)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    from rich.text import Text
+
+    files = sorted(path.name for path in folder.iterdir())
+    out.print(Text(f"Bundle written to {folder}: {', '.join(files)}"), soft_wrap=True)
+    out.print(Text(f"Predict with: dlw predict {folder} --input rows.csv --output predictions.csv"), soft_wrap=True)
+
+
+@app.command()
+def predict(
+    source: str = typer.Argument(..., metavar="RUN|DIR", help="A bundle folder (dlw export) or a run id."),
+    input_path: str = typer.Option(
+        ..., "--input", "-i", help="CSV file of rows (table models), or an image file or folder (image models)."
+    ),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the predictions to this CSV file "
+                                         "[default: print them as CSV]."),
+    ignore_extra: bool = typer.Option(False, "--ignore-extra", help="Ignore input columns the model does not know."),
+    registry: Optional[str] = REGISTRY_OPTION,
+) -> None:
+    """Predict new rows or images with a run's model, applying its saved preprocessing."""
+    from dlworkflow import api
+
+    try:
+        frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    if output is None:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    from rich.text import Text
+
+    err.print(Text(f"{len(frame)} predictions written to {output}"), soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of the ``dlw`` console script."""
     app()

@@ -11,8 +11,10 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +48,43 @@ def test_set_name(spec: Spec, dataset: Dataset) -> str:
     return spec.evaluate.test_set or f"{dataset.name}-{dataset.test_fingerprint[:8]}"
 
 
+@dataclass(frozen=True)
+class TrialContext:
+    """What makes a run a tuning trial: scored on validation only, never on the test set.
+
+    Attributes:
+        study: The study's name.
+        number: The trial's number in the study (0-based, as Optuna counts).
+        params: The spec paths the trial set, and their values.
+        objective: What the trial is scored by: ``val_loss``, an evaluation metric
+            (``rmse``), or another ``val_`` value Keras reports.
+        callbacks: Keras callbacks for the trial's training (e.g. the pruning report).
+
+    Example:
+        >>> TrialContext("weather_tune", 3, {"model.layers[0].units": 50}, "val_loss")  # doctest: +SKIP
+    """
+
+    study: str
+    number: int
+    params: dict[str, Any]
+    objective: str
+    callbacks: tuple[Any, ...] = ()
+
+    def objective_value(self, metrics: dict[str, dict[str, float]]) -> float | None:
+        """The trial's score from the run's validation metrics (``val_loss`` → Keras' loss).
+
+        Args:
+            metrics: The run's ``{part: {metric: value}}``.
+
+        Returns:
+            The value, or None when the run has no validation score of that name.
+        """
+        validation = metrics.get("validation") or {}
+        name = self.objective.removeprefix("val_")
+        value = validation.get(name, validation.get(self.objective))
+        return None if value is None else float(value)
+
+
 def execute(
     spec: Spec,
     dataset: Dataset,
@@ -55,8 +94,13 @@ def execute(
     quiet: bool = True,
     console: Console | None = None,
     timings: dict[str, float] | None = None,
+    trial: TrialContext | None = None,
 ) -> Run:
     """Build, train, evaluate, save and record one run.
+
+    A tuning trial (``trial`` given) is scored on the training and validation parts only:
+    the test set is not predicted, not looked at and not named in its record; its headline
+    is the trial's objective on validation, and its record says which study and trial it is.
 
     Args:
         spec: The validated spec.
@@ -66,6 +110,7 @@ def execute(
         quiet: Hide the progress bar.
         console: Where the progress bar is drawn.
         timings: Seconds already spent per stage (e.g. data preparation).
+        trial: Set for a tuning trial (see :class:`TrialContext`).
 
     Returns:
         The finished run.
@@ -95,9 +140,15 @@ def execute(
     run_id = registry.new_run_id()
     folder = registry.stage(run_id)
     base = _base_record(spec, dataset, backend, run_id, created_at, parameters)
+    scored = dataset
+    if trial is not None:
+        scored = dataclasses.replace(dataset, parts={k: v for k, v in dataset.parts.items() if k != "test"})
+        base["test_set"] = {"name": None, "fingerprint": None, "looks": None, "look": None}
+        base["study"] = {"name": trial.study, "trial": trial.number, "params": dict(trial.params),
+                         "objective": trial.objective, "role": "trial"}
     try:
         started = time.perf_counter()
-        extra = []
+        extra = list(trial.callbacks) if trial is not None else []
         if spec.train.tensorboard is not None:
             from dlworkflow.registry import artifacts
             from dlworkflow.training.callbacks import tensorboard_callback
@@ -107,9 +158,9 @@ def execute(
         timings["train"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        metrics, predictions = _score_model(model, dataset)
-        baselines = evaluate_baselines(dataset, spec.evaluate, source=spec.source)
-        classes = class_report(dataset, predictions)
+        metrics, predictions = _score_model(model, scored)
+        baselines = evaluate_baselines(scored, spec.evaluate, source=spec.source)
+        classes = class_report(scored, predictions)
         settings = RunSettings.from_spec(
             spec, images=dataset.image is not None, parameters=parameters.trainable,
             training_rows=dataset.sizes()["train"],
@@ -120,10 +171,11 @@ def execute(
         )
         timings["evaluate"] = time.perf_counter() - started
 
-        _save_artifacts(folder, model, spec, dataset, training.history, predictions)
+        _save_artifacts(folder, model, spec, scored, training.history, predictions)
         _save_history_plot(folder, training)
-        _save_class_plots(folder, dataset, predictions, classes, metrics)
-        _save_regression_plots(folder, spec, dataset, predictions, _primary(primary, metrics, baselines))
+        if trial is None:
+            _save_class_plots(folder, dataset, predictions, classes, metrics)
+            _save_regression_plots(folder, spec, dataset, predictions, _primary(primary, metrics, baselines))
     except BaseException as err:
         folder.discard()
         if isinstance(err, WorkflowError) and not isinstance(err, TrainingError):
@@ -142,7 +194,7 @@ def execute(
         "baselines_skipped": skipped_baselines(dataset, spec.evaluate, source=spec.source),
         "classes": classes,
         "diagnosis": [finding.to_dict() for finding in findings],
-        "primary": _primary(primary, metrics, baselines),
+        "primary": _primary(primary, metrics, baselines) if trial is None else _trial_primary(trial, metrics),
         "training": {
             "epochs_run": training.epochs_run,
             "evaluated_epoch": training.evaluated_epoch,
@@ -154,16 +206,26 @@ def execute(
         },
         "timings": {**timings, "total": sum(timings.values())},
     }
+    try:
+        from dlworkflow.registry import artifacts
+        from dlworkflow.sharing.model_card import model_card
+
+        folder.path(artifacts.MODEL_CARD).write_text(model_card(record, dataset.preprocessing), encoding="utf-8")
+    except BaseException:
+        folder.discard()
+        raise
     run_dir = folder.commit()
     record["artifacts"] = {"dir": str(run_dir), "files": sorted(p.name for p in run_dir.iterdir())}
     try:
-        stored = _store(registry, record, spec, dataset, looked_at_test=True)
+        stored = _store(registry, record, spec, dataset, looked_at_test=trial is None)
     except BaseException:
         import shutil
 
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    warnings = registry.warnings_for_test_set(dataset.test_fingerprint, test_set_name(spec, dataset))
+    warnings = [] if trial is not None else registry.warnings_for_test_set(
+        dataset.test_fingerprint, test_set_name(spec, dataset)
+    )
     return Run(record=stored, model=model, history=training.history, dataset=dataset, warnings=warnings)
 
 
@@ -236,6 +298,12 @@ def _score_model(model: Any, dataset: Dataset) -> tuple[dict, dict]:
             **score(dataset.task, part.labels, predicted, num_classes=dataset.output_units),
         }
     return metrics, predictions
+
+
+def _trial_primary(trial: TrialContext, metrics: dict) -> dict[str, Any]:
+    """A trial's headline: its objective on validation (no baseline: the objective may be Keras' loss)."""
+    return {"metric": trial.objective, "value": trial.objective_value(metrics), "baseline": None,
+            "baseline_value": None, "skill": None}
 
 
 def _primary(metric: str, metrics: dict, baselines: dict) -> dict[str, Any]:

@@ -41,6 +41,7 @@ def test_exported_members():
         "resolve_loss",
         "save_model",
         "seed_everything",
+        "steps_per_execution",
         "tensorflow_left_unimported",
     ]
     assert dlworkflow.models.__all__ == [

@@ -58,6 +58,9 @@ CONFUSION_PLOT = "confusion_matrix.png"
 CLASS_ACCURACY_PLOT = "class_accuracy.png"
 """Classification: the test set's accuracy per class, the overall accuracy as a line."""
 
+MODEL_CARD = "model_card.md"
+"""The model card: intended use, data, preprocessing, metrics beside baselines, limitations (markdown)."""
+
 HISTORY_PLOT = "history.png"
 """Training against validation curves of the loss and each metric, the best epoch marked."""
 

@@ -5,7 +5,7 @@ dicts. :meth:`RunRecord.to_dict` gives the documented JSON shape of ``dlw show -
 (an interface for scripts: its keys do not change), and :meth:`RunRecord.from_dict` reads
 it back. Sections with fixed keys (``data``, ``split``, ``test_set``, ...) always carry all
 of their keys; a missing value is ``None``. Keys added later (``baselines_skipped``,
-``classes``, ``diagnosis``) come after all earlier ones, and a record written before them still reads.
+``classes``, ``diagnosis``, ``study``) come after all earlier ones, and a record written before them still reads.
 
 Example:
     >>> record = RunRecord(id="20250101-120000-3f2a9c", name="dense-64", status="finished")
@@ -96,6 +96,9 @@ class RunRecord:
         diagnosis: What the curves and baselines say went wrong, ``[{kind, summary,
             evidence, remedies}]`` (see :func:`dlworkflow.evaluation.diagnosis.diagnose`);
             empty for a healthy run, a failed one and records written before it existed.
+        study: For a run made by ``dlw tune``, ``{name, trial, params, objective, role}``:
+            ``role`` is ``trial`` (scored on validation only) or ``final`` (the best
+            configuration trained once more and evaluated on test); None otherwise.
 
     Example:
         >>> record = RunRecord(id="r1", name="dense-64")
@@ -131,6 +134,7 @@ class RunRecord:
     baselines_skipped: dict[str, str] = field(default_factory=dict)
     classes: dict[str, Any] | None = None
     diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    study: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as the JSON shape of ``dlw show --json`` (a deep copy).
@@ -139,7 +143,7 @@ class RunRecord:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
             primary, training, git, backend, versions, seed, timings, artifacts, comments,
-            error, baselines_skipped, classes, diagnosis``, in this order; fixed-shape
+            error, baselines_skipped, classes, diagnosis, study``, in this order; fixed-shape
             sections carry all of their keys.
 
         Example:

@@ -80,10 +80,10 @@ __all__ = [
     "make_metrics",
     "make_optimizer",
     "predict",
-    "steps_per_execution",
     "resolve_loss",
     "save_model",
     "seed_everything",
+    "steps_per_execution",
     "tensorflow_left_unimported",
 ]
 

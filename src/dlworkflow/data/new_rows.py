@@ -1,0 +1,283 @@
+"""New rows for a trained model: a run's saved preprocessing applied to a table it has not seen.
+
+A run saves its fitted preprocessing as JSON (``preprocessing.json``: feature names, scaler
+statistics, target and class names). :func:`prepare_rows` applies it to new rows exactly as
+training applied it to the rows of a split, so the network gets the same numbers for the
+same rows:
+
+* **features**: the saved ``feature_names``, picked by name and put in network order (the
+  file's column order does not matter);
+* **scaling**: the saved per-feature offset and scale, ``(x - offset) / scale`` computed in
+  float64 and cast to float32 — :class:`~dlworkflow.data.scaling.Scaler`, the training code;
+* **target**: not needed, and ignored when present — except with a ``data.shift``, where the
+  unshifted target *is* a feature (today's sunshine predicts tomorrow's) and so is required;
+* **shift**: not applied. Each row gets the prediction the model was trained to make for
+  it: the target ``-shift`` rows later (``shift = -1``: tomorrow's value from this row);
+  no row is dropped;
+* **rows** and **dropna**: not applied: every row gets a prediction, in input order, and a
+  missing or non-numeric value in a feature column is an error naming the rows and columns;
+* **other columns**: the columns ``data.drop`` removed, the target and the persistence
+  column are accepted and ignored, so the raw table the model was trained from can be given
+  as is. Any other column is an error (it is often the sign of a different table), unless
+  the caller asks to ignore extra columns.
+
+Tables are read with pandas' correctly rounded float parser (``float_precision =
+"round_trip"``), so numbers written by ``DataFrame.to_csv`` come back bit for bit.
+
+Example:
+    >>> import pandas as pd
+    >>> saved = {"feature_names": ["a", "b"], "target": "y", "shift": 0, "task": "regression",
+    ...          "target_encoding": None, "class_names": None,
+    ...          "scaling": {"method": "standardize", "feature_names": ["a", "b"],
+    ...                      "offset": {"a": 1.0, "b": 0.0}, "scale": {"a": 2.0, "b": 1.0}}}
+    >>> part = prepare_rows(pd.DataFrame({"b": [5.0], "a": [3.0], "y": [0.0]}), saved, source="new.csv")
+    >>> part.x.tolist()
+    [[1.0, 5.0]]
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dlworkflow.data.dataset import Part
+from dlworkflow.data.scaling import Scaler
+from dlworkflow.errors import DataError, Problem
+
+NEW_PART = "new"
+"""The name of the :class:`~dlworkflow.data.dataset.Part` that holds new rows."""
+
+MAX_NAMED = 20
+"""At most this many column names are listed in one message."""
+
+MAX_ROWS_NAMED = 10
+"""At most this many row numbers are listed in one message."""
+
+
+def read_rows(path: str | Path) -> pd.DataFrame:
+    """Read a CSV file of new rows, turning every failure into a DataError naming the file.
+
+    Args:
+        path: The CSV file (``--input``).
+
+    Returns:
+        The table, with at least one row; numbers parsed with the correctly rounded parser.
+
+    Raises:
+        DataError: when the file is missing, a folder, not UTF-8, not CSV, or has no rows.
+
+    Example:
+        >>> read_rows("new_days.csv").shape  # doctest: +SKIP
+        (5, 91)
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        table = pd.read_csv(path, float_precision="round_trip")
+    except FileNotFoundError as err:
+        raise DataError.single(where, "", "input file not found", hint="Check the --input path.") from err
+    except IsADirectoryError as err:
+        raise DataError.single(
+            where, "", "is a folder; a table model takes a CSV file",
+            hint="Give the CSV file of rows to predict (a folder of images is for image models).",
+        ) from err
+    except UnicodeDecodeError as err:
+        raise DataError.single(
+            where, "", f"not UTF-8 text ({err.reason} at byte {err.start})",
+            hint="Save the file as UTF-8 CSV (e.g. pandas: df.to_csv(path, index=False)).",
+        ) from err
+    except pd.errors.EmptyDataError as err:
+        raise DataError.single(
+            where, "", "the CSV file is empty", hint="Give a header line and at least one row."
+        ) from err
+    except (pd.errors.ParserError, OSError) as err:
+        raise DataError.single(
+            where, "", f"cannot be read as CSV ({_first_line(err)})",
+            hint="Check that it is comma-separated with the same number of fields on every line.",
+        ) from err
+    if table.empty:
+        raise DataError.single(
+            where, "", "the CSV file has no rows", got=f"{table.shape[0]} rows x {table.shape[1]} columns",
+            hint="Give a header line and at least one row.",
+        )
+    table.columns = [str(column) for column in table.columns]
+    return table
+
+
+def accepted_columns(preprocessing: Mapping[str, Any], data_spec: Mapping[str, Any] | None = None,
+                     persistence: str | None = None) -> tuple[str, ...]:
+    """Names and glob patterns of the columns new rows may carry besides the features.
+
+    Args:
+        preprocessing: The saved preprocessing (``preprocessing.json``).
+        data_spec: The run's resolved ``[data]`` section (its ``drop`` list is used).
+        persistence: ``evaluate.persistence``, a column of the training table.
+
+    Returns:
+        The target, the ``data.drop`` entries (names or patterns) and the persistence column.
+
+    Example:
+        >>> accepted_columns({"target": "species"}, {"drop": ["island", "sex"]})
+        ('species', 'island', 'sex')
+    """
+    names = [str(preprocessing.get("target") or "")]
+    names += [str(pattern) for pattern in (data_spec or {}).get("drop", ())]
+    names += [persistence] if persistence else []
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def check_columns(
+    columns: Sequence[str],
+    feature_names: Sequence[str],
+    *,
+    source: str,
+    accepted: Iterable[str] = (),
+    ignore_extra: bool = False,
+) -> None:
+    """Check that a table has every feature column and no column the model does not know.
+
+    Args:
+        columns: The table's columns.
+        feature_names: The model's features.
+        source: The file the rows came from, for the message.
+        accepted: Other names or glob patterns allowed (see :func:`accepted_columns`).
+        ignore_extra: Allow any other column.
+
+    Raises:
+        DataError: one error naming every missing feature column and every extra column.
+
+    Example:
+        >>> check_columns(["b", "a", "species"], ["a", "b"], source="new.csv", accepted=["species"])
+        >>> check_columns(["a", "zz"], ["a", "b"], source="new.csv")  # doctest: +SKIP
+        DataError: 2 problems:
+          - new.csv: columns: 1 feature column the model needs is missing: 'b'. Give every feature ...
+          - new.csv: columns: 1 column the model was not trained on: 'zz'. Remove them, or ignore ...
+    """
+    present = set(columns)
+    features = set(feature_names)
+    patterns = tuple(accepted)
+    missing = [name for name in feature_names if name not in present]
+    extra = [] if ignore_extra else [
+        name for name in columns
+        if name not in features and not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    ]
+    problems = []
+    if missing:
+        problems.append(Problem(
+            source, "columns",
+            f"{_count(missing, 'feature column')} the model needs {_is(missing)} missing: {_names(missing)}",
+            hint=f"Give every feature the model was trained on ({len(feature_names)} columns, any order): "
+            f"{_names(list(feature_names))}.",
+        ))
+    if extra:
+        problems.append(Problem(
+            source, "columns",
+            f"{_count(extra, 'column')} the model was not trained on: {_names(extra)}",
+            hint="Remove them, or ignore them with --ignore-extra (Python: ignore_extra=True); "
+            "the target and the columns the spec's data.drop removed are accepted.",
+        ))
+    if problems:
+        raise DataError(problems)
+
+
+def prepare_rows(
+    frame: pd.DataFrame,
+    preprocessing: Mapping[str, Any],
+    *,
+    source: str,
+    accepted: Iterable[str] = (),
+    ignore_extra: bool = False,
+) -> Part:
+    """Apply a run's saved preprocessing to new rows: the network's input, as in training.
+
+    Args:
+        frame: The new rows (e.g. from :func:`read_rows`).
+        preprocessing: The saved preprocessing of a table run (``preprocessing.json``).
+        source: Where the rows came from (a file name), for messages.
+        accepted: Other columns allowed besides the features and the target (see
+            :func:`accepted_columns`).
+        ignore_extra: Allow columns the model does not know.
+
+    Returns:
+        A part named ``new``: ``x`` the scaled float32 features ``(rows, features)``,
+        ``frame`` the rows as given; ``y`` and ``labels`` are zeros (there is no truth).
+
+    Raises:
+        DataError: for missing or extra columns (one error naming both), a feature column
+            that is not numeric, or missing values in feature columns (naming the rows).
+
+    Example:
+        >>> part = prepare_rows(new_days, saved, source="new_days.csv")  # doctest: +SKIP
+        >>> part.x.dtype, part.x.shape  # doctest: +SKIP
+        (dtype('float32'), (5, 89))
+    """
+    if preprocessing.get("kind") == "images":
+        raise DataError.single(
+            source, "", "the model takes images, not a table",
+            hint="Give an image file or a folder of images as --input.",
+        )
+    frame = frame.copy()
+    frame.columns = [str(column) for column in frame.columns]
+    feature_names = [str(name) for name in preprocessing.get("feature_names", ())]
+    duplicated = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
+    if duplicated:
+        raise DataError.single(source, "columns", f"repeated column names: {_names(duplicated)}",
+                               hint="Give every column once.")
+    allowed = [str(preprocessing["target"])] if preprocessing.get("target") else []
+    allowed += list(accepted)
+    check_columns(list(frame.columns), feature_names, source=source, accepted=allowed, ignore_extra=ignore_extra)
+    features = frame[feature_names]
+    _check_values(features, source)
+    scaler = Scaler.from_dict(preprocessing.get("scaling") or {"method": "none", "feature_names": feature_names})
+    x = scaler.transform(features)
+    rows = len(frame)
+    return Part(name=NEW_PART, x=x, y=np.zeros(rows, np.float32), labels=np.zeros(rows), frame=frame)
+
+
+def _check_values(features: pd.DataFrame, source: str) -> None:
+    problems = []
+    text = [name for name in features.columns if not pd.api.types.is_numeric_dtype(features[name])]
+    if text:
+        listed = ", ".join(f"{name!r} ({features[name].dtype})" for name in text[:MAX_NAMED])
+        problems.append(Problem(
+            source, "columns", f"feature columns must be numeric, as in training: {listed}",
+            hint="Check the values of these columns (a stray word or a decimal comma makes a column text).",
+        ))
+    numeric = features.drop(columns=text)
+    missing = numeric.isna()
+    if missing.to_numpy().any():
+        bad_rows = np.flatnonzero(missing.any(axis=1).to_numpy())
+        columns = [name for name in numeric.columns if missing[name].any()]
+        shown = ", ".join(str(int(row) + 1) for row in bad_rows[:MAX_ROWS_NAMED])
+        more = f" and {len(bad_rows) - MAX_ROWS_NAMED} more" if len(bad_rows) > MAX_ROWS_NAMED else ""
+        problems.append(Problem(
+            source, "rows", f"{_count(bad_rows, 'row')} {'has' if len(bad_rows) == 1 else 'have'} missing values "
+            f"in feature columns {_names(columns)} (data row{'s' if len(bad_rows) > 1 else ''} {shown}{more}, "
+            "counting from 1 after the header)",
+            hint="Fill in or remove those rows: the model needs every feature of a row to predict it.",
+        ))
+    if problems:
+        raise DataError(problems)
+
+
+def _count(names: Sequence[Any], noun: str) -> str:
+    return f"{len(names)} {noun}{'' if len(names) == 1 else 's'}"
+
+
+def _is(names: Sequence[str]) -> str:
+    return "is" if len(names) == 1 else "are"
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(repr(name) for name in names[:MAX_NAMED])
+    return shown + (f", ... ({len(names) - MAX_NAMED} more)" if len(names) > MAX_NAMED else "")
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
