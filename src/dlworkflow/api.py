@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "run", "runs", "show",
-    "report", "summary", "tensorboard_logs", "export", "predict",
+    "report", "summary", "tensorboard_logs", "tune", "export", "predict",
 ]
 
 
@@ -456,6 +456,63 @@ def report(run_id: str, *, output: str | Path | None = None, registry: str | Non
         run_dir = store.run_dir(record.id)
     target = Path(output) if output is not None else run_dir / REPORT_FILE
     return write_report(record.to_dict(), run_dir, target)
+
+
+def tune(
+    spec: SpecLike,
+    *,
+    overrides: Overrides = None,
+    registry: str | None = None,
+    storage: str | None = None,
+    workers: int = 1,
+    quiet: bool = True,
+    console: Console | None = None,
+    **settings: Any,
+) -> Any:
+    """Tune a spec's hyperparameters with Optuna (``dlw tune``), then train the best once more.
+
+    Every trial is a run in the registry, scored on validation only (trials never look at
+    the test set); the best configuration is then trained as a normal run and evaluated on
+    the test set once, beside the baselines. Running it again with the same study name
+    continues the study; a study name made from another spec is refused.
+
+    Args:
+        spec: A spec file, dict or Spec with a ``[tune]`` section.
+        overrides: ``PATH=VALUE`` strings or a mapping of spec path to value.
+        registry: A SQLAlchemy URL; default ``DLW_REGISTRY`` or ``./.dlw/registry.db``.
+        storage: The Optuna storage URL (workers on several machines share one); default
+            ``studies.db`` beside a SQLite registry, else the registry's database.
+        workers: Worker processes on this machine.
+        quiet: Hide the per-epoch progress bars.
+        console: Where progress is drawn.
+        **settings: Overrides as keywords, ``__`` for dots: ``tune__n_trials=6``.
+
+    Returns:
+        A :class:`~dlworkflow.tuning.tuner.TuneResult`: the study's table, the best values
+        and the final run.
+
+    Raises:
+        SpecError: for a missing ``[tune]``, a tuned path that is not in the spec, or a study
+            name taken by another spec — all before any training.
+
+    Example:
+        >>> result = tune("examples/weather_tune.toml", tune__n_trials=6, train__epochs=3)  # doctest: +SKIP
+        >>> len(result.trials), result.final.record["study"]["role"]  # doctest: +SKIP
+        (6, 'final')
+    """
+    from dlworkflow.errors import SpecError
+    from dlworkflow.tuning.tuner import tune_spec
+
+    resolved = resolve_spec(spec, overrides, {key.replace("__", "."): value for key, value in settings.items()})
+    if resolved.tune is None:
+        raise SpecError.single(
+            resolved.source, "tune", "is missing: dlw tune needs a [tune] section",
+            hint='Add [tune.parameters] with a spec path and its choices, e.g. "model.layers[0].units" = [10, 50].',
+        )
+    return tune_spec(
+        resolved, lambda s: _prepare(s, None), registry=registry, storage=storage, workers=workers,
+        quiet=quiet, console=console,
+    )
 
 
 def tensorboard_logs(run_ids: Iterable[str] = (), *, registry: str | None = None) -> dict[str, Path]:

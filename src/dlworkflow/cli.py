@@ -158,8 +158,13 @@ def list_runs(
     wide = out.width >= 120
     for board in boards:
         metric = board.metric or "metric"
+        if board.test_set_fingerprint is None:
+            title = "no test set: tuning trials (scored on validation) and runs that failed before one"
+        else:
+            title = f"test set {board.test_set_name} · {board.test_set_looks} looks"
+            title += "" if board.metric else " · runs without a result"
         table = Table(
-            title=f"test set {board.test_set_name} · {board.test_set_looks} looks",
+            title=title,
             title_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
@@ -252,6 +257,44 @@ def comment(
     except WorkflowError as error:
         raise _fail(error) from None
     out.print(f"Comment added to run {record['id']} ({len(record['comments'])} in all).")
+
+
+@app.command()
+def tune(
+    spec: str = SPEC_ARGUMENT,
+    overrides: list[str] = SET_OPTION,
+    registry: Optional[str] = REGISTRY_OPTION,
+    storage: Optional[str] = typer.Option(
+        None, "--storage", help="Optuna storage URL shared by workers [default: studies.db beside the registry]."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the result."),
+) -> None:
+    """Tune the [tune] parameters with Optuna: trials scored on validation, the best trained once more on test."""
+    from dlworkflow import api
+
+    try:
+        result = api.tune(spec, overrides=overrides, registry=registry, storage=storage, workers=workers,
+                          quiet=quiet or workers > 1, console=err)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    trials = result.trials
+    table = Table(title=f"study {result.study} ({len(trials)} trials, {result.storage})", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in trials.columns:
+        table.add_column(str(column), no_wrap=column in ("trial", "run_id"), overflow="fold")
+    for row in trials.itertuples(index=False):
+        table.add_row(*(_number(value) if isinstance(value, float) else str(value) for value in row))
+    out.print(table)
+    best = ", ".join(f"{path} = {value!r}" for path, value in result.best_params.items())
+    out.print(f"best on validation: {best} ({_number(result.best_value)})")
+    out.print("final run, trained once more and evaluated on the test set once:")
+    if result.final_run is None:
+        out.print("(the study's best trial is unchanged: its final run, recorded before, is shown; no new test look)")
+    _render_run(result.final)
+    out.print(f"study table and plots: {', '.join(result.files)} in {result.folder}")
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}", markup=True)
 
 
 @app.command()

@@ -95,6 +95,7 @@ def execute(
     console: Console | None = None,
     timings: dict[str, float] | None = None,
     trial: TrialContext | None = None,
+    study: dict[str, Any] | None = None,
 ) -> Run:
     """Build, train, evaluate, save and record one run.
 
@@ -111,6 +112,8 @@ def execute(
         console: Where the progress bar is drawn.
         timings: Seconds already spent per stage (e.g. data preparation).
         trial: Set for a tuning trial (see :class:`TrialContext`).
+        study: For the final run of a study, its ``{name, trial, params, objective, role}``
+            (kept in the record; the run is evaluated on test as any run).
 
     Returns:
         The finished run.
@@ -141,11 +144,15 @@ def execute(
     folder = registry.stage(run_id)
     base = _base_record(spec, dataset, backend, run_id, created_at, parameters)
     scored = dataset
+    if study is not None:
+        base["study"] = dict(study)
     if trial is not None:
         scored = dataclasses.replace(dataset, parts={k: v for k, v in dataset.parts.items() if k != "test"})
         base["test_set"] = {"name": None, "fingerprint": None, "looks": None, "look": None}
         base["study"] = {"name": trial.study, "trial": trial.number, "params": dict(trial.params),
                          "objective": trial.objective, "role": "trial"}
+        values = ", ".join(f"{path}={value!r}" for path, value in trial.params.items())
+        base["description"] = f"trial {trial.number} of study {trial.study}: {values}"
     try:
         started = time.perf_counter()
         extra = list(trial.callbacks) if trial is not None else []

@@ -351,6 +351,80 @@ class EvaluateSpec(Section):
     test_set: str | None = Field(None, description="Name of the test set in the results table.")
 
 
+class ParameterRange(Section):
+    """A numeric range to search, e.g. ``{ low = 1e-4, high = 1e-2, log = true }``.
+
+    Whole-number bounds (and step) give whole-number values (``units``, ``filters``);
+    otherwise values are floats.
+    """
+
+    low: float | int = Field(description="Smallest value.")
+    high: float | int = Field(description="Largest value.")
+    log: bool = Field(False, description="Sample on a logarithmic scale (learning rates).")
+    step: float | int | None = Field(None, gt=0, description="Only values low + k·step.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ParameterRange:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0; got {self.low}")
+        if self.log and self.step is not None:
+            raise ValueError("give either log = true or a step, not both")
+        return self
+
+    @property
+    def integer(self) -> bool:
+        """Whether the range holds whole numbers only (int bounds and step)."""
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in (self.low, self.high, self.step or 1))
+
+
+class TuneSpec(Section):
+    """``[tune]``: a hyperparameter search with Optuna, trials scored on validation only."""
+
+    parameters: dict[str, list[Any] | ParameterRange] = Field(
+        min_length=1,
+        description="Spec paths to vary, each a list of choices or a { low, high } range, e.g. "
+        "\"model.layers[0].units\" = [10, 50, 100].",
+    )
+    sampler: Literal["grid", "random", "tpe"] = Field(
+        "tpe", description="How trials are chosen: every combination, at random, or Optuna's TPE."
+    )
+    n_trials: int | None = Field(
+        None, gt=0, description="Trials in the study (all workers together); default: the grid's size, else 20."
+    )
+    objective: str = Field(
+        "val_loss",
+        description="What a trial is scored by, on validation: 'val_loss', an evaluation metric "
+        "('rmse', 'accuracy', ...) or another 'val_' value Keras reports.",
+    )
+    direction: Literal["auto", "minimize", "maximize"] = Field(
+        "auto", description="'auto': maximize accuracy-like metrics, minimize losses and errors."
+    )
+    seed: int = Field(0, ge=0, description="Seed of the sampler: the same trials in the same order.")
+    pruning: bool = Field(True, description="Stop hopeless trials early (median of earlier trials per epoch).")
+    study: str | None = Field(None, max_length=120, description="Study name; default: the spec's name.")
+
+    @field_validator("parameters")
+    @classmethod
+    def _choices_not_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for path, choices in value.items():
+            if isinstance(choices, list) and not choices:
+                raise ValueError(f"{path!r} has no choices; give at least one value")
+        return value
+
+    @model_validator(mode="after")
+    def _grid_needs_choices(self) -> TuneSpec:
+        if self.sampler == "grid":
+            ranges = [path for path, choices in self.parameters.items() if not isinstance(choices, list)]
+            if ranges:
+                raise ValueError(
+                    f"the grid sampler needs a list of choices for every parameter; {ranges[0]!r} is a range: "
+                    "give its values as a list, or use sampler = 'tpe' or 'random'"
+                )
+        return self
+
+
 class Spec(Section):
     """A whole dlworkflow spec: the ten steps of the workshop in one document."""
 
@@ -361,6 +435,7 @@ class Spec(Section):
     model: ModelSpec
     train: TrainSpec = Field(default_factory=TrainSpec)
     evaluate: EvaluateSpec = Field(default_factory=EvaluateSpec)
+    tune: TuneSpec | None = Field(None, description="A hyperparameter search (dlw tune); ignored by dlw run.")
 
     _source: str = PrivateAttr("<spec>")
 
