@@ -103,3 +103,14 @@ def test_more_trials_keep_the_study_but_other_settings_do_not():
     spec = spec_with({"model.layers[0].units": [4, 8]}, n_trials=4)
     assert study_spec_hash(spec) == study_spec_hash(spec_with({"model.layers[0].units": [4, 8]}, n_trials=9))
     assert study_spec_hash(spec) != study_spec_hash(spec_with({"model.layers[0].units": [4, 16]}, n_trials=4))
+
+
+@pytest.mark.parametrize("example", ["weather_tune", "cifar10_tune_dropout", "cifar10_tune_grid"])
+def test_the_tuning_examples_tune_paths_their_specs_have(example):
+    from pathlib import Path
+
+    from dlworkflow.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / f"{example}.toml")
+    check_parameters(spec)
+    assert trial_count(spec.tune) == {"weather_tune": 20, "cifar10_tune_dropout": 4, "cifar10_tune_grid": 6}[example]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import os
 import tempfile
 import sys
@@ -209,6 +210,10 @@ def activate_backend(name: str, *, source: str = "<spec>") -> str:
         with _native_stderr_held_back():
             import keras
 
+        if name == "tensorflow":
+            # TensorFlow's Python logger warns about tf.function retracing when the same
+            # process trains several models (tuning trials); it is not the user's concern.
+            logging.getLogger("tensorflow").setLevel(logging.ERROR)
         return keras.backend.backend()
     actual = keras_module.backend.backend()
     if actual != name:

@@ -375,6 +375,8 @@ def fit_model(
         if progress is not None:
             progress.close()
     seconds = time.perf_counter() - started
+    steps = int(getattr(model, "steps_per_execution", 1) or 1)
+    _one_batch_per_call(model)
 
     frames = []
     for name, stage in stages:
@@ -396,8 +398,21 @@ def fit_model(
         seconds=seconds,
         stages={name: stage.epochs_run for name, stage in stages},
         trainable_parameters={name: trainable[name] for name, _ in stages},
-        steps_per_execution=int(getattr(model, "steps_per_execution", 1) or 1),
+        steps_per_execution=steps,
     )
+
+
+def _one_batch_per_call(model: Any) -> None:
+    """After training, evaluate and predict batch by batch again.
+
+    Several batches per call pay off in training; in TensorFlow's ``predict`` they cost more
+    than they save (the outputs are gathered inside the call), and evaluation runs once.
+    Keras rebuilds its evaluate and predict functions on their next use.
+    """
+    if getattr(model, "steps_per_execution", 1) != 1:
+        model.steps_per_execution = 1
+        model.test_function = None
+        model.predict_function = None
 
 
 @dataclass
