@@ -1,4 +1,5 @@
-"""Shared fixtures: a temporary registry, tiny synthetic datasets, the lesson's data files.
+"""Shared fixtures: a temporary registry (SQLite, or PostgreSQL on a server the tests start), tiny
+synthetic datasets, the lesson's data files.
 
 The whole test process uses one Keras backend (JAX, the fast one for small dense models),
 set here before anything imports Keras.
@@ -7,6 +8,8 @@ set here before anything imports Keras.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -103,3 +106,59 @@ def build_synthetic_dataset(
 def make_dataset():
     """Factory fixture: ``make_dataset(task="classification", rows=90)`` → a tiny Dataset."""
     return build_synthetic_dataset
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+#
+# The registry and the tuner's storage can live on PostgreSQL. One real server (Debian's
+# package postgresql, see tests/postgres_server.py) is started for the whole session on
+# 127.0.0.1; each test that asks gets a fresh database on it. Without the server programs
+# the PostgreSQL variants skip, saying what to install.
+
+if TYPE_CHECKING:
+    from postgres_server import PostgresServer
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the PostgreSQL server ``postgresql`` (before ``-m`` selects)."""
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgresql)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (started on first use, stopped at the end); skips without one."""
+    from postgres_server import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as err:
+        pytest.skip(f"PostgreSQL: {err}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The SQLAlchemy URL of a fresh, empty PostgreSQL database: ``postgresql+psycopg://dlw:…@127.0.0.1:…/test_<n>``."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def any_registry_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh registry URL, once for SQLite (``registry_url``) and once for PostgreSQL (``postgres_url``).
+
+    The current directory is ``tmp_path`` during the test, so a registry opened without
+    ``home`` keeps its run folders in ``tmp_path/.dlw`` (a SQLite file URL keeps them beside
+    its file, ``tmp_path/dlw``). Pass ``home=tmp_path / "dlw"`` to ``Registry.open`` to have
+    the same artifacts root on both databases. Select one database with ``-k sqlite`` or
+    ``-k postgresql``, or ``-m "not postgresql"``.
+    """
+    monkeypatch.chdir(tmp_path)
+    if request.param == "sqlite":
+        return request.getfixturevalue("registry_url")
+    return request.getfixturevalue("postgres_url")

@@ -1,4 +1,8 @@
-"""Leaderboards: the best runs per test set and metric, read through SQLAlchemy or straight from SQLite."""
+"""Leaderboards: the best runs per test set and metric, read through SQLAlchemy or straight from SQLite.
+
+Read through SQLAlchemy, the leaderboards are tested on SQLite and on PostgreSQL (``filled``);
+the quick read of a local SQLite file on SQLite only (``filled_sqlite``).
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,7 @@ def make_record(run_id: str, name: str, *, metric: str | None, value: float | No
     )
 
 
-@pytest.fixture
-def filled(registry_url: str) -> Iterator[Registry]:
+def fill(url: str, home: Path) -> Iterator[Registry]:
     """A registry with two test sets, two metrics on one of them, unscored, failed and test-set-less runs."""
     runs = [
         ("0001", "mid", "rmse", 2.0, WEATHER, "finished"),
@@ -49,7 +52,7 @@ def filled(registry_url: str) -> Iterator[Registry]:
         ("0008", "acc-high", "accuracy", 0.9, PENGUINS, "finished"),
         ("0009", "crashed", None, None, None, "failed"),
     ]
-    with Registry.open(registry_url) as registry:
+    with Registry.open(url, home=home) as registry:
         for suffix, name, metric, value, fingerprint, status in runs:
             record = make_record(f"20250101-120000-{suffix}", name, metric=metric, value=value,
                                  fingerprint=fingerprint, status=status)
@@ -58,6 +61,18 @@ def filled(registry_url: str) -> Iterator[Registry]:
         registry.add_comment("20250101-120000-0003", "the one to beat")
         registry.add_comment("20250101-120000-0003", "seed 0")
         yield registry
+
+
+@pytest.fixture
+def filled(any_registry_url: str, tmp_path: Path) -> Iterator[Registry]:
+    """The filled registry, on SQLite and on PostgreSQL."""
+    yield from fill(any_registry_url, tmp_path / "dlw")
+
+
+@pytest.fixture
+def filled_sqlite(registry_url: str, tmp_path: Path) -> Iterator[Registry]:
+    """The filled registry in a SQLite file (``registry_url``), for the quick read."""
+    yield from fill(registry_url, tmp_path / "dlw")
 
 
 def overview(boards) -> list[tuple]:
@@ -93,17 +108,17 @@ def test_each_run_carries_its_test_set_looks_and_comments(filled: Registry) -> N
 @pytest.mark.parametrize("limit", [None, 1, 3])
 @pytest.mark.parametrize("test_set", [None, "weather", "bbbb"])
 def test_reading_straight_from_sqlite_gives_what_the_registry_gives(
-    filled: Registry, registry_url: str, limit: int | None, test_set: str | None
+    filled_sqlite: Registry, registry_url: str, limit: int | None, test_set: str | None
 ) -> None:
     quick = read_leaderboards_quickly(registry_url, test_set=test_set, limit=limit)
     assert quick is not None
     assert [asdict(board) for board in quick] == [
-        asdict(board) for board in filled.leaderboards(test_set, limit=limit)
+        asdict(board) for board in filled_sqlite.leaderboards(test_set, limit=limit)
     ]
 
 
 def test_the_quick_read_leaves_what_it_cannot_do_to_the_registry(
-    filled: Registry, registry_url: str, tmp_path: Path
+    filled_sqlite: Registry, registry_url: str, tmp_path: Path
 ) -> None:
     missing = tmp_path / "elsewhere" / "registry.db"
     assert read_leaderboards_quickly(f"sqlite:///{missing}") is None
@@ -117,7 +132,7 @@ def test_the_quick_read_leaves_what_it_cannot_do_to_the_registry(
     assert read_leaderboards_quickly(registry_url) is None
 
 
-def test_dlw_runs_on_a_sqlite_registry_never_imports_sqlalchemy(filled: Registry, registry_url: str) -> None:
+def test_dlw_runs_on_a_sqlite_registry_never_imports_sqlalchemy(filled_sqlite: Registry, registry_url: str) -> None:
     code = textwrap.dedent(f"""
         import sys
         from dlworkflow.cli import app

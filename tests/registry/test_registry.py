@@ -1,4 +1,8 @@
-"""The results registry: recording runs, test-set looks, the results table, lookups, comments, URLs."""
+"""The results registry: recording runs, test-set looks, the results table, lookups, comments, URLs.
+
+Every test that is about the database runs twice, on SQLite and on PostgreSQL (``any_registry_url``);
+the tests of SQLite files (paths, WAL, the default location) use SQLite only (``registry_url``).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
 
 from dlworkflow.errors import RegistryError
-from dlworkflow.registry import Registry, RunRecord, RunSummary
-from dlworkflow.registry import artifacts
+from dlworkflow.registry import Registry, RunRecord, RunSummary, artifacts
 
 WEATHER = "a" * 64
 PENGUINS = "b" * 64
@@ -46,9 +51,19 @@ def make_record(
 
 
 @pytest.fixture
-def registry(registry_url: str) -> Iterator[Registry]:
-    with Registry.open(registry_url) as opened:
+def registry(any_registry_url: str, tmp_path: Path) -> Iterator[Registry]:
+    with Registry.open(any_registry_url, home=tmp_path / "dlw") as opened:
         yield opened
+
+
+def execute(url: str, statement: str) -> None:
+    """Change the database behind dlworkflow's back (as another program or a person would)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 # --------------------------------------------------------------------------- opening
@@ -66,10 +81,36 @@ def test_open_creates_the_database_and_its_folder(registry_url: str, tmp_path: P
         assert connection.execute("pragma journal_mode").fetchone() == ("wal",)
 
 
-def test_reopening_keeps_the_runs(registry_url: str) -> None:
-    with Registry.open(registry_url) as registry:
+def test_open_creates_the_tables_on_a_server(postgres_url: str, tmp_path: Path) -> None:
+    with Registry.open(postgres_url, home=tmp_path / "artifacts") as registry:
+        assert registry.home == tmp_path / "artifacts"
+        assert registry.list_runs() == []
+        assert make_url(postgres_url).password not in registry.url
+        assert registry.url.startswith("postgresql+psycopg://dlw:***@127.0.0.1:")
+    engine = create_engine(postgres_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert {"runs", "run_records", "test_sets", "comments", "schema_version"} <= tables
+        with engine.connect() as connection:
+            assert connection.execute(text("select version from schema_version")).all() == [(1,)]
+    finally:
+        engine.dispose()
+
+
+def test_a_plain_postgresql_url_uses_the_installed_driver(postgres_url: str, tmp_path: Path) -> None:
+    # Users write postgresql://... (SQLAlchemy's default driver for it, psycopg2, is not installed).
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with Registry.open(plain, home=tmp_path) as registry:
         registry.record(make_record("20250101-120000-aaaa"), looked_at_test=True, test_set_name="weather")
-    with Registry.open(registry_url) as registry:
+        assert registry.url.startswith("postgresql://dlw:***@127.0.0.1:")
+    with Registry.open(postgres_url, home=tmp_path) as registry:
+        assert [run.id for run in registry.list_runs()] == ["20250101-120000-aaaa"]
+
+
+def test_reopening_keeps_the_runs(any_registry_url: str, tmp_path: Path) -> None:
+    with Registry.open(any_registry_url, home=tmp_path) as registry:
+        registry.record(make_record("20250101-120000-aaaa"), looked_at_test=True, test_set_name="weather")
+    with Registry.open(any_registry_url, home=tmp_path) as registry:
         assert [run.id for run in registry.list_runs()] == ["20250101-120000-aaaa"]
 
 
@@ -160,12 +201,11 @@ def test_server_url_errors_never_show_the_password() -> None:
     assert "DLW_REGISTRY" in message
 
 
-def test_a_newer_schema_is_refused(registry_url: str, tmp_path: Path) -> None:
-    Registry.open(registry_url).close()
-    with sqlite3.connect(tmp_path / "dlw" / "registry.db") as connection:
-        connection.execute("update schema_version set version = 2")
+def test_a_newer_schema_is_refused(any_registry_url: str) -> None:
+    Registry.open(any_registry_url).close()
+    execute(any_registry_url, "update schema_version set version = 2")
     with pytest.raises(RegistryError, match=r"newer dlworkflow \(schema version 2; this one reads 1\)"):
-        Registry.open(registry_url)
+        Registry.open(any_registry_url)
 
 
 # --------------------------------------------------------------------------- recording and looks
@@ -258,14 +298,14 @@ def test_a_nan_value_is_stored_as_missing(registry: Registry) -> None:
     assert registry.list_runs()[0].primary_value is None
 
 
-def test_several_processes_count_every_look(registry_url: str, tmp_path: Path) -> None:
-    Registry.open(registry_url).close()
+def test_several_processes_count_every_look(any_registry_url: str) -> None:
+    Registry.open(any_registry_url).close()
     script = textwrap.dedent(
         f"""
         import sys
         from dlworkflow.registry import Registry, RunRecord
         worker = sys.argv[1]
-        with Registry.open({registry_url!r}) as registry:
+        with Registry.open({any_registry_url!r}) as registry:
             for index in range(5):
                 record = RunRecord(id=f"20250101-120000-{{worker}}{{index}}", name="m",
                                    test_set={{"fingerprint": {WEATHER!r}}})
@@ -279,11 +319,65 @@ def test_several_processes_count_every_look(registry_url: str, tmp_path: Path) -
     for worker in workers:
         _, errors = worker.communicate(timeout=120)
         assert worker.returncode == 0, errors
-    with Registry.open(registry_url) as registry:
+    with Registry.open(any_registry_url) as registry:
         rows = registry.list_runs()
     assert len(rows) == 20
     assert {row.test_set_looks for row in rows} == {20}
     assert sorted(row.test_set_look for row in rows) == list(range(1, 21))
+
+
+def test_a_test_set_registered_meanwhile_by_another_process_counts_the_look(postgres_url: str, tmp_path: Path) -> None:
+    # On PostgreSQL each statement of a transaction sees what others committed meanwhile: here
+    # another process registers the test set just after this one's UPDATE found it missing.
+    # (On SQLite the other process would wait for this one's write lock instead.)
+    with Registry.open(postgres_url, home=tmp_path) as registry, Registry.open(postgres_url, home=tmp_path) as other:
+        meanwhile: list[RunRecord] = []
+
+        @event.listens_for(registry._engine, "after_cursor_execute")
+        def another_process_records(connection, cursor, statement, *_) -> None:
+            if statement.startswith("UPDATE test_sets") and not meanwhile:
+                record = make_record("20250101-120000-bbbb")
+                meanwhile.append(other.record(record, looked_at_test=True, test_set_name="weather"))
+
+        stored = registry.record(make_record("20250101-120000-aaaa"), looked_at_test=True, test_set_name="weather")
+        assert meanwhile[0].test_set["look"] == 1
+        assert (stored.test_set["look"], stored.test_set["looks"]) == (2, 2)
+        assert registry.get("20250101-120000-bbbb").test_set["looks"] == 2
+
+
+def test_several_processes_can_create_a_new_registry_at_once(any_registry_url: str) -> None:
+    # Parallel workers started on a new registry all create its tables at the same moment.
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from dlworkflow.registry import Registry, RunRecord
+        from dlworkflow.registry.database import create_registry_engine
+        create_registry_engine({any_registry_url!r}).dispose()  # imports the database's driver
+        print("ready", flush=True)
+        sys.stdin.readline()
+        with Registry.open({any_registry_url!r}) as registry:
+            record = RunRecord(id=f"20250101-120000-{{sys.argv[1]}}", name="m", test_set={{"fingerprint": {WEATHER!r}}})
+            registry.record(record, looked_at_test=True, test_set_name="weather")
+        """
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(worker)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for worker in range(4)
+    ]
+    for worker in workers:  # every worker has imported dlworkflow ...
+        assert worker.stdout.readline() == "ready\n"
+    for worker in workers:  # ... and now they open the registry together
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    for worker in workers:
+        _, errors = worker.communicate(timeout=120)
+        assert worker.returncode == 0, errors
+    with Registry.open(any_registry_url) as registry:
+        rows = registry.list_runs()
+    assert sorted(row.test_set_look for row in rows) == [1, 2, 3, 4]
 
 
 # --------------------------------------------------------------------------- test-set warnings
@@ -384,10 +478,9 @@ def test_results_table_for_an_unknown_test_set(registry: Registry) -> None:
         registry.list_runs(test_set="wether")
 
 
-def test_results_table_reads_no_records(registry: Registry, tmp_path: Path) -> None:
+def test_results_table_reads_no_records(registry: Registry, any_registry_url: str) -> None:
     registry.record(make_record("20250101-120000-0001"), looked_at_test=True, test_set_name="weather")
-    with sqlite3.connect(tmp_path / "dlw" / "registry.db") as connection:
-        connection.execute("update run_records set record_json = 'broken'")
+    execute(any_registry_url, "update run_records set record_json = 'broken'")
     assert [row.id for row in registry.list_runs()] == ["20250101-120000-0001"]
     with pytest.raises(RegistryError, match="its stored record is not a readable run record"):
         registry.get("20250101-120000-0001")

@@ -29,6 +29,8 @@ Example:
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,14 @@ URL_HINT = (
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write to finish."""
+
+DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg"}
+"""The driver a URL without one (``postgresql://``) uses: the one dlworkflow installs (psycopg 3),
+not SQLAlchemy's default (psycopg2, not installed). A URL that names its driver keeps it."""
+
+SCHEMA_LOCK_KEY = 0x646C77  # "dlw"
+"""The PostgreSQL advisory lock that makes processes creating a new registry's tables at the
+same moment take turns (concurrent ``CREATE TABLE`` of one name fails there)."""
 
 metadata = MetaData()
 
@@ -136,7 +146,8 @@ def create_registry_engine(url: str | URL) -> Engine:
 
     For SQLite: WAL journaling, a busy timeout of :data:`SQLITE_BUSY_TIMEOUT_MS`, foreign keys
     on, and transactions begun by dlworkflow itself (``BEGIN``, or ``BEGIN IMMEDIATE`` for
-    connections with the :data:`WRITE` execution option).
+    connections with the :data:`WRITE` execution option). A URL without a driver gets the
+    one in :data:`DEFAULT_DRIVERS` (``postgresql://`` → ``postgresql+psycopg://``).
 
     Args:
         url: An SQLAlchemy database URL (text or ``sqlalchemy.engine.URL``).
@@ -153,6 +164,9 @@ def create_registry_engine(url: str | URL) -> Engine:
         >>> create_registry_engine("sqlite://").dialect.name
         'sqlite'
     """
+    url = make_url(url)
+    if url.drivername in DEFAULT_DRIVERS:
+        url = url.set(drivername=DEFAULT_DRIVERS[url.drivername])
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
@@ -168,7 +182,7 @@ def _tune_sqlite(engine: Engine) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
@@ -179,8 +193,30 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """Set WAL journaling, waiting up to the busy timeout while other processes hold the file.
+
+    Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at
+    once, without waiting the busy timeout, while processes that open the registry at the same
+    moment do the same: this waits for them.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def ensure_schema(engine: Engine) -> int:
     """Create the tables that are missing and record the schema version on a new database.
+
+    Processes that create a new registry at the same moment take turns: SQLite's write lock
+    (``BEGIN IMMEDIATE``) or, on PostgreSQL, the advisory lock :data:`SCHEMA_LOCK_KEY`; the
+    later ones find the tables in place.
 
     Args:
         engine: The registry's engine.
@@ -201,6 +237,8 @@ def ensure_schema(engine: Engine) -> int:
     with engine.connect() as connection:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
             metadata.create_all(connection)
             version = connection.execute(select(func.max(schema_version.c.version))).scalar()
             if version is None:

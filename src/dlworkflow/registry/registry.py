@@ -271,15 +271,19 @@ class Registry:
         look: int | None = None
         registered_name: str | None = None
         if fingerprint:
-            if looked:
-                connection.execute(
-                    update(test_sets)
-                    .where(test_sets.c.fingerprint == fingerprint)
-                    .values(looks=test_sets.c.looks + 1)
-                )
-            row = connection.execute(
-                select(test_sets.c.name, test_sets.c.looks).where(test_sets.c.fingerprint == fingerprint)
-            ).first()
+            # Whether the test set is new is decided by the UPDATE, not by a later SELECT: on
+            # PostgreSQL each statement sees what others committed meanwhile, and a row another
+            # process inserted after this UPDATE found none would be read, its look not counted.
+            # Both databases: a new test set inserted by two processes at once fails the second
+            # one's INSERT (IntegrityError), and `record` runs the transaction again.
+            counted = looked and connection.execute(
+                update(test_sets).where(test_sets.c.fingerprint == fingerprint).values(looks=test_sets.c.looks + 1)
+            ).rowcount > 0
+            row = None
+            if counted or not looked:
+                row = connection.execute(
+                    select(test_sets.c.name, test_sets.c.looks).where(test_sets.c.fingerprint == fingerprint)
+                ).first()
             if row is None:
                 looks = 1 if looked else 0
                 registered_name = name

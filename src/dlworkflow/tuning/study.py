@@ -162,8 +162,12 @@ def quiet_optuna() -> Iterator[None]:
         yield
 
 
-def make_sampler(tune: TuneSpec) -> optuna.samplers.BaseSampler:
-    """The sampler of ``tune.sampler``, seeded with ``tune.seed``.
+def make_sampler(tune: TuneSpec, *, trials_so_far: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler of ``tune.sampler``, seeded with ``tune.seed`` (plus the trials already run).
+
+    A continued study's sampler is seeded with ``seed + trials so far``: seeded with the
+    seed alone it would draw its first random values again and repeat earlier trials. An
+    uninterrupted study with one worker therefore gives the same trials in the same order.
 
     Example:
         >>> type(make_sampler(TuneSpec(parameters={"a": [1, 2]}, sampler="grid"))).__name__
@@ -171,11 +175,12 @@ def make_sampler(tune: TuneSpec) -> optuna.samplers.BaseSampler:
     """
     import optuna
 
+    seed = tune.seed + trials_so_far
     if tune.sampler == "grid":
-        return optuna.samplers.GridSampler(grid(tune.parameters), seed=tune.seed)
+        return optuna.samplers.GridSampler(grid(tune.parameters), seed=seed)
     if tune.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=tune.seed)
-    return optuna.samplers.TPESampler(seed=tune.seed)
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
 
 
 def make_pruner(tune: TuneSpec) -> optuna.pruners.BasePruner:
@@ -223,6 +228,9 @@ def open_study(spec: Spec, storage: str | optuna.storages.BaseStorage) -> optuna
         study_name=name, storage=storage, sampler=make_sampler(tune), pruner=make_pruner(tune),
         direction=direction(tune), load_if_exists=True,
     )
+    trials_so_far = len(study.get_trials(deepcopy=False))
+    if trials_so_far:
+        study.sampler = make_sampler(tune, trials_so_far=trials_so_far)
     existing = study.user_attrs.get(SPEC_HASH_ATTRIBUTE)
     if existing is None:
         study.set_user_attr(SPEC_HASH_ATTRIBUTE, wanted)

@@ -207,7 +207,7 @@ def _progress(trials: list[Any]) -> tuple[int, int]:
         if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
         or (t.state == TrialState.FAIL and t.number not in retried and not _died(t))
     )
-    running = sum(1 for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING))
+    running = sum(1 for t in trials if t.state == TrialState.RUNNING)  # a WAITING (retry) trial is run next
     return done, running
 
 
