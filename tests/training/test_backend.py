@@ -135,3 +135,36 @@ def test_tensorflow_import_noise_is_held_back():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "tensorflow"
     assert "oneDNN" not in result.stderr and "absl::InitializeLog" not in result.stderr
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("off", None), ("/tmp/xla-here", "/tmp/xla-here"), ("", "CACHE/dlworkflow/xla")])
+def test_compilation_cache_folder(monkeypatch, setting, expected):
+    from dlworkflow.training.backend import compilation_cache_dir
+
+    monkeypatch.setenv("DLW_COMPILATION_CACHE", setting)
+    monkeypatch.setenv("XDG_CACHE_HOME", "CACHE")
+    folder = compilation_cache_dir()
+    assert (None if folder is None else folder.as_posix()) == expected
+
+
+def test_a_second_run_reuses_the_compiled_steps_and_gives_the_same_numbers(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[2] / "examples" / "weather_small.toml"
+    environment = {**os.environ, "DLW_COMPILATION_CACHE": str(tmp_path / "xla")}
+    environment.pop("KERAS_BACKEND", None)
+    code = (
+        "import json, sys, dlworkflow\n"
+        f"r = dlworkflow.run({str(spec)!r}, registry='sqlite:///{tmp_path}/r.db', train__epochs=2)\n"
+        "print(json.dumps(r.record['metrics']['test']))\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    cached = sorted(p.name for p in (tmp_path / "xla").iterdir())
+    assert cached  # compiled steps were kept
+    second = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout.splitlines()[-1]) == json.loads(first.stdout.splitlines()[-1])
