@@ -135,7 +135,7 @@ def _render_diagnosis(findings: list[dict[str, Any]]) -> None:
 @app.command("runs")
 def list_runs(
     test_set: Optional[str] = typer.Option(None, "--test-set", help="Only runs on this test set."),
-    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Show the best N runs of each leaderboard."),
+    limit: int = typer.Option(10, "--limit", "-n", min=1, help="Show the best N runs of each leaderboard."),
     show_all: bool = typer.Option(False, "--all", help="Show every run (overrides --limit)."),
     registry: Optional[str] = REGISTRY_OPTION,
     as_json: bool = JSON_OPTION,
