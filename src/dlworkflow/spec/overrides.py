@@ -95,7 +95,13 @@ def parse_override(override: str) -> tuple[list[str | int], Any]:
     return parse_path(path.strip()), parse_value(value.strip())
 
 
-def _describe(parts: list[str | int]) -> str:
+def describe_path(parts: list[str | int]) -> str:
+    """Join path parts back into a spec path (the inverse of :func:`parse_path`).
+
+    Example:
+        >>> describe_path(["model", "layers", 0, "units"])
+        'model.layers[0].units'
+    """
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -146,7 +152,7 @@ def _set(document: dict[str, Any], parts: list[str | int], value: Any) -> None:
     node: Any = document
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
-        here = _describe(parts[: depth + 1])
+        here = describe_path(parts[: depth + 1])
         if isinstance(part, int):
             if not isinstance(node, list):
                 raise SpecError.single(_SOURCE, here, "is not a list, so it has no index", got=node)
@@ -154,11 +160,11 @@ def _set(document: dict[str, Any], parts: list[str | int], value: Any) -> None:
                 raise SpecError.single(
                     _SOURCE,
                     here,
-                    f"index out of range: {_describe(parts[:depth])} has {len(node)} item(s)",
+                    f"index out of range: {describe_path(parts[:depth])} has {len(node)} item(s)",
                     hint="An override can change an existing list item, not add one; edit the spec file.",
                 )
         elif not isinstance(node, dict):
-            raise SpecError.single(_SOURCE, here, f"{_describe(parts[:depth])} is not a table", got=node)
+            raise SpecError.single(_SOURCE, here, f"{describe_path(parts[:depth])} is not a table", got=node)
         if last:
             node[part] = value
             return

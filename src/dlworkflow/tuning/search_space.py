@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from dlworkflow.errors import SpecError, suggestion
-from dlworkflow.spec.overrides import apply_overrides, parse_path
+from dlworkflow.spec.overrides import apply_overrides, describe_path, parse_path
 from dlworkflow.spec.schema import ParameterRange, Spec, TuneSpec
 
 if TYPE_CHECKING:
@@ -187,9 +187,9 @@ def _missing_part(document: Any, parts: list[str | int]) -> str | None:
         if isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
                 count = len(node) if isinstance(node, list) else 0
-                return f"{_joined(parts[:depth])} has {count} item(s)"
+                return f"{describe_path(parts[:depth])} has {count} item(s)"
         elif not isinstance(node, dict) or part not in node:
-            return f"no {part!r} at {_joined(parts[:depth]) or 'the top'}"
+            return f"no {part!r} at {describe_path(parts[:depth]) or 'the top'}"
         node = node[part]
     return None
 
@@ -205,13 +205,6 @@ def _path_hint(document: Any, parts: list[str | int]) -> str:
     if isinstance(node, dict) and isinstance(last, str):
         return suggestion(last, list(node)) or f"Values there: {', '.join(map(str, node))}."
     return "Name a value the spec has, as --set does: e.g. model.layers[0].units."
-
-
-def _joined(parts: list[str | int]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def _probe_values(choices: Choices) -> list[Any]:
