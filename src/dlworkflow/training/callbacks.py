@@ -90,6 +90,8 @@ class TrackedEarlyStopping(keras.callbacks.EarlyStopping):
         epochs_seen: Epochs that ended so far in the current ``fit``.
         missing_monitor: The available keys when the monitored one was missing, else None.
         mode_problem: Keras' message when ``mode="auto"`` cannot tell the direction, else None.
+        resume_state: ``{wait, best, best_epoch}`` from a checkpoint, applied when training
+            begins, so a resumed run stops where the uninterrupted one would have.
 
     Example:
         >>> stopping = TrackedEarlyStopping(monitor="val_loss", patience=10)  # doctest: +SKIP
@@ -120,6 +122,7 @@ class TrackedEarlyStopping(keras.callbacks.EarlyStopping):
         self.best_epoch = 0
         self.missing_monitor: tuple[str, ...] | None = None
         self.mode_problem: str | None = None
+        self.resume_state: dict[str, Any] | None = None
 
     @classmethod
     def from_spec(cls, stopping: EarlyStoppingSpec) -> TrackedEarlyStopping:
@@ -148,6 +151,11 @@ class TrackedEarlyStopping(keras.callbacks.EarlyStopping):
         self.epochs_seen = 0
         self.missing_monitor = None
         self.mode_problem = None
+        if self.resume_state:  # a run going on from a checkpoint: keep counting where it stopped
+            self.wait = int(self.resume_state.get("wait", 0))
+            self.best_epoch = int(self.resume_state.get("best_epoch", 0))
+            if self.resume_state.get("best") is not None:
+                self.best = float(self.resume_state["best"])
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epochs_seen = epoch + 1
