@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from dlworkflow.errors import RegistryError
 from dlworkflow.registry import Registry, RunRecord, RunSummary, artifacts
+from dlworkflow.registry.location import SCHEMA_VERSION
 
 WEATHER = "a" * 64
 PENGUINS = "b" * 64
@@ -77,7 +78,7 @@ def test_open_creates_the_database_and_its_folder(registry_url: str, tmp_path: P
     with sqlite3.connect(tmp_path / "dlw" / "registry.db") as connection:
         tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
         assert {"runs", "run_records", "test_sets", "comments", "schema_version"} <= tables
-        assert connection.execute("select version from schema_version").fetchall() == [(1,)]
+        assert connection.execute("select version from schema_version").fetchall() == [(SCHEMA_VERSION,)]
         assert connection.execute("pragma journal_mode").fetchone() == ("wal",)
 
 
@@ -92,7 +93,7 @@ def test_open_creates_the_tables_on_a_server(postgres_url: str, tmp_path: Path) 
         tables = set(inspect(engine).get_table_names())
         assert {"runs", "run_records", "test_sets", "comments", "schema_version"} <= tables
         with engine.connect() as connection:
-            assert connection.execute(text("select version from schema_version")).all() == [(1,)]
+            assert connection.execute(text("select version from schema_version")).all() == [(SCHEMA_VERSION,)]
     finally:
         engine.dispose()
 
@@ -203,8 +204,9 @@ def test_server_url_errors_never_show_the_password() -> None:
 
 def test_a_newer_schema_is_refused(any_registry_url: str) -> None:
     Registry.open(any_registry_url).close()
-    execute(any_registry_url, "update schema_version set version = 2")
-    with pytest.raises(RegistryError, match=r"newer dlworkflow \(schema version 2; this one reads 1\)"):
+    execute(any_registry_url, f"update schema_version set version = {SCHEMA_VERSION + 1}")
+    newer = rf"newer dlworkflow \(schema version {SCHEMA_VERSION + 1}; this one reads {SCHEMA_VERSION}\)"
+    with pytest.raises(RegistryError, match=newer):
         Registry.open(any_registry_url)
 
 

@@ -11,7 +11,12 @@ Four tables hold the workshop's one central results table:
   times any run has been evaluated on it (``looks``).
 - ``comments``: free-text comments on runs.
 
-A ``schema_version`` table holds :data:`SCHEMA_VERSION` (a later version adds migrations).
+The tables are created and upgraded by the Alembic revisions in
+:mod:`dlworkflow.registry.migrations`; the ``schema_version`` table holds the registry's
+version, :data:`~dlworkflow.registry.location.SCHEMA_VERSION` once :func:`ensure_schema` has
+run. The tables below describe the newest schema, for the queries (a test checks that the
+migrations build exactly these).
+
 Times are ISO 8601 strings in UTC (``2025-01-01T12:00:00+00:00``), which sort correctly.
 SQLite databases use WAL journaling and a busy timeout, so several processes can record
 runs into one registry at once. :func:`open_database` finds the URL (argument,
@@ -21,7 +26,7 @@ a RegistryError that names the URL with its password masked.
 Example:
     >>> engine = create_registry_engine("sqlite://")
     >>> ensure_schema(engine)
-    1
+    2
     >>> sorted(metadata.tables)
     ['comments', 'run_records', 'runs', 'schema_version', 'test_sets']
 """
@@ -50,10 +55,9 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    insert,
     select,
 )
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from dlworkflow.errors import RegistryError
@@ -74,8 +78,8 @@ DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg"}
 not SQLAlchemy's default (psycopg2, not installed). A URL that names its driver keeps it."""
 
 SCHEMA_LOCK_KEY = 0x646C77  # "dlw"
-"""The PostgreSQL advisory lock that makes processes creating a new registry's tables at the
-same moment take turns (concurrent ``CREATE TABLE`` of one name fails there)."""
+"""The PostgreSQL advisory lock that makes processes creating or upgrading a registry's tables
+at the same moment take turns (concurrent ``CREATE TABLE`` of one name fails there)."""
 
 metadata = MetaData()
 
@@ -211,40 +215,90 @@ def _switch_to_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
-def ensure_schema(engine: Engine) -> int:
-    """Create the tables that are missing and record the schema version on a new database.
+def ensure_schema(engine: Engine, *, where: str = "registry") -> int:
+    """Create a new registry's tables, or upgrade an older registry's in place; keep its rows.
 
-    Processes that create a new registry at the same moment take turns: SQLite's write lock
-    (``BEGIN IMMEDIATE``) or, on PostgreSQL, the advisory lock :data:`SCHEMA_LOCK_KEY`; the
-    later ones find the tables in place.
+    An up-to-date registry (the common case) is only read: no write lock is taken and Alembic
+    is not imported. Otherwise, under the registry's write lock (SQLite's ``BEGIN IMMEDIATE``;
+    on PostgreSQL also the advisory lock :data:`SCHEMA_LOCK_KEY`), the version is read again
+    (another process may have upgraded it meanwhile) and the missing revisions of
+    :mod:`dlworkflow.registry.migrations` run, all in that one transaction: a failed upgrade
+    leaves the registry as it was. On SQLite, foreign keys are not enforced during the upgrade
+    (see :func:`_sqlite_foreign_keys`) but checked before its commit. A registry written by a
+    newer dlworkflow is left alone and its version returned (the caller refuses it).
 
     Args:
         engine: The registry's engine.
+        where: How error messages name the registry.
 
     Returns:
-        The database's schema version (:data:`SCHEMA_VERSION` for a new one).
+        The registry's schema version: :data:`SCHEMA_VERSION`, or a larger one for a registry
+        written by a newer dlworkflow.
+
+    Raises:
+        RegistryError: If the registry's Alembic revision is not one this dlworkflow knows.
+        sqlalchemy.exc.SQLAlchemyError: If the database cannot be read, created or upgraded.
 
     Example:
         >>> ensure_schema(create_registry_engine("sqlite://"))
-        1
+        2
     """
     with engine.connect() as connection:
-        # The common case, an existing registry, takes no write lock.
-        if engine.dialect.has_table(connection, schema_version.name):
-            version = connection.execute(select(func.max(schema_version.c.version))).scalar()
-            if version is not None:
-                return int(version)
+        version = _schema_version(connection)
+    if version is not None and version >= SCHEMA_VERSION:
+        return version
+    from dlworkflow.registry import migrations  # imports Alembic: only when there is work to do
+
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
-        connection.execution_options(**{WRITE: True})
-        with connection.begin():
-            if engine.dialect.name == "postgresql":
-                connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-            metadata.create_all(connection)
-            version = connection.execute(select(func.max(schema_version.c.version))).scalar()
-            if version is None:
-                connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
-                version = SCHEMA_VERSION
-    return int(version)
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            connection.execution_options(**{WRITE: True})
+            with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+                version = _schema_version(connection)
+                if version is None or version < SCHEMA_VERSION:
+                    version = migrations.upgrade(connection, version, where=where)
+                    if sqlite:
+                        _check_sqlite_foreign_keys(connection, where)
+        finally:
+            if sqlite and not connection.invalidated:
+                _sqlite_foreign_keys(connection, on=True)
+    return version
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Switch SQLite's foreign-key enforcement (only possible outside a transaction).
+
+    It is off while the schema is upgraded: SQLite changes a table's constraints by building a
+    new table and dropping the old one (Alembic's batch mode), and with enforcement on that
+    drop deletes every row that references the table (``ON DELETE CASCADE``): all run records
+    and comments. :func:`_check_sqlite_foreign_keys` checks the references before the commit.
+    """
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+
+
+def _check_sqlite_foreign_keys(connection: Connection, where: str) -> None:
+    """Refuse to commit an upgrade that left rows referring to missing rows."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RegistryError.single(
+            where,
+            "schema",
+            f"the upgrade would leave {len(broken)} rows referring to missing rows (first: {tuple(broken[0])!r}); "
+            "nothing was changed",
+            hint="Report this as a dlworkflow bug; the registry is as it was.",
+        )
+
+
+def _schema_version(connection: Connection) -> int | None:
+    """The registry's schema version; None for a database without the registry's tables."""
+    if not connection.dialect.has_table(connection, schema_version.name):
+        return None
+    version = connection.execute(select(func.max(schema_version.c.version))).scalar()
+    return None if version is None else int(version)
 
 
 def mask_url(url: str) -> str:
@@ -338,11 +392,14 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
             where, "", f"cannot be used ({_without_password(err, parsed.password)})", hint=URL_HINT
         ) from err
     try:
-        version = ensure_schema(engine)
+        version = ensure_schema(engine, where=where)
     except SQLAlchemyError as err:
         engine.dispose()
         reason = _without_password(getattr(err, "orig", None) or err, parsed.password)
         raise RegistryError.single(where, "", f"cannot be opened or created ({reason})", hint=URL_HINT) from err
+    except RegistryError:
+        engine.dispose()
+        raise
     if version > SCHEMA_VERSION:
         engine.dispose()
         raise RegistryError.single(
