@@ -141,7 +141,8 @@ class ModelSummary:
         parameters: Per-layer output shapes, counts and formulas, and the totals.
         sizes: Rows per split, or None when the spec's ``model.input_shape`` made loading
             the data unnecessary.
-        warning: A note when parameters greatly outnumber training rows, else None.
+        warning: Notes on the data (e.g. test rows repeated in training) and when parameters
+            greatly outnumber training rows, one per line; else None.
     """
 
     spec: Spec
@@ -231,7 +232,8 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
         return ModelSummary(resolved, backend, report, None, None)
     dataset, backend = _prepare(resolved, data)
     report = explain_parameters(build_model(resolved, dataset))
-    warning = overparameterized_warning(report, dataset.train.size)
+    notes = [*dataset.warnings, overparameterized_warning(report, dataset.train.size)]
+    warning = "\n".join(note for note in notes if note) or None
     return ModelSummary(resolved, backend, report, dataset.sizes(), warning)
 
 
@@ -283,7 +285,9 @@ def run(
     with Registry.open(registry) as store:
         from dlworkflow.runner import execute
 
-        return execute(resolved, dataset, backend, store, quiet=quiet, console=console, timings=timings)
+        result = execute(resolved, dataset, backend, store, quiet=quiet, console=console, timings=timings)
+    result.warnings[:0] = dataset.warnings  # the data's own (e.g. test rows repeated in training) first
+    return result
 
 
 def baseline_comparison(record: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -34,16 +34,41 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
     Returns:
         The closest valid spelling, or None.
 
+    An option one typing slip away (a letter missing, extra, wrong, or two letters swapped,
+    ignoring case) wins over one that merely looks alike: ``adma`` means ``adam``, not ``adamax``.
+
     Example:
         >>> did_you_mean("Dnse", ["Dense", "Dropout"])
         'Dense'
+        >>> did_you_mean("adma", ["adamax", "adam"])
+        'adam'
     """
     options = list(options)
+    slips = [option for option in options if _one_slip_apart(word.lower(), option.lower())]
+    if slips:
+        return max(slips, key=lambda option: difflib.SequenceMatcher(None, word.lower(), option.lower()).ratio())
     matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not matches:
         lowered = {option.lower(): option for option in options}
         matches = [lowered[m] for m in difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.6)]
     return matches[0] if matches else None
+
+
+def _one_slip_apart(word: str, option: str) -> bool:
+    """Whether one insertion, deletion, substitution or swap of neighbours turns ``word`` into ``option``."""
+    if word == option:
+        return True
+    if abs(len(word) - len(option)) > 1:
+        return False
+    if len(word) == len(option):
+        differ = [index for index, (a, b) in enumerate(zip(word, option)) if a != b]
+        if len(differ) == 1:
+            return True
+        return (len(differ) == 2 and differ[1] == differ[0] + 1
+                and word[differ[0]] == option[differ[1]] and word[differ[1]] == option[differ[0]])
+    short, long = sorted((word, option), key=len)
+    first = next((index for index, (a, b) in enumerate(zip(short, long)) if a != b), len(short))
+    return short[first:] == long[first + 1:]
 
 
 def suggestion(word: str, options: Sequence[str], *, show_options: int = 12) -> str:

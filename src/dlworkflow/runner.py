@@ -287,6 +287,7 @@ def _base_record(spec: Spec, dataset: Dataset, backend: str, run_id: str, create
         "artifacts": {"dir": None, "files": []},
         "comments": [],
         "error": None,
+        "warnings": list(getattr(dataset, "warnings", ()) or ()),
     }
 
 

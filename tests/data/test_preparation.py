@@ -218,3 +218,27 @@ def test_unknown_persistence_column(weather: pd.DataFrame):
 def test_non_numeric_persistence_column():
     with pytest.raises(DataError, match=r"evaluate\.persistence: column 'kind' is not numeric \(object\)"):
         prepare_table(small_table(), DataSpec(target="y", drop=("kind",)), persistence="kind")
+
+
+def test_a_copy_of_the_target_among_the_features_is_refused_as_leakage():
+    table = small_table().assign(answer=lambda frame: frame["y"])
+    with pytest.raises(DataError, match=r"^t\.toml: data\.drop: feature column is equal to the target 'y' on every "
+                                        r"row: 'answer'; .*leaks the answer.* add 'answer' to data\.drop"):
+        prepare(table, drop=("kind",))
+    assert prepare(table, drop=("kind", "answer")).feature_names == ("day", "a", "b")
+
+
+def test_a_copy_of_the_shifted_target_is_leakage_but_the_unshifted_target_is_a_feature():
+    table = small_table().assign(tomorrow=lambda frame: frame["y"].shift(-1))
+    with pytest.raises(DataError, match=r"equal to the target 'y' \(shifted by -1\) on every row: 'tomorrow'"):
+        prepare(table, drop=("kind",), shift=-1, dropna=True)
+    assert "y" in prepare(small_table(), drop=("kind",), shift=-1).feature_names
+
+
+def test_infinite_values_count_as_missing():
+    table = small_table().astype({"b": float})
+    table.loc[11, "a"], table.loc[13, "b"] = np.inf, -np.inf
+    with pytest.raises(DataError, match=r"data\.dropna: 2 rows have missing or infinite values in used columns: "
+                                        r"'a' \(1\), 'b' \(1\)"):
+        prepare(table, drop=("kind",))
+    assert prepare(table, drop=("kind",), dropna=True).frame.index.tolist() == [10, 12, 14, 15]

@@ -160,3 +160,21 @@ def test_validation_split_errors():
         split_train_validation(
             SplitSpec(type="stratified", validation=0.5), np.array([0, 0, 1, 0]), class_names=["a", "b"]
         )
+
+
+def test_test_rows_repeated_in_training_give_a_warning():
+    from dlworkflow.data.split import duplicated_rows_warnings
+
+    features = pd.DataFrame({"a": [1, 2, 1, 3, 4, 4], "b": [5, 6, 5, 7, 8, 8]})
+    target = pd.Series([0.0, 1.0, 0.0, 1.0, 2.0, 2.0], name="y")
+    parts = {"train": np.array([0, 1, 4]), "validation": np.array([3]), "test": np.array([2, 5])}
+    (warning,) = duplicated_rows_warnings(features, target, parts, source="t.toml")
+    assert warning.startswith("t.toml: split: 2 of 2 test rows are also in the training rows")
+    assert "drop_duplicates()" in warning
+    assert duplicated_rows_warnings(features, target.where(target.index != 2, 9.0), parts) == (
+        "<spec>: split: 1 of 2 test rows are also in the training rows (same features and target), so the test "
+        "score partly measures memory, not new rows. Remove repeated rows before the split (pandas: "
+        "table.drop_duplicates()), or keep the copies of a row together in one part.",
+    )
+    assert duplicated_rows_warnings(features.iloc[:4], target.iloc[:4], {"train": np.array([0, 1]),
+                                                                         "test": np.array([3])}) == ()

@@ -166,3 +166,56 @@ def test_override_reaches_inside_the_optimizer_shorthand():
     spec = load_spec(EXAMPLES / "weather.toml", overrides=["train.optimizer.learning_rate=0.01"])
     assert spec.train.optimizer.type == "adam"
     assert spec.train.optimizer.learning_rate == 0.01
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("train.batch_size", "thirty-two", "train.batch_size: must be an integer; got 'thirty-two'. "
+                                           "Write a whole number without quotes, e.g. batch_size = 32."),
+        ("train.shuffle", "maybe", "train.shuffle: must be true or false; got 'maybe'. "
+                                   "Write true or false, lower case and without quotes, e.g. shuffle = true."),
+        ("train.metrics", "mae", "train.metrics: must be a list; got 'mae'. Write a list in brackets"),
+        ("train.early_stopping", 3, "train.early_stopping: must be a table; got 3. "
+                                    "Write it as a table: a [train.early_stopping] header line"),
+    ],
+)
+def test_a_value_of_the_wrong_type_says_how_to_write_it(path, value, message):
+    with pytest.raises(SpecError) as caught:
+        validate_spec(with_value(path, value), source="t.toml")
+    assert f"t.toml: {message}" in str(caught.value)
+
+
+def test_the_target_named_in_select_without_a_shift_is_leakage():
+    document = with_value("data.select", ["BASEL_temp_mean", "BASEL_sunshine"])
+    with pytest.raises(SpecError, match=r"t\.toml: data: data\.select\[1\] names the target column "
+                                        r"'BASEL_sunshine': .*leaks the answer.*Remove it from data\.select"):
+        validate_spec(document, source="t.toml")
+    document["data"]["shift"] = -1  # today's sunshine predicts tomorrow's
+    assert validate_spec(document).data.select == ("BASEL_temp_mean", "BASEL_sunshine")
+
+
+def test_inf_and_nan_anywhere_are_refused():
+    document = with_value("train.optimizer", {"type": "adam", "learning_rate": float("inf")})
+    document["model"]["layers"][0]["units"] = float("nan")
+    with pytest.raises(SpecError) as caught:
+        validate_spec(document, source="t.toml")
+    assert [problem.path for problem in caught.value.problems] == ["model.layers[0].units",
+                                                                   "train.optimizer.learning_rate"]
+    assert "must be a finite number; got nan" in str(caught.value)
+
+
+def test_keys_that_look_like_pydantic_internals_are_named_as_written():
+    document = {**MINIMAL, "int": 1, "[x": 2}
+    with pytest.raises(SpecError) as caught:
+        validate_spec(document, source="t.toml")
+    assert [problem.path for problem in caught.value.problems] == ["int", "[x"]
+
+
+def test_e_g_inside_a_rule_does_not_split_its_message():
+    document = with_value("train.early_stopping", {"monitor": "val_loss"})
+    with pytest.raises(SpecError) as caught:
+        validate_spec(document, source="t.toml")
+    (problem,) = caught.value.problems
+    assert problem.what.endswith("set split.validation (e.g. 0.15) or monitor a training value such as 'loss'")
+    assert problem.hint == ""

@@ -79,6 +79,8 @@ class Dataset:
         image: For image data: ``{"height", "width", "channels", "scale"}`` — the size every
             image has (after resizing) and the factor pixels are multiplied by (1/255 for
             ``scaling = "pixels"``, else 1). Streamed parts are decoded with it. None for tables.
+        warnings: Things about the data a user should know that do not stop a run, each a
+            whole sentence naming where and what to do (e.g. test rows repeated in training).
     """
 
     name: str
@@ -92,6 +94,7 @@ class Dataset:
     fingerprint: str = ""
     test_fingerprint: str = ""
     image: dict[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def train(self) -> Part:

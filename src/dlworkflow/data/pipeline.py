@@ -32,7 +32,7 @@ from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS, load_keras_data
 from dlworkflow.data.preparation import PreparedTable, prepare_table
 from dlworkflow.data.scaling import SCALING_METHODS, Scaler
 from dlworkflow.data.sources import load_table
-from dlworkflow.data.split import split_rows
+from dlworkflow.data.split import duplicated_rows_warnings, split_rows
 from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
 
@@ -49,8 +49,9 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
     :func:`~dlworkflow.data.sources.load_table` (built-in, CSV or ``frame``),
     :func:`~dlworkflow.data.preparation.prepare_table` (drop, shift, rows, dropna, select,
     encode), :func:`~dlworkflow.data.split.split_rows` (``split.type``), a
-    :class:`~dlworkflow.data.scaling.Scaler` fitted on the training rows only, and the
-    fingerprints of the prepared table and of the test rows.
+    :class:`~dlworkflow.data.scaling.Scaler` fitted on the training rows only, the
+    fingerprints of the prepared table and of the test rows, and a warning when test (or
+    validation) rows repeat training rows (:func:`~dlworkflow.data.split.duplicated_rows_warnings`).
 
     Args:
         spec: The validated spec; ``spec.source`` names the file in error messages and is
@@ -117,6 +118,7 @@ def _table_dataset(spec: Spec, frame: pd.DataFrame | None) -> Dataset:
         preprocessing=_preprocessing(spec, prepared, scaler),
         fingerprint=table_fingerprint(prepared.features, prepared.target),
         test_fingerprint=table_fingerprint(prepared.features.iloc[test_rows], prepared.target.iloc[test_rows]),
+        warnings=duplicated_rows_warnings(prepared.features, prepared.target, positions, source=source),
     )
 
 

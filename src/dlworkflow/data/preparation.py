@@ -6,10 +6,12 @@ The steps run in a fixed order, the order of the workshop's notebooks:
 2. ``shift``: move the target in time, on the whole table (``-1``: row *i* predicts row *i+1*);
    rows the shift leaves without a target (the last ``-shift`` rows) go;
 3. ``rows``: keep the first N rows;
-4. ``dropna``: drop rows with a missing value in a used column (features, target, persistence);
+4. ``dropna``: drop rows with a missing (or infinite) value in a used column (features, target,
+   persistence);
 5. ``select``: the feature columns, in table order (by default every column but the target;
    without a shift the target is never a feature, even when a pattern matches it; with a shift
-   the unshifted target stays a feature, as today's sunshine predicts tomorrow's);
+   the unshifted target stays a feature, as today's sunshine predicts tomorrow's); a feature
+   equal to the (shifted) target on every row is refused as leakage;
 6. ``task`` and ``target_encoding``: classes are the sorted unique values, as ``pd.get_dummies``.
 
 Nothing is scaled here: scaling is fitted on the training split only (:mod:`.scaling`).
@@ -99,8 +101,9 @@ def prepare_table(
     Raises:
         SpecError: at ``data.target`` when the spec names no target.
         DataError: naming the spec path and a fix, when a column is unknown, a feature is not
-            numeric, values are missing without ``dropna = true``, ``rows`` or ``shift`` do
-            not fit the table, or no rows or features are left.
+            numeric or is a copy of the target (leakage), values are missing without
+            ``dropna = true``, ``rows`` or ``shift`` do not fit the table, or no rows or
+            features are left.
 
     Example:
         >>> from dlworkflow.data.sources import load_builtin
@@ -137,6 +140,7 @@ def prepare_table(
         _check_persistence(rows, persistence, columns, where)
         used = list(dict.fromkeys([*used, persistence]))
     rows, target = _handle_missing(rows, target, used, data_spec, where)
+    _check_no_target_copy(rows, target, feature_names, data_spec, where)
 
     task = _task(target, table[target_name], data_spec, where)
     if task == "regression":
@@ -260,6 +264,27 @@ def _check_numeric(rows: pd.DataFrame, feature_names: list[str], data_spec: Data
         )
 
 
+def _check_no_target_copy(
+    rows: pd.DataFrame, target: pd.Series, feature_names: list[str], data_spec: DataSpec, where: _Where
+) -> None:
+    """Refuse a feature that equals the (shifted) target on every row: it hands the network the answer."""
+    if not pd.api.types.is_numeric_dtype(target) or target.nunique() < 2:
+        return
+    values = target.to_numpy(dtype=np.float64)
+    features = rows[feature_names].to_numpy(dtype=np.float64)
+    copies = [name for name, same in zip(feature_names, (features == values[:, None]).all(axis=0)) if same]
+    if copies:
+        path = "data.select" if data_spec.select else "data.drop"
+        shifted = f" (shifted by {data_spec.shift})" if data_spec.shift else ""
+        listed = ", ".join(map(repr, copies))
+        plural = "s are" if len(copies) > 1 else " is"
+        raise where.error(
+            path, f"feature column{plural} equal to the target {data_spec.target!r}{shifted} on every row: {listed}; "
+            "a copy of the target leaks the answer into the inputs, so the test score would mean nothing",
+            hint=f"Remove it: add {listed} to data.drop (e.g. drop = {[*data_spec.drop, *copies]!r}).",
+        )
+
+
 def _check_persistence(rows: pd.DataFrame, persistence: str, columns: list[str], where: _Where) -> None:
     if persistence not in columns:
         raise where.error(
@@ -277,8 +302,9 @@ def _check_persistence(rows: pd.DataFrame, persistence: str, columns: list[str],
 def _handle_missing(
     rows: pd.DataFrame, target: pd.Series, used: list[str], data_spec: DataSpec, where: _Where
 ) -> tuple[pd.DataFrame, pd.Series]:
-    missing_cells = rows[used].isna()
-    missing_target = target.isna().to_numpy()
+    infinite_cells = _infinite(rows[used])
+    missing_cells = rows[used].isna() | infinite_cells  # an inf trains to an infinite loss: as good as missing
+    missing_target = target.isna().to_numpy() | _infinite(target.to_frame()).to_numpy()[:, 0]
     bad_rows = missing_cells.any(axis=1).to_numpy() | missing_target
     if not bad_rows.any():
         return rows, target
@@ -287,8 +313,9 @@ def _handle_missing(
         described = [f"{name!r} ({int(count)})" for name, count in counts.items() if count]
         if missing_target.any() and data_spec.shift:
             described.append(f"shifted target {data_spec.target!r} ({int(missing_target.sum())})")
+        kind = "missing or infinite values" if infinite_cells.to_numpy().any() else "missing values"
         raise where.error(
-            "data.dropna", f"{int(bad_rows.sum())} rows have missing values in used columns: {', '.join(described)}",
+            "data.dropna", f"{int(bad_rows.sum())} rows have {kind} in used columns: {', '.join(described)}",
             hint="Set dropna = true in [data] to drop those rows, or remove those columns with data.drop.",
         )
     keep = ~bad_rows
@@ -298,6 +325,16 @@ def _handle_missing(
             hint="Remove the columns with many missing values with data.drop (or narrow data.select).",
         )
     return rows[keep], target[keep]
+
+
+def _infinite(frame: pd.DataFrame) -> pd.DataFrame:
+    """Whether each cell is +inf or -inf (False for text and missing cells)."""
+    result = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_float_dtype(column):
+            result[name] = np.isinf(column.to_numpy(dtype=np.float64, na_value=np.nan))
+    return result
 
 
 def _task(target: pd.Series, original: pd.Series, data_spec: DataSpec, where: _Where) -> Task:

@@ -33,10 +33,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from dlworkflow.data.dataset import Task
-from dlworkflow.errors import DataError, SpecError
+from dlworkflow.errors import DataError, Problem, SpecError
 from dlworkflow.spec.schema import SplitSpec
 
 Parts = dict[str, np.ndarray]
@@ -253,6 +254,51 @@ def split_train_validation(
             source, "split", f"cannot make the {split.type!r} validation split of {len(y)} rows: {err}",
             hint=_split_hint(split),
         ) from err
+
+
+def duplicated_rows_warnings(
+    features: pd.DataFrame, target: pd.Series, parts: Parts, *, source: str = "<spec>"
+) -> tuple[str, ...]:
+    """Warn when validation or test rows are exact copies of training rows.
+
+    A row repeated in the table can land in the training part and in the test part; the
+    model is then scored partly on rows it was trained on, and the test score overstates how
+    well it does on new rows. The run stays honest about this only if it says so, so this is
+    a warning, not an error.
+
+    Args:
+        features: The raw feature columns of the prepared table (before scaling).
+        target: The raw target, aligned with ``features``.
+        parts: Positional indices per part (:func:`split_rows`).
+        source: The spec file, for the message.
+
+    Returns:
+        One message per part that shares rows with the training part (none usually).
+
+    Example:
+        >>> table = pd.DataFrame({"x": [1, 1, 2, 3]})
+        >>> parts = {"train": np.array([0, 2]), "test": np.array([1, 3])}
+        >>> (warning,) = duplicated_rows_warnings(table, pd.Series([5, 5, 6, 7], name="y"), parts, source="s.toml")
+        >>> warning.split(" (")[0]
+        's.toml: split: 1 of 2 test rows are also in the training rows'
+    """
+    keys = pd.util.hash_pandas_object(
+        features.assign(**{"\x00target": target.to_numpy()}), index=False
+    ).to_numpy()
+    training = keys[parts["train"]]
+    messages = []
+    for name in ("validation", "test"):
+        if name not in parts or len(parts[name]) == 0:
+            continue
+        repeated = int(np.isin(keys[parts[name]], training).sum())
+        if repeated:
+            messages.append(str(Problem(
+                source, "split", f"{repeated} of {len(parts[name])} {name} rows are also in the training rows "
+                f"(same features and target), so the {name} score partly measures memory, not new rows",
+                hint="Remove repeated rows before the split (pandas: table.drop_duplicates()), "
+                "or keep the copies of a row together in one part.",
+            )))
+    return tuple(messages)
 
 
 def part_sizes(num_rows: int, split: SplitSpec) -> dict[str, int]:

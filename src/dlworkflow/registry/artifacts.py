@@ -155,7 +155,7 @@ def _checked_name(name: str, kind: str, where: str) -> str:
         raise RegistryError.single(
             where,
             "",
-            f"a {kind} must be a plain name without path separators or '..'",
+            f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} must be a plain name without path separators or '..'",
             got=name,
             hint="Use one of the file names defined in dlworkflow.registry.artifacts.",
         )

@@ -5,7 +5,7 @@ dicts. :meth:`RunRecord.to_dict` gives the documented JSON shape of ``dlw show -
 (an interface for scripts: its keys do not change), and :meth:`RunRecord.from_dict` reads
 it back. Sections with fixed keys (``data``, ``split``, ``test_set``, ...) always carry all
 of their keys; a missing value is ``None``. Keys added later (``baselines_skipped``,
-``classes``, ``diagnosis``, ``study``) come after all earlier ones, and a record written before them still reads.
+``classes``, ``diagnosis``, ``study``, ``warnings``) come after all earlier ones, and a record written before them still reads.
 
 Example:
     >>> record = RunRecord(id="20250101-120000-3f2a9c", name="dense-64", status="finished")
@@ -99,6 +99,8 @@ class RunRecord:
         study: For a run made by ``dlw tune``, ``{name, trial, params, objective, role}``:
             ``role`` is ``trial`` (scored on validation only) or ``final`` (the best
             configuration trained once more and evaluated on test); None otherwise.
+        warnings: What the data preparation warned about (e.g. test rows that repeat
+            training rows), so the record, the report and the card keep it.
 
     Example:
         >>> record = RunRecord(id="r1", name="dense-64")
@@ -135,6 +137,7 @@ class RunRecord:
     classes: dict[str, Any] | None = None
     diagnosis: list[dict[str, Any]] = field(default_factory=list)
     study: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as the JSON shape of ``dlw show --json`` (a deep copy).
@@ -143,7 +146,7 @@ class RunRecord:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
             primary, training, git, backend, versions, seed, timings, artifacts, comments,
-            error, baselines_skipped, classes, diagnosis, study``, in this order; fixed-shape
+            error, baselines_skipped, classes, diagnosis, study, warnings``, in this order; fixed-shape
             sections carry all of their keys.
 
         Example:
@@ -225,7 +228,7 @@ class RunRecord:
                 value = {**copy.deepcopy(SECTIONS[key]), **(value or {})}
             elif key in ("spec", "baselines", "versions", "timings", "baselines_skipped") and value is None:
                 value = {}
-            elif key in ("comments", "diagnosis") and value is None:
+            elif key in ("comments", "diagnosis", "warnings") and value is None:
                 value = []
             values[key] = value
         return cls(**values)

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 import types
@@ -34,6 +35,28 @@ _MESSAGE_REWRITES = {
     "Input should be a valid dictionary or instance of": "must be a table",
     "Field required": "is required",
 }
+
+
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.\s+")
+"""Where one of our validators' sentences ends ("e.g. " and "i.e. " do not end one)."""
+
+_TYPE_HINTS: dict[str, tuple[str, str | None, type | None]] = {
+    "int_type": ("must be an integer", "Write a whole number without quotes", int),
+    "int_parsing": ("must be an integer", "Write a whole number without quotes", int),
+    "int_from_float": ("must be an integer", "Write a whole number", int),
+    "float_type": ("must be a number", "Write a number without quotes", float),
+    "float_parsing": ("must be a number", "Write a number without quotes", float),
+    "bool_type": ("must be true or false", "Write true or false, lower case and without quotes", bool),
+    "bool_parsing": ("must be true or false", "Write true or false, lower case and without quotes", bool),
+    "string_type": ("must be a string", "Write it in quotes", str),
+    "list_type": ("must be a list", "Write a list in brackets: [value, value, ...]", None),
+    "tuple_type": ("must be a list", "Write a list in brackets: [value, value, ...]", None),
+    "model_type": ("must be a table", None, None),
+    "model_attributes_type": ("must be a table", None, None),
+    "dict_type": ("must be a table", None, None),
+}
+"""pydantic error type → (what, fix, the type an example needs) for a value of the wrong TOML type; a table's
+fix names the table."""
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -125,7 +148,8 @@ def validate_spec(document: Mapping[str, Any] | Spec, source: str = "<spec>") ->
         The validated spec.
 
     Raises:
-        SpecError: listing every problem found, each with its dotted path.
+        SpecError: listing every problem found, each with its dotted path; an ``inf`` or ``nan``
+            anywhere (a layer argument too) is one, since the resolved spec could not hold it.
 
     Example:
         >>> validate_spec({"name": "x"}, source="x.toml")
@@ -137,10 +161,33 @@ def validate_spec(document: Mapping[str, Any] | Spec, source: str = "<spec>") ->
     """
     if isinstance(document, Spec):
         return document
+    document = dict(document)
+    not_finite = [
+        Problem(source, dotted(location), "must be a finite number", got=value,
+                hint="TOML's inf and nan mean nothing to a spec (and cannot be stored with the run): give a number.")
+        for location, value in _non_finite_numbers(document)
+    ]
     try:
-        return Spec.model_validate(dict(document)).with_source(source)
+        spec = Spec.model_validate(document)
     except ValidationError as err:
-        raise SpecError([_problem(source, error) for error in err.errors()]) from None
+        flagged = {problem.path for problem in not_finite}
+        problems = [_problem(source, error, document) for error in err.errors()]
+        raise SpecError([*not_finite, *(problem for problem in problems if problem.path not in flagged)]) from None
+    if not_finite:
+        raise SpecError(not_finite)
+    return spec.with_source(source)
+
+
+def _non_finite_numbers(node: Any, location: tuple[str | int, ...] = ()) -> Iterable[tuple[tuple, float]]:
+    """Every inf or nan in a raw document, with its location."""
+    if isinstance(node, float) and not math.isfinite(node):
+        yield location, node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _non_finite_numbers(value, (*location, str(key)))
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            yield from _non_finite_numbers(value, (*location, index))
 
 
 def dotted(location: Iterable[str | int]) -> str:
@@ -165,11 +212,11 @@ def dotted(location: Iterable[str | int]) -> str:
     return text
 
 
-def _problem(source: str, error: Mapping[str, Any]) -> Problem:
-    location = tuple(part for part in error["loc"] if not _is_internal_loc(part))
+def _problem(source: str, error: Mapping[str, Any], document: Mapping[str, Any]) -> Problem:
+    location = _user_location(error["loc"], document)
     path = dotted(location)
     kind = error["type"]
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and location:
         key = str(location[-1])
         allowed = _allowed_keys(location[:-1])
         return Problem(source, path, "unknown key", hint=suggestion(key, allowed) if allowed else "Remove it.")
@@ -184,9 +231,13 @@ def _problem(source: str, error: Mapping[str, Any]) -> Problem:
                        hint=suggestion(str(got), options, show_options=0))
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "value_error":
-        # Our own validators write whole sentences: "what. hint".
-        what, _, hint = message.partition(". ")
+        # Our own validators write whole sentences: "what. hint" (an "e.g. " inside is no sentence end).
+        what, hint = _what_and_hint(message)
         return Problem(source, path, what.rstrip("."), hint=hint)
+    if kind in _TYPE_HINTS:
+        what, hint, example_type = _TYPE_HINTS[kind]
+        fix = _table_hint(location, path) if hint is None else hint + _example(location, example_type)
+        return Problem(source, path, what, got=got, hint=fix)
     for original, rewrite in _MESSAGE_REWRITES.items():
         if message.startswith(original):
             message = rewrite + message[len(original) :]
@@ -195,6 +246,57 @@ def _problem(source: str, error: Mapping[str, Any]) -> Problem:
         message = message.replace("Input should be", "must be", 1)
         message = message[:1].lower() + message[1:]
     return Problem(source, path, message, got=got)
+
+
+def _what_and_hint(message: str) -> tuple[str, str]:
+    """Split "what. hint" at its first sentence end; the hint ends with a full stop."""
+    parts = _SENTENCE_END.split(message, maxsplit=1)
+    what, hint = parts[0], (parts[1].strip() if len(parts) > 1 else "")
+    if hint and not hint.endswith((".", "?", "!")):
+        hint += "."
+    return what, hint
+
+
+def _table_hint(location: tuple[str | int, ...], path: str) -> str:
+    if any(isinstance(part, int) for part in location) or not path:
+        return "Write it as an inline table: { key = value, ... }."
+    return f"Write it as a table: a [{path}] header line with its keys on the lines below."
+
+
+def _example(location: tuple[str | int, ...], wanted: type | None) -> str:
+    """", e.g. key = <default>." when the field's default is a plain value of the wanted type, else "."."""
+    model = _model_at(location[:-1])
+    key = location[-1] if location else None
+    field = model.model_fields.get(key) if model is not None and isinstance(key, str) else None
+    default = None if field is None else field.default
+    if wanted is None or default is None or (isinstance(default, bool) != (wanted is bool)):
+        return "."
+    if isinstance(default, bool):
+        return f", e.g. {key} = {str(default).lower()}."
+    if isinstance(default, wanted) or (wanted is float and isinstance(default, int)):
+        return f", e.g. {key} = {default!r}." if default != "" else "."
+    return "."
+
+
+def _user_location(location: Iterable[str | int], document: Mapping[str, Any]) -> tuple[str | int, ...]:
+    """A pydantic error location without the union member names pydantic adds (``'int'``, ``'list[any]'``).
+
+    The location is followed through the document: a part that is a key (or index) there is the
+    user's, even when it looks like a member name (a key ``"int"``, a key with ``"["``).
+    """
+    node: Any = document
+    kept: list[str | int] = []
+    for part in location:
+        if isinstance(part, int) and isinstance(node, (list, tuple)):
+            kept.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        elif isinstance(node, Mapping) and part in node:
+            kept.append(part)
+            node = node[part]
+        elif not _is_internal_loc(part):
+            kept.append(part)  # a key the document lacks (a required one) or a field of a model
+            node = None
+    return tuple(kept)
 
 
 def _is_internal_loc(part: str | int) -> bool:

@@ -34,12 +34,17 @@ def parse_path(path: str) -> list[str | int]:
         e.g. ``['model', 'layers', 0, 'units']``.
 
     Raises:
-        SpecError: when the path is malformed.
+        SpecError: when the path is malformed or not text.
 
     Example:
         >>> parse_path("model.layers[0].units")
         ['model', 'layers', 0, 'units']
     """
+    if not isinstance(path, str):
+        raise SpecError.single(
+            _SOURCE, repr(path), "a spec path must be text", got=path,
+            hint="Name the value like train.epochs or model.layers[0].units.",
+        )
     parts: list[str | int] = []
     position = 0
     for match in _PATH_PART.finditer(path):

@@ -63,7 +63,7 @@ class DataSpec(Section):
     select: tuple[str, ...] = Field((), description="Feature columns or glob patterns to keep, e.g. 'BASEL_*'.")
     shift: int = Field(0, description="Shift the target in time: -1 predicts the next row's value (tomorrow).")
     rows: int | None = Field(None, gt=0, description="Keep only the first N rows (after the shift).")
-    dropna: bool = Field(False, description="Drop rows with a missing value in any used column.")
+    dropna: bool = Field(False, description="Drop rows with a missing (or infinite) value in any used column.")
     task: Literal["auto", "classification", "regression"] = Field(
         "auto", description="'auto': classification for a text/categorical/boolean target, else regression."
     )
@@ -78,6 +78,18 @@ class DataSpec(Section):
     def _one_source(self) -> DataSpec:
         if self.dataset is not None and self.path is not None:
             raise ValueError("give either data.dataset or data.path, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _target_not_selected(self) -> DataSpec:
+        # A pattern may match the target (it is left out); naming it asks for the answer as an input.
+        if self.shift == 0 and self.target is not None and self.target in self.select:
+            index = self.select.index(self.target)
+            raise ValueError(
+                f"data.select[{index}] names the target column {self.target!r}: a feature equal to the target "
+                "leaks the answer into the inputs. Remove it from data.select (or set data.shift, e.g. -1, "
+                "to predict a later row from this one)"
+            )
         return self
 
     @field_validator("image_size")

@@ -193,10 +193,22 @@ def _argument_error(keras: Any, loss_class: type, arguments: dict[str, Any], err
     )
 
 
+CLASSIFICATION_LOSSES = ONEHOT_LOSSES | INTEGER_LOSSES | frozenset({
+    "binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge", "categorical_hinge",
+})
+"""Canonical names of the losses that compare class probabilities or labels, not numbers."""
+
+
 def _check_encoding(name: str, canonical: str, spec: Spec, dataset: Dataset) -> None:
+    source = spec.source
+    if dataset.task == "regression" and canonical in CLASSIFICATION_LOSSES:
+        raise SpecError.single(
+            source, "train.loss.type", f"{name!r} is a classification loss but the target is a regression target "
+            f"({dataset.target!r} holds numbers)",
+            hint="Use 'mse' (or 'auto', which picks it), 'mae' or 'huber' for a numeric target.",
+        )
     if dataset.task != "classification":
         return
-    source = spec.source
     if canonical in ONEHOT_LOSSES and dataset.target_encoding == "integer":
         raise SpecError.single(
             source, "train.loss.type", f"{name!r} needs one-hot targets but data.target_encoding is 'integer'",
