@@ -33,9 +33,12 @@ if TYPE_CHECKING:
     SpecLike = str | Path | Mapping[str, Any] | Spec
     Overrides = Iterable[str] | Mapping[str, Any] | None
 
+COMPARISONS_DIR = "comparisons"
+"""The folder under the registry home with the overlaid curves of ``dlw compare``."""
+
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "run", "runs", "show",
-    "report", "summary", "tensorboard_logs", "tune", "export", "predict",
+    "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict",
 ]
 
 
@@ -374,15 +377,83 @@ def leaderboards(*, test_set: str | None = None, limit: int | None = None, regis
         >>> board.metric, [row.name for row in board.runs], board.hidden  # doctest: +SKIP
         ('rmse', ['weather', 'weather_small'], 0)
     """
-    from dlworkflow.registry.quick_read import read_leaderboards_quickly
+    from dlworkflow.registry.quick_read import read_leaderboards_quickly, staging_folders
 
-    boards = read_leaderboards_quickly(registry, test_set=test_set, limit=limit)
-    if boards is not None:
-        return boards
+    if not staging_folders(registry):  # no run in progress or killed: the quick read will do
+        boards = read_leaderboards_quickly(registry, test_set=test_set, limit=limit)
+        if boards is not None:
+            return boards
     from dlworkflow.registry import Registry
+    from dlworkflow.runner import recover_killed_runs
 
     with Registry.open(registry) as store:
+        recover_killed_runs(store)
         return store.leaderboards(test_set=test_set, limit=limit)
+
+
+def resume(run_id: str, *, registry: str | None = None, quiet: bool = True, console: Console | None = None) -> Run:
+    """Go on with an interrupted run from its last checkpoint, to the epochs its spec asks for.
+
+    The run keeps its id; when it finishes, its record (history continuous from epoch 1)
+    replaces the interrupted one, as if it had not stopped.
+
+    Args:
+        run_id: The interrupted run's id, or a unique prefix of it.
+        registry: A SQLAlchemy URL.
+        quiet: Hide the per-epoch progress bar.
+        console: Where the progress bar is drawn.
+
+    Returns:
+        The finished :class:`Run`.
+
+    Raises:
+        RegistryError: when the run is not interrupted or its checkpoint is gone.
+        DataError: when the data no longer matches what the run trained on.
+
+    Example:
+        >>> resume("20261123-2315").record["status"]  # doctest: +SKIP
+        'finished'
+    """
+    from dlworkflow.errors import DataError, RegistryError
+    from dlworkflow.registry import Registry, artifacts
+    from dlworkflow.runner import ResumeState, execute, recover_killed_runs
+    from dlworkflow.spec import validate_spec
+
+    with Registry.open(registry) as store:
+        recover_killed_runs(store)
+        record = store.get(run_id).to_dict()
+        where = f"registry {store.url}"
+        if record["status"] != "interrupted":
+            raise RegistryError.single(
+                where, f"run {record['id']}", f"is {record['status']}, not interrupted", got=record["status"],
+                hint="Only an interrupted run goes on; dlw runs shows each run's status.",
+            )
+        folder = artifacts.interrupted_dir(store.home, record["id"])
+    from dlworkflow.training.checkpoint_files import read_checkpoint
+
+    try:
+        checkpoint = read_checkpoint(folder / artifacts.CHECKPOINT_DIR)
+    except ValueError as err:
+        raise RegistryError.single(
+            where, f"run {record['id']}", str(err), hint="Start the spec again with dlw run."
+        ) from err
+    if checkpoint is None:
+        raise RegistryError.single(
+            where, f"run {record['id']}", "was interrupted before its first epoch ended: there is no checkpoint",
+            hint="Start the spec again with dlw run.",
+        )
+    started = time.perf_counter()
+    spec = validate_spec(record["spec"], source=record.get("spec_file") or "<record>")
+    dataset, backend = _prepare(spec, None)
+    if dataset.fingerprint != (record.get("data") or {}).get("fingerprint"):
+        raise DataError.single(
+            spec.source, "data", "has changed since the run started (its fingerprint differs), so it cannot go on",
+            hint="Start the spec again with dlw run.",
+        )
+    timings = {"prepare": time.perf_counter() - started}
+    with Registry.open(registry) as store:
+        return execute(spec, dataset, backend, store, quiet=quiet, console=console, timings=timings,
+                       resume=ResumeState(record["id"], record["created_at"], checkpoint))
 
 
 def show(run_id: str, *, registry: str | None = None) -> dict[str, Any]:
@@ -416,7 +487,8 @@ def compare(run_ids: Iterable[str], *, registry: str | None = None) -> Any:
         registry: A SQLAlchemy URL.
 
     Returns:
-        A :class:`~dlworkflow.registry.run_comparison.RunComparison`, best run first.
+        A :class:`~dlworkflow.registry.run_comparison.RunComparison`, best run first, with
+        ``curves``: a PNG of the runs' loss curves overlaid, in ``<registry home>/comparisons/``.
 
     Raises:
         RegistryError: when a run does not exist, fewer than two are given, or they were
@@ -426,12 +498,29 @@ def compare(run_ids: Iterable[str], *, registry: str | None = None) -> Any:
         >>> [row["name"] for row in compare(["20261123-2159", "20261123-2201"]).rows]  # doctest: +SKIP
         ['weather_batchnorm', 'weather']
     """
-    from dlworkflow.registry import Registry
+    import dataclasses
+
+    from dlworkflow.registry import Registry, artifacts
     from dlworkflow.registry.run_comparison import compare_runs
 
     with Registry.open(registry) as store:
         records = [store.get(run_id).to_dict() for run_id in run_ids]
-        return compare_runs(records, where=f"registry {store.url}")
+        comparison = compare_runs(records, where=f"registry {store.url}")
+        folder = store.home / COMPARISONS_DIR
+    histories = {}
+    for record in records:
+        history_file = Path((record.get("artifacts") or {}).get("dir") or "") / artifacts.HISTORY
+        if history_file.is_file():
+            import pandas as pd
+
+            histories[f"{record['name']} ({record['id']})"] = pd.read_csv(history_file)
+    if len(histories) < 2:
+        return comparison
+    from dlworkflow.evaluation.training_plots import overlaid_histories_plot
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = overlaid_histories_plot(histories, folder / f"{'_vs_'.join(r['id'] for r in records)[:200]}.png")
+    return dataclasses.replace(comparison, curves=str(path))
 
 
 def report(run_id: str, *, output: str | Path | None = None, registry: str | None = None) -> Path:

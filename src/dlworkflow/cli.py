@@ -298,6 +298,22 @@ def tune(
 
 
 @app.command()
+def resume(
+    run_id: str = typer.Argument(..., metavar="RUN", help="The interrupted run (id or unique prefix)."),
+    registry: Optional[str] = REGISTRY_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the result."),
+) -> None:
+    """Go on with an interrupted run from its last checkpoint and finish it as a normal run."""
+    from dlworkflow import api
+
+    try:
+        result = api.resume(run_id, registry=registry, quiet=quiet, console=err)
+    except WorkflowError as error:
+        raise _fail(error) from None
+    _render_run(result.record)
+
+
+@app.command()
 def compare(
     run_ids: list[str] = typer.Argument(..., metavar="RUN RUN...", help="Runs evaluated on the same test set."),
     registry: Optional[str] = REGISTRY_OPTION,
@@ -329,6 +345,8 @@ def compare(
         cells = [row["id"] or "baseline", row["name"], *values, _number(row["skill"], 3), epochs]
         table.add_row(*cells, style="dim" if row["kind"] == "baseline" else None)
     out.print(table)
+    if comparison.curves:
+        out.print(f"loss curves overlaid: {comparison.curves}")
 
 
 @app.command()

@@ -85,6 +85,24 @@ class TrialContext:
         return None if value is None else float(value)
 
 
+@dataclass(frozen=True)
+class ResumeState:
+    """An interrupted run to go on with (``dlw resume``): its id, start time and last checkpoint.
+
+    Attributes:
+        run_id: The interrupted run's id (the finished run keeps it).
+        created_at: When the run started.
+        checkpoint: Its last epoch checkpoint (:class:`~dlworkflow.training.checkpoint.Checkpoint`).
+
+    Example:
+        >>> ResumeState(record["id"], record["created_at"], read_checkpoint(folder))  # doctest: +SKIP
+    """
+
+    run_id: str
+    created_at: str
+    checkpoint: Any
+
+
 def execute(
     spec: Spec,
     dataset: Dataset,
@@ -96,6 +114,7 @@ def execute(
     timings: dict[str, float] | None = None,
     trial: TrialContext | None = None,
     study: dict[str, Any] | None = None,
+    resume: ResumeState | None = None,
 ) -> Run:
     """Build, train, evaluate, save and record one run.
 
@@ -114,6 +133,12 @@ def execute(
         trial: Set for a tuning trial (see :class:`TrialContext`).
         study: For the final run of a study, its ``{name, trial, params, objective, role}``
             (kept in the record; the run is evaluated on test as any run).
+        resume: Go on with an interrupted run from its last checkpoint; the run keeps its id
+            and its record replaces the interrupted one.
+
+    A run (not a tuning trial) writes a checkpoint after every epoch. When it is
+    interrupted (Ctrl-C, or its process killed: see :func:`recover_killed_runs`) its folder
+    and checkpoint are kept and it is recorded as ``interrupted``; ``dlw resume`` goes on.
 
     Returns:
         The finished run.
@@ -140,8 +165,14 @@ def execute(
     parameters = explain_parameters(model)
     timings["build"] = time.perf_counter() - started
 
-    run_id = registry.new_run_id()
-    folder = registry.stage(run_id)
+    from dlworkflow.registry import artifacts
+
+    if resume is None:
+        run_id = registry.new_run_id()
+        folder = registry.stage(run_id)
+    else:
+        run_id, created_at = resume.run_id, resume.created_at
+        folder = artifacts.RunFolder.resume(registry.home, run_id)
     base = _base_record(spec, dataset, backend, run_id, created_at, parameters)
     scored = dataset
     if study is not None:
@@ -153,15 +184,20 @@ def execute(
                          "objective": trial.objective, "role": "trial"}
         values = ", ".join(f"{path}={value!r}" for path, value in trial.params.items())
         base["description"] = f"trial {trial.number} of study {trial.study}: {values}"
+    checkpoints = None if trial is not None else folder.path(artifacts.CHECKPOINT_DIR)
+    if checkpoints is not None:
+        _write_owner(folder, base)
     try:
         started = time.perf_counter()
         extra = list(trial.callbacks) if trial is not None else []
         if spec.train.tensorboard is not None:
-            from dlworkflow.registry import artifacts
             from dlworkflow.training.callbacks import tensorboard_callback
 
             extra.append(tensorboard_callback(spec.train.tensorboard, folder.path(artifacts.TENSORBOARD)))
-        training = fit_model(model, spec, dataset, console=console, quiet=quiet, callbacks=extra)
+        training = fit_model(
+            model, spec, dataset, console=console, quiet=quiet, callbacks=extra, checkpoint_dir=checkpoints,
+            resume_from=resume.checkpoint if resume is not None else None,
+        )
         timings["train"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -184,6 +220,9 @@ def execute(
             _save_class_plots(folder, dataset, predictions, classes, metrics)
             _save_regression_plots(folder, spec, dataset, predictions, _primary(primary, metrics, baselines))
     except BaseException as err:
+        if isinstance(err, KeyboardInterrupt) and checkpoints is not None:
+            _record_interrupted(registry, folder, base, spec, dataset, replace=resume is not None)
+            raise
         folder.discard()
         if isinstance(err, WorkflowError) and not isinstance(err, TrainingError):
             raise  # A spec or data problem found while training: nothing to record.
@@ -214,8 +253,13 @@ def execute(
         "timings": {**timings, "total": sum(timings.values())},
     }
     try:
-        from dlworkflow.registry import artifacts
         from dlworkflow.sharing.model_card import model_card
+
+        if checkpoints is not None:  # a finished run needs neither its checkpoint nor its owner note
+            import shutil
+
+            shutil.rmtree(checkpoints, ignore_errors=True)
+            folder.path(artifacts.OWNER).unlink(missing_ok=True)
 
         folder.path(artifacts.MODEL_CARD).write_text(model_card(record, dataset.preprocessing), encoding="utf-8")
     except BaseException:
@@ -224,7 +268,7 @@ def execute(
     run_dir = folder.commit()
     record["artifacts"] = {"dir": str(run_dir), "files": sorted(p.name for p in run_dir.iterdir())}
     try:
-        stored = _store(registry, record, spec, dataset, looked_at_test=trial is None)
+        stored = _store(registry, record, spec, dataset, looked_at_test=trial is None, replace=resume is not None)
     except BaseException:
         import shutil
 
@@ -429,13 +473,111 @@ def _predictions_frame(dataset: Dataset, part: Part, predicted: np.ndarray) -> A
     return frame
 
 
-def _store(registry: Registry, record: dict, spec: Spec, dataset: Dataset, *, looked_at_test: bool) -> dict:
+def _store(
+    registry: Registry, record: dict, spec: Spec, dataset: Dataset, *, looked_at_test: bool, replace: bool = False
+) -> dict:
     from dlworkflow.registry import RunRecord
 
-    stored = registry.record(
+    store = registry.replace_interrupted if replace else registry.record
+    stored = store(
         RunRecord.from_dict(record), looked_at_test=looked_at_test, test_set_name=test_set_name(spec, dataset)
     )
     return stored.to_dict()
+
+
+def _write_owner(folder: RunFolder, base: dict) -> None:
+    """Note in the staging folder which process writes it, and the run's record so far."""
+    import os
+    import socket
+
+    from dlworkflow.registry import artifacts
+
+    owner = {"host": socket.gethostname(), "pid": os.getpid(), "record": base}
+    folder.path(artifacts.OWNER).write_text(json.dumps(owner, default=str))
+
+
+def _interrupted_record(base: dict, checkpoint_folder: Any) -> dict:
+    from dlworkflow.training.checkpoint_files import checkpoint_epoch
+
+    epochs = checkpoint_epoch(checkpoint_folder) or 0
+    total = (base.get("spec") or {}).get("train", {}).get("epochs")
+    how = (f"after epoch {epochs} of {total}; `dlw resume {base['id']}` goes on from there" if epochs
+           else "before its first epoch ended; start it again with dlw run")
+    return {
+        **base, "status": "interrupted", "finished_at": _now(), "error": f"interrupted {how}",
+        "training": {**(base.get("training") or {}), "epochs_run": epochs},
+    }
+
+
+def _record_interrupted(
+    registry: Registry, folder: RunFolder, base: dict, spec: Spec, dataset: Dataset, *, replace: bool
+) -> None:
+    """Keep the folder and its checkpoint, and record the run as interrupted (Ctrl-C)."""
+    from dlworkflow.registry import artifacts
+
+    record = _interrupted_record(base, folder.path(artifacts.CHECKPOINT_DIR))
+    kept = folder.interrupt()
+    record["artifacts"] = {"dir": str(kept), "files": []}
+    try:
+        _store(registry, record, spec, dataset, looked_at_test=False, replace=replace)
+    except WorkflowError:
+        pass  # The interruption is what the user sees; the registry's own problem shows on the next command.
+
+
+def recover_killed_runs(registry: Registry) -> list[str]:
+    """Record as interrupted the runs whose process was killed (SIGKILL, power loss) mid-training.
+
+    A run writes, in its staging folder, which process (host and pid) writes it. A staging
+    folder on this host whose process is gone is kept as the run's interrupted folder, with
+    its last checkpoint, and the run is recorded as ``interrupted`` so ``dlw resume`` can go
+    on. Folders of other hosts are left alone (their processes cannot be checked from here).
+
+    Args:
+        registry: An open registry.
+
+    Returns:
+        The ids of the runs now recorded as interrupted.
+
+    Example:
+        >>> recover_killed_runs(registry)  # doctest: +SKIP
+        ['20261123-231502-4be1c9']
+    """
+    from dlworkflow.registry import RunRecord, artifacts
+
+    recovered = []
+    for owner_file in artifacts.runs_dir(registry.home).glob(f"{artifacts.STAGING_PREFIX}*/{artifacts.OWNER}"):
+        try:
+            owner = json.loads(owner_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if not _process_gone(owner):
+            continue
+        base = owner["record"]
+        folder = artifacts.RunFolder.adopt(registry.home, base["id"])
+        record = _interrupted_record(base, owner_file.parent / artifacts.CHECKPOINT_DIR)
+        record["artifacts"] = {"dir": str(folder.interrupt()), "files": []}
+        try:
+            registry.record(RunRecord.from_dict(record), looked_at_test=False,
+                            test_set_name=(base.get("test_set") or {}).get("name") or "")
+        except WorkflowError:
+            continue  # recorded by another process meanwhile, or the registry is unreachable
+        recovered.append(base["id"])
+    return recovered
+
+
+def _process_gone(owner: dict) -> bool:
+    import os
+    import socket
+
+    if owner.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, KeyError, ValueError, TypeError):
+        return False
+    return False
 
 
 def _record_failure(registry: Registry, record: dict, spec: Spec, dataset: Dataset) -> None:

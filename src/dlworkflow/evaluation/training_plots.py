@@ -208,6 +208,62 @@ def history_figure(
     return figure
 
 
+def overlaid_histories_plot(histories: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Save the loss curves of several runs in one figure (``dlw compare``).
+
+    Two panels: training loss and validation loss, one colour per run (in the given order),
+    so that which run learns faster, and which one overfits, shows at a glance.
+
+    Args:
+        histories: ``{label: history}``, e.g. ``{"weather (20261123-2201)": history}``.
+        path: Where the PNG goes.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ValueError: when no history has a ``loss`` column.
+
+    Example:
+        >>> overlaid_histories_plot({"a": history_a, "b": history_b}, "compare.png")  # doctest: +SKIP
+        PosixPath('compare.png')
+    """
+    from dlworkflow.evaluation.plots import _save
+
+    return _save(overlaid_histories_figure(histories), path)
+
+
+def overlaid_histories_figure(histories: Mapping[str, pd.DataFrame]) -> Figure:
+    """The figure of :func:`overlaid_histories_plot`, unsaved.
+
+    Example:
+        >>> [axes.get_title() for axes in overlaid_histories_figure({"a": history}).axes]  # doctest: +SKIP
+        ['loss (training)', 'val_loss (validation)']
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from dlworkflow.evaluation.plots import _figure
+
+    usable = {label: history for label, history in histories.items() if "loss" in history.columns}
+    if not usable:
+        raise ValueError(f"no history has a 'loss' column; got {len(histories)} histories")
+    columns = ["loss"] + (["val_loss"] if any("val_loss" in h.columns for h in usable.values()) else [])
+    figure = _figure(width=4.8 * len(columns), height=3.6)
+    for index, column in enumerate(columns):
+        axes = figure.add_subplot(1, len(columns), index + 1)
+        for number, (label, history) in enumerate(usable.items()):
+            if column in history.columns:
+                color = CURVE_COLORS[number % len(CURVE_COLORS)][0]
+                axes.plot(_epochs(history), _finite(history[column]), color=color, linewidth=1.5, label=label)
+        axes.set_title(f"{column} ({'validation' if column.startswith(VALIDATION_PREFIX) else 'training'})")
+        axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
 def _epochs(history: pd.DataFrame) -> np.ndarray:
     if "epoch" in history.columns:
         return np.asarray(history["epoch"], dtype=np.int64)

@@ -82,6 +82,16 @@ RUNS_DIR = "runs"
 STAGING_PREFIX = ".staging-"
 """Prefix of a run folder that is still being written."""
 
+INTERRUPTED_PREFIX = ".interrupted-"
+"""Prefix of the folder of an interrupted run: its last checkpoint, kept for ``dlw resume``."""
+
+CHECKPOINT_DIR = "checkpoint"
+"""The folder of a running run's last epoch checkpoint (removed when the run finishes)."""
+
+OWNER = "owner.json"
+"""Which process writes a staging folder (host, pid) and the run's record so far, so that a
+run whose process was killed is recognised and recorded as interrupted."""
+
 
 def predictions_file(part: str) -> str:
     """Return the file name of the predictions on one data part.
@@ -102,6 +112,16 @@ def predictions_file(part: str) -> str:
     if part not in PARTS:
         raise ValueError(f"predictions_file: part must be one of {', '.join(map(repr, PARTS))}; got {part!r}")
     return f"predictions_{part}.csv"
+
+
+def interrupted_dir(root: Path, run_id: str) -> Path:
+    """The kept folder of an interrupted run: ``root/runs/.interrupted-<run_id>``.
+
+    Example:
+        >>> interrupted_dir(Path("/tmp/dlw"), "r1").as_posix()
+        '/tmp/dlw/runs/.interrupted-r1'
+    """
+    return runs_dir(Path(root)) / f"{INTERRUPTED_PREFIX}{run_id}"
 
 
 def runs_dir(root: Path) -> Path:
@@ -331,6 +351,63 @@ class RunFolder:
             return
         shutil.rmtree(self._staging, ignore_errors=True)
         self._state = "discarded"
+
+    def interrupt(self) -> Path:
+        """Keep the staging folder, with its checkpoint, as ``root/runs/.interrupted-<run_id>/``.
+
+        Returns:
+            The kept folder (``dlw resume`` goes on from its checkpoint).
+
+        Example:
+            >>> folder.interrupt()  # doctest: +SKIP
+            PosixPath('.dlw/runs/.interrupted-20250101-120000-3f2a9c')
+        """
+        kept = interrupted_dir(self.root, self.run_id)
+        shutil.rmtree(kept, ignore_errors=True)
+        os.rename(self._staging, kept)
+        self.directory = kept
+        self._state = "interrupted"
+        return kept
+
+    @classmethod
+    def adopt(cls, root: Path, run_id: str) -> RunFolder:
+        """The RunFolder of a staging folder another process left (its process was killed).
+
+        Example:
+            >>> RunFolder.adopt(home, "20250101-120000-3f2a9c").interrupt()  # doctest: +SKIP
+        """
+        folder = cls(root, run_id)
+        folder._state = "staged" if folder._staging.is_dir() else "new"
+        return folder
+
+    @classmethod
+    def resume(cls, root: Path, run_id: str) -> RunFolder:
+        """Stage an interrupted run's kept folder again, to go on from its checkpoint.
+
+        Args:
+            root: The registry home.
+            run_id: The interrupted run's id.
+
+        Returns:
+            The staged folder (its checkpoint inside).
+
+        Raises:
+            RegistryError: If the run has no kept folder.
+
+        Example:
+            >>> folder = RunFolder.resume(home, "20250101-120000-3f2a9c")  # doctest: +SKIP
+        """
+        folder = cls(root, run_id)
+        kept = interrupted_dir(folder.root, run_id)
+        if not kept.is_dir():
+            raise RegistryError.single(
+                str(kept), "", "the interrupted run's folder, with its checkpoint, is missing",
+                hint="It cannot go on; start the spec again with dlw run.",
+            )
+        shutil.rmtree(folder._staging, ignore_errors=True)
+        os.rename(kept, folder._staging)
+        folder._state = "staged"
+        return folder
 
     @property
     def committed(self) -> bool:

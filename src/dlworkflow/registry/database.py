@@ -103,7 +103,7 @@ runs = Table(
     Column("git_commit", String(64), nullable=True),
     Column("git_dirty", Boolean, nullable=True),
     Column("backend", String(32), nullable=True),
-    CheckConstraint("status IN ('finished', 'failed')", name="ck_runs_status"),
+    CheckConstraint("status IN ('finished', 'failed', 'interrupted')", name="ck_runs_status"),
     Index("ix_runs_leaderboard", *LEADERBOARD_INDEX_COLUMNS),
 )
 

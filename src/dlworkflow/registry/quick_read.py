@@ -88,3 +88,26 @@ def _test_set_fingerprints(connection: sqlite3.Connection, test_set: str) -> lis
         "SELECT fingerprint FROM test_sets WHERE name = ? OR fingerprint LIKE ? ESCAPE '\\'", (test_set, prefix)
     ).fetchall()
     return [fingerprint for (fingerprint,) in rows]
+
+
+def staging_folders(url: str | None = None, *, home: Path | None = None) -> list[Path]:
+    """The staging folders of runs in progress (or killed) beside a local SQLite registry.
+
+    ``dlw runs`` checks them (a glob, no database) before its quick read: a folder whose
+    process was killed makes it open the registry to record that run as interrupted.
+
+    Args:
+        url: The registry URL (None: ``$DLW_REGISTRY``, else ``./.dlw/registry.db``).
+        home: The folder of the default SQLite file.
+
+    Returns:
+        The folders (none for a registry that is not a local SQLite file).
+
+    Example:
+        >>> staging_folders("postgresql://db.example.org/results")
+        []
+    """
+    path = sqlite_file(registry_url(url, home)[0])
+    if path is None:
+        return []
+    return sorted((path.parent / "runs").glob(".staging-*"))

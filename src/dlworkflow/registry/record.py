@@ -28,7 +28,7 @@ from typing import Any
 
 from dlworkflow.errors import RegistryError
 
-STATUSES = ("finished", "failed")
+STATUSES = ("finished", "failed", "interrupted")
 """The values of ``RunRecord.status``."""
 
 # The fixed keys of every section with a fixed shape, in output order, with their defaults.

@@ -324,6 +324,52 @@ class Registry:
         connection.execute(insert(run_records).values(run_id=stored.id, record_json=text))
         return RunRecord.from_json(text)
 
+    def replace_interrupted(self, record: RunRecord, *, looked_at_test: bool, test_set_name: str) -> RunRecord:
+        """Record the end of an interrupted run that went on (``dlw resume``), in one transaction.
+
+        The interrupted row is replaced by ``record`` under the same id; its comments stay.
+
+        Args:
+            record: The run's final record (same id as the interrupted one).
+            looked_at_test: Whether the run was evaluated on the test set.
+            test_set_name: The name the spec gives the test set.
+
+        Returns:
+            The stored record.
+
+        Raises:
+            RegistryError: If no interrupted run has this id, or the write fails.
+
+        Example:
+            >>> registry.replace_interrupted(record, looked_at_test=True, test_set_name="weather")  # doctest: +SKIP
+        """
+        fingerprint = (record.test_set or {}).get("fingerprint") or None
+        name = test_set_name or (record.test_set or {}).get("name") or (fingerprint or "")[:12]
+        try:
+            with self._write() as connection:
+                status = connection.execute(select(runs.c.status).where(runs.c.id == record.id)).scalar()
+                if status != "interrupted":
+                    raise RegistryError.single(
+                        self._where, f"run {record.id!r}", "is not an interrupted run", got=status,
+                        hint="Only a run recorded as interrupted can go on (dlw runs shows the status).",
+                    )
+                notes = connection.execute(
+                    select(comments.c.text, comments.c.created_at).where(comments.c.run_id == record.id)
+                    .order_by(comments.c.id)
+                ).all()
+                connection.execute(comments.delete().where(comments.c.run_id == record.id))
+                connection.execute(run_records.delete().where(run_records.c.run_id == record.id))
+                connection.execute(runs.delete().where(runs.c.id == record.id))
+                stored = self._record_in(connection, record, fingerprint, name, looked_at_test)
+                for text, created_at in notes:
+                    connection.execute(insert(comments).values(run_id=record.id, text=text, created_at=created_at))
+                return stored
+        except SQLAlchemyError as err:
+            raise RegistryError.single(
+                self._where, f"run {record.id!r}", f"cannot be recorded ({getattr(err, 'orig', None) or err})",
+                hint="Check that the registry is reachable and writable. " + URL_HINT,
+            ) from err
+
     def add_comment(self, run_id: str, text: str) -> str:
         """Add a comment to a run (the results table's "comments" column).
 

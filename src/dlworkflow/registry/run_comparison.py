@@ -42,6 +42,7 @@ class RunComparison:
             ``description``, ``status``, ``value`` (the headline metric on test), ``test``
             (all test metrics), ``baseline`` and ``baseline_value`` (a run's best baseline),
             ``skill``, ``epochs_run``, ``best_epoch``, ``git_commit``.
+        curves: The PNG with the runs' loss curves overlaid, when it was drawn.
 
     Example:
         >>> compare_runs([a, b]).rows[0]["id"]  # doctest: +SKIP
@@ -53,6 +54,7 @@ class RunComparison:
     metric: str | None
     metrics: list[str] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    curves: str | None = None
 
 
 def compare_runs(records: Sequence[Mapping[str, Any]], *, where: str = "dlw compare") -> RunComparison:

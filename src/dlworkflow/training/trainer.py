@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -40,6 +41,8 @@ from dlworkflow.training.losses import make_loss
 if TYPE_CHECKING:
     import keras
     from rich.console import Console
+
+    from dlworkflow.training.checkpoint import Checkpoint
 
     from dlworkflow.data.dataset import Dataset
     from dlworkflow.spec.schema import OptimizerSpec, Spec
@@ -309,6 +312,8 @@ def fit_model(
     console: Console | None = None,
     quiet: bool = False,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    checkpoint_dir: str | Path | None = None,
+    resume_from: Checkpoint | None = None,
 ) -> TrainingResult:
     """Train a model on a dataset's training split with the spec's ``[train]`` settings.
 
@@ -335,6 +340,11 @@ def fit_model(
         console: Where the progress bar is drawn (standard error when None).
         quiet: No progress bar.
         callbacks: Extra Keras callbacks, run after the built-in ones (in both stages).
+        checkpoint_dir: Write a checkpoint there after every epoch
+            (:mod:`dlworkflow.training.checkpoint`), so that an interrupted run can go on.
+        resume_from: Go on from this checkpoint: the model (built and compiled from the same
+            spec) is put back in its state and trains the remaining epochs; the history
+            holds the checkpoint's epochs first. Not for ``[train.fine_tune]`` runs.
 
     Returns:
         The :class:`TrainingResult`.
@@ -356,20 +366,28 @@ def fit_model(
     if not getattr(model, "compiled", False):
         compile_model(model, spec, dataset)
     fine_tune = spec.train.fine_tune
+    if resume_from is not None and fine_tune is not None:
+        raise TrainingError.single(
+            spec.source, "train.fine_tune", "a run with a fine-tune stage cannot go on from a checkpoint yet",
+            hint="Start the spec again with dlw run.",
+        )
+    prior = _Prior(resume_from, checkpoint_dir)
     progress = None if quiet else EpochProgress(console, label=spec.name)
     inputs = _training_inputs(spec, dataset)
     started = time.perf_counter()
     try:
         first_name = STAGE_TRAIN if fine_tune is None else STAGE_FROZEN
         trainable = {first_name: trainable_parameter_count(model)}
-        first = _fit_stage(model, spec, inputs, 0, spec.train.epochs, progress, callbacks)
+        first = _fit_stage(model, spec, inputs, prior.epochs, spec.train.epochs - prior.epochs, progress, callbacks,
+                           prior)
         stages = [(first_name, first)]
         if fine_tune is not None:
             trainable[STAGE_FINE_TUNE] = unfreeze_base(model, fine_tune)
             compile_model(model, spec, dataset, learning_rate=fine_tune.learning_rate)
             if progress is not None:
                 progress.label = f"{spec.name} (fine-tune)"
-            second = _fit_stage(model, spec, inputs, first.epochs_run, fine_tune.epochs, progress, callbacks)
+            second = _fit_stage(model, spec, inputs, first.epochs_run, fine_tune.epochs, progress, callbacks,
+                                _Prior(None, checkpoint_dir))
             stages.append((STAGE_FINE_TUNE, second))
     finally:
         if progress is not None:
@@ -378,7 +396,7 @@ def fit_model(
     steps = int(getattr(model, "steps_per_execution", 1) or 1)
     _one_batch_per_call(model)
 
-    frames = []
+    frames = [] if resume_from is None else [pd.DataFrame(resume_from.history)]
     for name, stage in stages:
         frame = stage.frame
         if fine_tune is not None:
@@ -387,7 +405,7 @@ def fit_model(
     history = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     history.insert(0, "epoch", range(1, len(history) + 1))
     last = stages[-1][1]
-    epochs_run = sum(stage.epochs_run for _, stage in stages)
+    epochs_run = prior.epochs + sum(stage.epochs_run for _, stage in stages)
     stopping = last.stopping
     return TrainingResult(
         history=history,
@@ -396,7 +414,8 @@ def fit_model(
         best_epoch=stopping.best_epoch_number if stopping is not None else None,
         stopped_early=any(stage.stopping is not None and stage.stopping.stopped_early for _, stage in stages),
         seconds=seconds,
-        stages={name: stage.epochs_run for name, stage in stages},
+        stages={name: stage.epochs_run + (prior.epochs if index == 0 else 0)
+                for index, (name, stage) in enumerate(stages)},
         trainable_parameters={name: trainable[name] for name, _ in stages},
         steps_per_execution=steps,
     )
@@ -449,6 +468,18 @@ def _training_inputs(spec: Spec, dataset: Dataset) -> _Inputs:
 
 
 @dataclass
+class _Prior:
+    """Where a ``fit`` starts: a checkpoint to go on from (or none), and where to write new ones."""
+
+    checkpoint: Any
+    folder: Any
+
+    @property
+    def epochs(self) -> int:
+        return 0 if self.checkpoint is None else int(self.checkpoint.epoch)
+
+
+@dataclass
 class _Stage:
     """One ``model.fit`` call's history, epochs run and early-stopping callback (or None)."""
 
@@ -465,6 +496,7 @@ def _fit_stage(
     epochs: int,
     progress: Any,
     extra: Sequence[Any],
+    prior: _Prior,
 ) -> _Stage:
     """Run one ``model.fit`` of ``epochs`` epochs after ``initial_epoch``, with fresh built-in callbacks."""
     from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
@@ -473,9 +505,21 @@ def _fit_stage(
     if progress is not None:
         progress.initial_epoch = initial_epoch
     callback_list = make_callbacks(spec.train, progress=progress, extra=extra)
-    for callback in callback_list:
-        if isinstance(callback, TrackedEarlyStopping):
-            callback.start_from_epoch += initial_epoch  # Keras counts epochs across stages; the wait is per stage
+    stopping = next((c for c in callback_list if isinstance(c, TrackedEarlyStopping)), None)
+    if stopping is not None:
+        stopping.start_from_epoch += initial_epoch  # Keras counts epochs across stages; the wait is per stage
+    if prior.checkpoint is not None:
+        from dlworkflow.training.checkpoint import restore_checkpoint
+
+        restore_checkpoint(model, prior.checkpoint, early_stopping=stopping)
+        if stopping is not None:
+            stopping.start_from_epoch -= initial_epoch  # the same run going on: its wait counts from epoch 1
+    if prior.folder is not None:
+        from dlworkflow.training.checkpoint import EpochCheckpoint
+
+        history = prior.checkpoint.history if prior.checkpoint is not None else []
+        callback_list.insert(-1 if progress is not None else len(callback_list), EpochCheckpoint(
+            prior.folder, initial_epoch=initial_epoch, history=history, early_stopping=stopping))
     # A stream is shuffled by tf.data itself (training part only): Keras' shuffle stays off for it.
     arguments: dict[str, Any] = {"shuffle": inputs.shuffle}
     if inputs.batch_size is not None:
@@ -502,7 +546,6 @@ def _fit_stage(
         raise unreadable_file_error(spec.source, "data.path", err) from err
 
     guard = next(c for c in callback_list if isinstance(c, StopOnNaN))
-    stopping = next((c for c in callback_list if isinstance(c, TrackedEarlyStopping)), None)
     if stopping is not None:
         _raise_for_stopping_problems(stopping, spec)
     if guard.bad_epoch is not None:

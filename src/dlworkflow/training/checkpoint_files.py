@@ -1,0 +1,105 @@
+"""The files of an epoch checkpoint, read without Keras (see :mod:`dlworkflow.training.checkpoint`).
+
+``dlw runs`` and ``dlw resume`` look at a checkpoint before (or without) choosing a Keras
+backend, so reading one must not import Keras.
+
+Example:
+    >>> checkpoint_epoch(Path("/nowhere")) is None
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ARRAYS_FILE = "checkpoint.npz"
+"""The model's and optimizer's variables of the last finished epoch."""
+
+STATE_FILE = "checkpoint.json"
+"""The epoch, history, early-stopping and random state that go with the arrays."""
+
+FORMAT_VERSION = 1
+"""The checkpoint layout this version writes and reads."""
+
+
+@dataclass
+class Checkpoint:
+    """The state of a run after its last finished epoch.
+
+    Attributes:
+        epoch: Epochs finished (1-based: 180 means epochs 1–180 ran).
+        history: One dict per finished epoch, Keras' logs of that epoch.
+        model_values: The values of ``model.variables``, in order.
+        optimizer_values: The values of ``model.optimizer.variables``, in order.
+        early_stopping: Early stopping's ``wait``, ``best``, ``best_epoch`` (and whether the
+            best weights were kept), or None without early stopping.
+        numpy_random: NumPy's global random state (``np.random.get_state()``), as JSON data.
+
+    Example:
+        >>> read_checkpoint(folder).epoch  # doctest: +SKIP
+        180
+    """
+
+    epoch: int
+    history: list[dict[str, float]]
+    model_values: list[np.ndarray]
+    optimizer_values: list[np.ndarray]
+    early_stopping: dict[str, Any] | None = None
+    numpy_random: list[Any] = field(default_factory=list)
+
+
+def read_checkpoint(folder: str | Path) -> Checkpoint | None:
+    """The checkpoint in a run's folder, or None when there is none (no epoch finished).
+
+    Args:
+        folder: The run's folder.
+
+    Returns:
+        The checkpoint.
+
+    Raises:
+        ValueError: when the files are there but do not belong together or cannot be read.
+
+    Example:
+        >>> read_checkpoint(".dlw/runs/.interrupted-20261123-221854-94ae5e").epoch  # doctest: +SKIP
+        180
+    """
+    folder = Path(folder)
+    state_path, arrays_path = folder / STATE_FILE, folder / ARRAYS_FILE
+    if not state_path.is_file():
+        return None
+    try:
+        state = json.loads(state_path.read_text())
+        with np.load(arrays_path) as arrays:
+            model_values = [arrays[f"model_{i}"] for i in range(state["model_variables"])]
+            optimizer_values = [arrays[f"optimizer_{i}"] for i in range(state["optimizer_variables"])]
+    except (OSError, KeyError, ValueError, json.JSONDecodeError) as err:
+        raise ValueError(f"the checkpoint in {folder} cannot be read ({err})") from err
+    if state.get("format") != FORMAT_VERSION:
+        raise ValueError(f"the checkpoint in {folder} has format {state.get('format')!r}, not {FORMAT_VERSION}")
+    return Checkpoint(
+        epoch=int(state["epoch"]),
+        history=list(state["history"]),
+        model_values=model_values,
+        optimizer_values=optimizer_values,
+        early_stopping=state.get("early_stopping"),
+        numpy_random=state.get("numpy_random") or [],
+    )
+
+
+def checkpoint_epoch(folder: str | Path) -> int | None:
+    """The epoch of the checkpoint in a folder (its JSON only), or None when there is none or it is unreadable.
+
+    Example:
+        >>> checkpoint_epoch(".dlw/runs/.staging-20261123-232723-56af26/checkpoint")  # doctest: +SKIP
+        53
+    """
+    try:
+        return int(json.loads((Path(folder) / STATE_FILE).read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
