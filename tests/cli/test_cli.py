@@ -94,6 +94,10 @@ def test_compare_ranks_runs_of_one_test_set_and_refuses_two_test_sets(tmp_path):
     assert same["test_set_name"] == "weather_3_years_v1" and same["metric"] == "rmse"
     ranked = [row["value"] for row in same["rows"]]
     assert ranked == sorted(ranked) and {row["kind"] for row in same["rows"]} == {"run", "baseline"}
+    from PIL import Image
+
+    with Image.open(same["curves"]) as curves:  # the two runs' loss curves, overlaid
+        assert curves.size[0] > 600
     refused = runner.invoke(app, ["compare", ids["weather"], ids["weather_basel"], "--registry", registry])
     assert refused.exit_code == 5
     assert "different test sets" in refused.output and "[cc00f7cb82e8]" in refused.output

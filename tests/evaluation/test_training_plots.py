@@ -242,3 +242,19 @@ def test_drawing_the_history_never_touches_pyplot(tmp_path):
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert (tmp_path / "h.png").is_file()
+
+
+def test_overlaid_histories_draw_one_curve_per_run_in_each_panel(tmp_path):
+    import pandas as pd
+
+    from dlworkflow.evaluation.training_plots import overlaid_histories_figure, overlaid_histories_plot
+
+    first = pd.DataFrame({"epoch": [1, 2, 3], "loss": [3.0, 2.0, 1.5], "val_loss": [3.1, 2.5, 2.6]})
+    second = pd.DataFrame({"epoch": [1, 2], "loss": [4.0, 3.0], "val_loss": [4.2, 3.3]})
+    figure = overlaid_histories_figure({"big": first, "small": second})
+    assert [axes.get_title() for axes in figure.axes] == ["loss (training)", "val_loss (validation)"]
+    assert [[line.get_label() for line in axes.get_lines()] for axes in figure.axes] == [["big", "small"]] * 2
+    assert list(figure.axes[1].get_lines()[1].get_ydata()) == [4.2, 3.3]
+    assert overlaid_histories_plot({"big": first, "small": second}, tmp_path / "c.png").is_file()
+    with pytest.raises(ValueError, match="no history has a 'loss' column"):
+        overlaid_histories_figure({"x": pd.DataFrame({"epoch": [1]})})
