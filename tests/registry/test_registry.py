@@ -276,9 +276,22 @@ def test_recording_an_id_twice_is_refused(registry: Registry) -> None:
 
 
 def test_an_invalid_status_is_refused(registry: Registry) -> None:
-    expected = r"run '20250101-120000-aaaa': status: must be one of 'finished', 'failed'; got 'done'"
+    expected = r"run '20250101-120000-aaaa': status: must be one of 'finished', 'failed', 'interrupted'; got 'done'"
     with pytest.raises(RegistryError, match=expected):
         registry.record(make_record("20250101-120000-aaaa", status="done"), looked_at_test=False, test_set_name="w")
+
+
+def test_an_interrupted_run_is_recorded_and_replaced_by_its_finished_run(registry: Registry) -> None:
+    interrupted = make_record("20250101-120000-aaaa", status="interrupted", value=None)
+    registry.record(interrupted, looked_at_test=False, test_set_name="weather")
+    registry.add_comment("20250101-120000-aaaa", "stopped by Ctrl-C")
+    finished = registry.replace_interrupted(make_record("20250101-120000-aaaa"), looked_at_test=True,
+                                            test_set_name="weather")
+    assert (finished.status, finished.test_set["look"]) == ("finished", 1)
+    again = registry.get("20250101-120000-aaaa")
+    assert again.status == "finished" and [c["text"] for c in again.comments] == ["stopped by Ctrl-C"]
+    with pytest.raises(RegistryError, match="is not an interrupted run"):
+        registry.replace_interrupted(make_record("20250101-120000-aaaa"), looked_at_test=True, test_set_name="w")
 
 
 def test_looking_without_a_fingerprint_is_refused(registry: Registry) -> None:
