@@ -5,9 +5,9 @@ values of every model variable (weights, BatchNormalization statistics, Dropout'
 state) and every optimizer variable (its step count and moments) as one ``.npz`` file, and
 the training state as JSON: the epoch, the history so far, early stopping's state and
 NumPy's random state (Keras shuffles in-memory data with it on the JAX and PyTorch
-backends). Each file is written to a temporary name and renamed, and the JSON (written
-last) names the epoch of the arrays, so a process killed while writing leaves the previous
-checkpoint whole. Saving a few arrays costs about a millisecond per epoch for the lesson's
+backends). Each file is written to a temporary name and renamed; the arrays go to a file of
+their epoch's own, and the JSON (written last) names that epoch, so a process killed while
+writing leaves the previous checkpoint whole. Saving a few arrays costs about a millisecond per epoch for the lesson's
 models, against a whole-model file each epoch.
 
 :func:`read_checkpoint` and :func:`restore_checkpoint` put a compiled model back in that
@@ -89,8 +89,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "numpy_random": self._random_state,
         }
         self.folder.mkdir(parents=True, exist_ok=True)
-        _replace(self.folder / ARRAYS_FILE, lambda path: np.savez(path, **arrays))
+        arrays_file = self.folder / ARRAYS_FILE.format(epoch=epoch + 1)
+        _replace(arrays_file, lambda path: np.savez(path, **arrays))
         _replace(self.folder / STATE_FILE, lambda path: path.write_text(json.dumps(state)))
+        for old in self.folder.glob(ARRAYS_FILE.format(epoch="*")):
+            if old != arrays_file:
+                old.unlink(missing_ok=True)
 
 
 def restore_checkpoint(model: keras.Model, checkpoint: Checkpoint, *, early_stopping: Any = None) -> None:

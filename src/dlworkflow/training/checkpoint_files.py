@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-ARRAYS_FILE = "checkpoint.npz"
-"""The model's and optimizer's variables of the last finished epoch."""
+ARRAYS_FILE = "checkpoint-{epoch}.npz"
+"""The model's and optimizer's variables after an epoch: one file per epoch, so that the JSON,
+written last, always names arrays of its own epoch (a process killed between the two writes
+leaves the previous pair whole); older ones are removed once the JSON names the new one."""
 
 STATE_FILE = "checkpoint.json"
 """The epoch, history, early-stopping and random state that go with the arrays."""
@@ -70,15 +72,15 @@ def read_checkpoint(folder: str | Path) -> Checkpoint | None:
         180
     """
     folder = Path(folder)
-    state_path, arrays_path = folder / STATE_FILE, folder / ARRAYS_FILE
+    state_path = folder / STATE_FILE
     if not state_path.is_file():
         return None
     try:
         state = json.loads(state_path.read_text())
-        with np.load(arrays_path) as arrays:
+        with np.load(folder / ARRAYS_FILE.format(epoch=int(state["epoch"]))) as arrays:
             model_values = [arrays[f"model_{i}"] for i in range(state["model_variables"])]
             optimizer_values = [arrays[f"optimizer_{i}"] for i in range(state["optimizer_variables"])]
-    except (OSError, KeyError, ValueError, json.JSONDecodeError) as err:
+    except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"the checkpoint in {folder} cannot be read ({err})") from err
     if state.get("format") != FORMAT_VERSION:
         raise ValueError(f"the checkpoint in {folder} has format {state.get('format')!r}, not {FORMAT_VERSION}")
