@@ -10,8 +10,9 @@ Example:
     >>> dlworkflow.runs()[["name", "primary_value", "baseline_name"]]  # doctest: +SKIP
 """
 
-import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+from dlworkflow.lazy_exports import lazy_exports as _lazy_exports
 
 if _TYPE_CHECKING:  # the names for type checkers; at run time __getattr__ imports them
     from dlworkflow.api import ModelSummary, Run, comment, run, runs, show, summary  # noqa: F401
@@ -30,14 +31,4 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 __all__ = sorted(_MODULE_OF)
 
 
-def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dlworkflow' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _MODULE_OF)

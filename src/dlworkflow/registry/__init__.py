@@ -9,8 +9,9 @@ Example:
     ...     rows = registry.list_runs()
 """
 
-import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+from dlworkflow.lazy_exports import lazy_exports as _lazy_exports
 
 if _TYPE_CHECKING:  # the names for type checkers; at run time __getattr__ imports them
     from dlworkflow.registry import artifacts  # noqa: F401
@@ -32,12 +33,4 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 __all__ = sorted([*_MODULE_OF, "artifacts"])
 
 
-def __getattr__(name: str) -> object:
-    if name == "artifacts":
-        return _importlib.import_module("dlworkflow.registry.artifacts")
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dlworkflow.registry' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), {**_MODULE_OF, "artifacts": f"{__name__}.artifacts"})
