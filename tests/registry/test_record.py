@@ -12,6 +12,7 @@ import pytest
 
 from dlworkflow.errors import RegistryError
 from dlworkflow.registry.record import RunRecord, finite_or_none
+from dlworkflow.registry.record_sections import Headline, TestSetLook, TrainingSummary
 
 EARLIER_KEYS = [
     "id",
@@ -144,9 +145,34 @@ def test_to_dict_is_a_copy() -> None:
 
 def test_from_dict_fills_missing_keys_and_ignores_unknown_ones() -> None:
     record = RunRecord.from_dict({"id": "r1", "name": "m", "primary": {"metric": "rmse"}, "added_later": 1})
-    assert record.primary == {"metric": "rmse", "value": None, "baseline": None, "baseline_value": None, "skill": None}
+    assert record.primary == Headline(metric="rmse")
+    assert record.to_dict()["primary"] == {
+        "metric": "rmse", "value": None, "baseline": None, "baseline_value": None, "skill": None
+    }
     assert record.status == "finished"
     assert "added_later" not in record.to_dict()
+
+
+def test_sections_are_typed_and_a_dict_given_for_one_is_read_into_its_type() -> None:
+    record = RunRecord(id="r1", name="m", test_set={"name": "weather", "looks": 2}, comments=[{"text": "ok"}])
+    assert isinstance(record.test_set, TestSetLook)
+    assert (record.test_set.name, record.test_set.looks, record.test_set.look) == ("weather", 2, None)
+    assert record.comments[0].text == "ok"
+
+
+def test_a_section_keeps_keys_it_does_not_know_so_a_newer_record_survives_a_rewrite() -> None:
+    shape = {"id": "r1", "name": "m", "training": {"epochs_run": 3, "added_by_a_newer_version": [1, 2]}}
+    assert RunRecord.from_dict(shape).to_dict()["training"] == {
+        "epochs_run": 3, "evaluated_epoch": None, "best_epoch": None, "stopped_early": None,
+        "added_by_a_newer_version": [1, 2],
+    }
+
+
+def test_optional_training_keys_are_written_only_when_the_run_has_them() -> None:
+    bare = RunRecord(id="r1", name="m", training=TrainingSummary(epochs_run=3)).to_dict()["training"]
+    assert "stages" not in bare and "steps_per_execution" not in bare
+    full = RunRecord(id="r1", name="m", training=TrainingSummary(epochs_run=3, stages={"train": 3})).to_dict()
+    assert full["training"]["stages"] == {"train": 3}
 
 
 @pytest.mark.parametrize("data", [None, [], {"name": "m"}, {"id": "", "name": "m"}, {"id": "r1"}])

@@ -250,7 +250,7 @@ def test_get_returns_what_record_stored(registry: Registry) -> None:
     stored = registry.record(make_record("20250101-120000-aaaa"), looked_at_test=True, test_set_name="weather")
     assert registry.get(stored.id) == stored
     assert stored.primary["value"] == 1.0
-    assert stored.git == {"commit": "c" * 40, "dirty": False}
+    assert stored.git.to_dict() == {"commit": "c" * 40, "dirty": False}
 
 
 def test_classes_and_skipped_baselines_survive_the_database(registry: Registry) -> None:
@@ -303,7 +303,7 @@ def test_a_failed_run_without_a_test_set_is_recorded(registry: Registry) -> None
     failed = make_record("20250101-120000-aaaa", fingerprint=None, value=None, metric=None, status="failed")
     stored = registry.record(failed.replace(error="loss became NaN"), looked_at_test=False, test_set_name="")
     assert stored.status == "failed" and stored.error == "loss became NaN"
-    assert stored.test_set == {"name": None, "fingerprint": None, "looks": None, "look": None}
+    assert stored.test_set.to_dict() == {"name": None, "fingerprint": None, "looks": None, "look": None}
     (row,) = registry.list_runs()
     assert (row.status, row.test_set_name, row.primary_value) == ("failed", None, None)
 

@@ -1,7 +1,7 @@
 """The record of one run: everything the results table and ``dlw show`` know about it.
 
-A :class:`RunRecord` is a frozen dataclass whose nested parts are plain, JSON-compatible
-dicts. :meth:`RunRecord.to_dict` gives the documented JSON shape of ``dlw show --json``
+A :class:`RunRecord` is a frozen dataclass whose sections are small typed objects
+(:mod:`dlworkflow.registry.record_sections`). :meth:`RunRecord.to_dict` gives the documented JSON shape of ``dlw show --json``
 (an interface for scripts: its keys do not change), and :meth:`RunRecord.from_dict` reads
 it back. Sections with fixed keys (``data``, ``split``, ``test_set``, ...) always carry all
 of their keys; a missing value is ``None``. Keys added later (``baselines_skipped``,
@@ -27,34 +27,47 @@ from pathlib import PurePath
 from typing import Any
 
 from dlworkflow.errors import RegistryError
+from dlworkflow.registry.record_sections import (
+    ArtifactList,
+    DataSection,
+    GitState,
+    Headline,
+    ParameterSection,
+    Provenance,
+    RecordedComment,
+    RecordedFinding,
+    Section,
+    SplitSection,
+    StudyRole,
+    TestSetLook,
+    TrainingSummary,
+)
 
 STATUSES = ("finished", "failed", "interrupted")
 """The values of ``RunRecord.status``."""
 
-# The fixed keys of every section with a fixed shape, in output order, with their defaults.
-SECTIONS: dict[str, dict[str, Any]] = {
-    "data": {"name": None, "fingerprint": None, "task": None, "target": None, "features": [], "class_names": None},
-    "split": {"type": None, "seed": None, "train": None, "validation": None, "test": None},
-    "test_set": {"name": None, "fingerprint": None, "looks": None, "look": None},
-    "params": {"total": None, "trainable": None, "non_trainable": None, "layers": []},
-    "metrics": {"train": {}, "validation": {}, "test": {}},
-    "primary": {"metric": None, "value": None, "baseline": None, "baseline_value": None, "skill": None},
-    "training": {"epochs_run": None, "evaluated_epoch": None, "best_epoch": None, "stopped_early": None},
-    "git": {"commit": None, "dirty": None},
-    "artifacts": {"dir": None, "files": []},
+EMPTY_METRICS: dict[str, dict[str, float]] = {"train": {}, "validation": {}, "test": {}}
+"""The metrics of a run that scored nothing: every part present, empty."""
+
+_SECTION_TYPES: dict[str, type[Section]] = {
+    "data": DataSection, "split": SplitSection, "test_set": TestSetLook, "params": ParameterSection,
+    "primary": Headline, "training": TrainingSummary, "git": GitState, "artifacts": ArtifactList,
 }
+_OPTIONAL_SECTION_TYPES: dict[str, type[Section]] = {"study": StudyRole}
+_SECTION_LIST_TYPES: dict[str, type[Section]] = {"comments": RecordedComment, "diagnosis": RecordedFinding}
 
 
-def _section(name: str) -> Any:
-    return field(default_factory=lambda: copy.deepcopy(SECTIONS[name]))
+def _metrics_factory() -> dict[str, dict[str, float]]:
+    return copy.deepcopy(EMPTY_METRICS)
 
 
 @dataclass(frozen=True)
 class RunRecord:
     """Everything recorded about one run.
 
-    The nested parts are plain dicts (see the module docstring and :data:`SECTIONS` for
-    their keys). The record is frozen: build a changed copy with :meth:`replace`.
+    The sections are typed (:mod:`dlworkflow.registry.record_sections`); given as dicts in
+    their JSON shape they are read into their types. The record is frozen: build a changed
+    copy with :meth:`replace`.
 
     Attributes:
         id: The run id (see ``Registry.new_run_id``).
@@ -66,25 +79,25 @@ class RunRecord:
         spec: The resolved spec as a dict.
         spec_hash: Hash of the resolved spec.
         spec_file: The spec file the run came from, or None.
-        data: ``{name, fingerprint, task, target, features, class_names}``.
-        split: ``{type, seed, train, validation, test}`` (fractions or row counts, as the caller records).
-        test_set: ``{name, fingerprint, looks, look}``: ``looks`` is how often any run has been
+        data: :class:`DataSection` ``{name, fingerprint, task, target, features, class_names}``.
+        split: :class:`SplitSection` ``{type, seed, train, validation, test}``.
+        test_set: :class:`TestSetLook` ``{name, fingerprint, looks, look}``: ``looks`` is how often any run has been
             evaluated on this test set (the current total when read from the registry), ``look``
             is this run's ordinal look, None when it never evaluated on the test set.
-        params: ``{total, trainable, non_trainable, layers}``: parameter counts, and per
+        params: :class:`ParameterSection` ``{total, trainable, non_trainable, layers}``: parameter counts, and per
             layer ``{name, type, output_shape, parameters, formula, note}`` (how each count
             comes about; empty in records written before it existed).
         metrics: ``{train, validation, test}``, each ``{metric: value}``.
         baselines: ``{baseline name: {part: {metric: value}}}``.
-        primary: ``{metric, value, baseline, baseline_value, skill}``: the headline result.
-        training: ``{epochs_run, evaluated_epoch, best_epoch, stopped_early}``.
-        git: ``{commit, dirty}`` (see :func:`dlworkflow.provenance.git_state`).
+        primary: :class:`Headline` ``{metric, value, baseline, baseline_value, skill}``: the headline result.
+        training: :class:`TrainingSummary` ``{epochs_run, evaluated_epoch, best_epoch, stopped_early}``.
+        git: :class:`GitState` ``{commit, dirty}`` (see :func:`dlworkflow.provenance.git_state`).
         backend: The Keras backend, e.g. ``jax``.
         versions: ``{package: version}`` (see :func:`dlworkflow.provenance.package_versions`).
         seed: The seed the run used.
         timings: ``{stage: seconds}``.
-        artifacts: ``{dir, files}``: the run folder and the file names in it.
-        comments: ``[{text, created_at}]``, oldest first.
+        artifacts: :class:`ArtifactList` ``{dir, files}``: the run folder and the file names in it.
+        comments: :class:`RecordedComment` ``[{text, created_at}]``, oldest first.
         error: What went wrong for a failed run, else None.
         baselines_skipped: ``{baseline name: reason}`` for the baselines of the task that
             could not run (e.g. ``logistic_regression`` on images streamed from disk).
@@ -93,10 +106,10 @@ class RunRecord:
             matrix (rows true, columns predicted classes), ``per_class_accuracy[part]`` maps
             each class name to its accuracy (None without rows). None for regression and
             for records written before it existed.
-        diagnosis: What the curves and baselines say went wrong, ``[{kind, summary,
+        diagnosis: :class:`RecordedFinding` list: what the curves and baselines say went wrong, ``[{kind, summary,
             evidence, remedies}]`` (see :func:`dlworkflow.evaluation.diagnosis.diagnose`);
             empty for a healthy run, a failed one and records written before it existed.
-        study: For a run made by ``dlw tune``, ``{name, trial, params, objective, role}``:
+        study: :class:`StudyRole`: for a run made by ``dlw tune``, ``{name, trial, params, objective, role}``:
             ``role`` is ``trial`` (scored on validation only) or ``final`` (the best
             configuration trained once more and evaluated on test); None otherwise.
         warnings: What the data preparation warned about (e.g. test rows that repeat
@@ -117,27 +130,51 @@ class RunRecord:
     spec: dict[str, Any] = field(default_factory=dict)
     spec_hash: str | None = None
     spec_file: str | None = None
-    data: dict[str, Any] = _section("data")
-    split: dict[str, Any] = _section("split")
-    test_set: dict[str, Any] = _section("test_set")
-    params: dict[str, Any] = _section("params")
-    metrics: dict[str, dict[str, float]] = _section("metrics")
+    data: DataSection = field(default_factory=DataSection)
+    split: SplitSection = field(default_factory=SplitSection)
+    test_set: TestSetLook = field(default_factory=TestSetLook)
+    params: ParameterSection = field(default_factory=ParameterSection)
+    metrics: dict[str, dict[str, float]] = field(default_factory=_metrics_factory)
     baselines: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
-    primary: dict[str, Any] = _section("primary")
-    training: dict[str, Any] = _section("training")
-    git: dict[str, Any] = _section("git")
+    primary: Headline = field(default_factory=Headline)
+    training: TrainingSummary = field(default_factory=TrainingSummary)
+    git: GitState = field(default_factory=GitState)
     backend: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
-    artifacts: dict[str, Any] = _section("artifacts")
-    comments: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: ArtifactList = field(default_factory=ArtifactList)
+    comments: list[RecordedComment] = field(default_factory=list)
     error: str | None = None
     baselines_skipped: dict[str, str] = field(default_factory=dict)
     classes: dict[str, Any] | None = None
-    diagnosis: list[dict[str, Any]] = field(default_factory=list)
-    study: dict[str, Any] | None = None
+    diagnosis: list[RecordedFinding] = field(default_factory=list)
+    study: StudyRole | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Read sections given as dicts (the JSON shape) into their types."""
+        for name, kind in _SECTION_TYPES.items():
+            object.__setattr__(self, name, kind.coerce(getattr(self, name)))
+        for name, kind in _OPTIONAL_SECTION_TYPES.items():
+            value = getattr(self, name)
+            object.__setattr__(self, name, None if value is None else kind.coerce(value))
+        for name, kind in _SECTION_LIST_TYPES.items():
+            object.__setattr__(self, name, [kind.coerce(entry) for entry in getattr(self, name) or []])
+        if self.metrics is None:
+            object.__setattr__(self, "metrics", _metrics_factory())
+        else:
+            object.__setattr__(self, "metrics", {**_metrics_factory(), **self.metrics})
+
+    @property
+    def provenance(self) -> Provenance:
+        """Where the result came from: commit, backend, package versions and seed.
+
+        Example:
+            >>> RunRecord(id="r1", name="m", backend="jax", seed=0).provenance.backend
+            'jax'
+        """
+        return Provenance(self.git, self.backend, dict(self.versions), self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as the JSON shape of ``dlw show --json`` (a deep copy).
@@ -155,9 +192,13 @@ class RunRecord:
         """
         out: dict[str, Any] = {}
         for item in dataclasses.fields(self):
-            value = copy.deepcopy(getattr(self, item.name))
-            if item.name in SECTIONS and isinstance(value, dict):
-                value = {**copy.deepcopy(SECTIONS[item.name]), **value}
+            value = getattr(self, item.name)
+            if isinstance(value, Section):
+                value = value.to_dict()
+            elif item.name in _SECTION_LIST_TYPES:
+                value = [entry.to_dict() for entry in value]
+            else:
+                value = copy.deepcopy(value)
             out[item.name] = value
         return out
 
@@ -223,14 +264,11 @@ class RunRecord:
         for key, value in data.items():
             if key not in known:
                 continue
-            value = copy.deepcopy(value)
-            if key in SECTIONS:
-                value = {**copy.deepcopy(SECTIONS[key]), **(value or {})}
-            elif key in ("spec", "baselines", "versions", "timings", "baselines_skipped") and value is None:
+            if key in ("spec", "baselines", "versions", "timings", "baselines_skipped") and value is None:
                 value = {}
             elif key in ("comments", "diagnosis", "warnings") and value is None:
                 value = []
-            values[key] = value
+            values[key] = copy.deepcopy(value)
         return cls(**values)
 
     @classmethod

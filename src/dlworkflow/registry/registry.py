@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from dlworkflow.registry import artifacts
 from dlworkflow.registry.artifacts import RunFolder
 from dlworkflow.registry.database import URL_HINT, WRITE, comments, open_database, run_records, runs, test_sets
 from dlworkflow.registry.record import STATUSES, RunRecord, finite_or_none
+from dlworkflow.registry.record_sections import RecordedComment
 from dlworkflow.registry.run_summary import Leaderboard, RunSummary, read_leaderboards
 
 _RECORD_RETRIES = 3
@@ -195,7 +197,7 @@ class Registry:
     def record(self, record: RunRecord, *, looked_at_test: bool, test_set_name: str) -> RunRecord:
         """Store a run, counting its look at the test set, in one transaction.
 
-        The test set is registered by fingerprint (``record.test_set["fingerprint"]``) the
+        The test set is registered by fingerprint (``record.test_set.fingerprint``) the
         first time it is seen, under ``test_set_name``; later names for the same fingerprint
         do not rename it. If ``looked_at_test``, the test set's ``looks`` goes up by one and
         the run's ``test_set.look`` is the new count. Comments in ``record`` are not stored
@@ -216,7 +218,7 @@ class Registry:
 
         Example:
             >>> stored = registry.record(record, looked_at_test=True, test_set_name="weather")  # doctest: +SKIP
-            >>> stored.test_set["look"], stored.test_set["looks"]                              # doctest: +SKIP
+            >>> stored.test_set.look, stored.test_set.looks                                    # doctest: +SKIP
             (3, 3)
         """
         if record.status not in STATUSES:
@@ -226,16 +228,16 @@ class Registry:
                 f"must be one of {', '.join(map(repr, STATUSES))}",
                 got=record.status,
             )
-        fingerprint = (record.test_set or {}).get("fingerprint") or None
+        fingerprint = record.test_set.fingerprint or None
         if looked_at_test and not fingerprint:
             raise RegistryError.single(
                 self._where,
                 f"run {record.id!r}: test_set.fingerprint",
                 "a run that looked at the test set must record the test set's fingerprint",
                 got=fingerprint,
-                hint="Set record.test_set['fingerprint'] (Dataset.test_fingerprint).",
+                hint="Set record.test_set.fingerprint (Dataset.test_fingerprint).",
             )
-        name = test_set_name or (record.test_set or {}).get("name") or (fingerprint or "")[:12]
+        name = test_set_name or record.test_set.name or (fingerprint or "")[:12]
         for attempt in range(_RECORD_RETRIES):
             try:
                 with self._write() as connection:
@@ -294,12 +296,11 @@ class Registry:
                 registered_name, looks = row.name, int(row.looks)
             look = looks if looked else None
         stored = record.replace(
-            test_set={**(record.test_set or {}), "name": registered_name, "looks": looks, "look": look},
+            test_set=dataclasses.replace(record.test_set, name=registered_name, looks=looks, look=look),
             comments=[],
         )
         text = stored.to_json()
-        primary = stored.primary or {}
-        git = stored.git or {}
+        primary, git = stored.primary, stored.git
         connection.execute(
             insert(runs).values(
                 id=stored.id,
@@ -309,15 +310,15 @@ class Registry:
                 created_at=stored.created_at,
                 finished_at=stored.finished_at,
                 spec_hash=stored.spec_hash,
-                data_fingerprint=(stored.data or {}).get("fingerprint"),
+                data_fingerprint=stored.data.fingerprint,
                 test_set_fingerprint=fingerprint,
                 test_set_look=look,
-                primary_metric=primary.get("metric"),
-                primary_value=finite_or_none(primary.get("value")),
-                baseline_name=primary.get("baseline"),
-                baseline_value=finite_or_none(primary.get("baseline_value")),
-                git_commit=git.get("commit"),
-                git_dirty=git.get("dirty"),
+                primary_metric=primary.metric,
+                primary_value=finite_or_none(primary.value),
+                baseline_name=primary.baseline,
+                baseline_value=finite_or_none(primary.baseline_value),
+                git_commit=git.commit,
+                git_dirty=git.dirty,
                 backend=stored.backend,
             )
         )
@@ -343,8 +344,8 @@ class Registry:
         Example:
             >>> registry.replace_interrupted(record, looked_at_test=True, test_set_name="weather")  # doctest: +SKIP
         """
-        fingerprint = (record.test_set or {}).get("fingerprint") or None
-        name = test_set_name or (record.test_set or {}).get("name") or (fingerprint or "")[:12]
+        fingerprint = record.test_set.fingerprint or None
+        name = test_set_name or record.test_set.name or (fingerprint or "")[:12]
         try:
             with self._write() as connection:
                 status = connection.execute(select(runs.c.status).where(runs.c.id == record.id)).scalar()
@@ -510,7 +511,7 @@ class Registry:
             RegistryError: If no single run matches, or its stored record is unreadable.
 
         Example:
-            >>> registry.get("20250101").primary["value"]  # doctest: +SKIP
+            >>> registry.get("20250101").primary.value  # doctest: +SKIP
             2.31
         """
         full_id = self.resolve_id(run_id)
@@ -538,13 +539,12 @@ class Registry:
                 "its stored record is not a readable run record",
                 hint="The database row was changed outside dlworkflow; record the run again.",
             ) from err
-        test_set = dict(record.test_set)
+        test_set = record.test_set
         if row.looks is not None:
-            test_set["name"] = row.name
-            test_set["looks"] = int(row.looks)
+            test_set = dataclasses.replace(test_set, name=row.name, looks=int(row.looks))
         return record.replace(
             test_set=test_set,
-            comments=[{"text": note.text, "created_at": note.created_at} for note in notes],
+            comments=[RecordedComment(text=note.text, created_at=note.created_at) for note in notes],
         )
 
     def list_runs(self, test_set: str | None = None) -> list[RunSummary]:
