@@ -25,6 +25,11 @@ from typing import Any
 import keras
 
 from dlworkflow.spec.schema import EarlyStoppingSpec, TensorBoardSpec, TrainSpec
+from dlworkflow.training.keras_compat import (
+    early_stopping_counters,
+    resolve_monitor_direction,
+    set_early_stopping_counters,
+)
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -119,7 +124,6 @@ class TrackedEarlyStopping(keras.callbacks.EarlyStopping):
             start_from_epoch=start_from_epoch,
         )
         self.epochs_seen = 0
-        self.best_epoch = 0
         self.missing_monitor: tuple[str, ...] | None = None
         self.mode_problem: str | None = None
         self.resume_state: dict[str, Any] | None = None
@@ -152,10 +156,12 @@ class TrackedEarlyStopping(keras.callbacks.EarlyStopping):
         self.missing_monitor = None
         self.mode_problem = None
         if self.resume_state:  # a run going on from a checkpoint: keep counting where it stopped
-            self.wait = int(self.resume_state.get("wait", 0))
-            self.best_epoch = int(self.resume_state.get("best_epoch", 0))
-            if self.resume_state.get("best") is not None:
-                self.best = float(self.resume_state["best"])
+            set_early_stopping_counters(
+                self,
+                wait=int(self.resume_state.get("wait", 0)),
+                best=self.resume_state.get("best"),
+                best_epoch=int(self.resume_state.get("best_epoch", 0)),
+            )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epochs_seen = epoch + 1
@@ -164,29 +170,30 @@ class TrackedEarlyStopping(keras.callbacks.EarlyStopping):
             self.missing_monitor = tuple(logs)
             self.model.stop_training = True
             return
-        if self.monitor_op is None:
-            try:
-                self._set_monitor_op()
-            except ValueError as err:
-                self.mode_problem = str(err)
-                self.model.stop_training = True
-                return
+        try:
+            resolve_monitor_direction(self)
+        except ValueError as err:
+            self.mode_problem = str(err)
+            self.model.stop_training = True
+            return
         super().on_epoch_end(epoch, logs)
 
     @property
     def stopped_early(self) -> bool:
         """Whether it stopped training before the last epoch (patience ran out)."""
-        return self.stopped_epoch > 0
+        return early_stopping_counters(self).stopped_epoch > 0
 
     @property
     def stopped_epoch_number(self) -> int | None:
         """The 1-based epoch after which it stopped training, or None."""
-        return self.stopped_epoch + 1 if self.stopped_epoch > 0 else None
+        stopped = early_stopping_counters(self).stopped_epoch
+        return stopped + 1 if stopped > 0 else None
 
     @property
     def best_epoch_number(self) -> int | None:
         """The 1-based epoch with the best monitored value, or None when none was watched."""
-        return self.best_epoch + 1 if getattr(self, "best", None) is not None else None
+        counters = early_stopping_counters(self)
+        return counters.best_epoch + 1 if counters.best is not None else None
 
     @property
     def evaluated_epoch(self) -> int:
@@ -195,8 +202,9 @@ class TrackedEarlyStopping(keras.callbacks.EarlyStopping):
         The best epoch when ``restore_best_weights`` put its weights back (Keras does so
         at the end of training whether or not it stopped early), else the last epoch run.
         """
-        if self.restore_best_weights and self.best_weights is not None:
-            return self.best_epoch + 1
+        counters = early_stopping_counters(self)
+        if self.restore_best_weights and counters.kept_best_weights:
+            return counters.best_epoch + 1
         return self.epochs_seen
 
 

@@ -40,6 +40,7 @@ from dlworkflow.training.checkpoint_files import (  # noqa: F401  (re-exported w
     checkpoint_epoch,
     read_checkpoint,
 )
+from dlworkflow.training.keras_compat import early_stopping_counters
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -137,12 +138,8 @@ def _assign(variables: list[Any], values: list[np.ndarray], what: str) -> None:
 def _stopping_state(stopping: Any) -> dict[str, Any] | None:
     if stopping is None:
         return None
-    best = getattr(stopping, "best", None)
-    return {
-        "wait": int(getattr(stopping, "wait", 0)),
-        "best": None if best is None else float(best),
-        "best_epoch": int(getattr(stopping, "best_epoch", 0)),
-    }
+    counters = early_stopping_counters(stopping)
+    return {"wait": counters.wait, "best": counters.best, "best_epoch": counters.best_epoch}
 
 
 def _numpy_random_state() -> list[Any]:

@@ -5,6 +5,7 @@ model serialization) through one lazy module, and answering that question import
 TensorFlow: about 2.5 s and a screen of log lines, in a run that never uses it. While the
 guard is active that question is answered "no" — only when TensorFlow is not imported yet
 and the backend is not TensorFlow, so nothing that could hold a TensorFlow object is skipped.
+How Keras is told so is a Keras internal (:func:`~dlworkflow.training.keras_compat.tensorflow_reported_absent`).
 
 Example:
     >>> with tensorflow_left_unimported():  # doctest: +SKIP
@@ -16,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+
+from dlworkflow.training.keras_compat import tensorflow_reported_absent
 
 
 @contextlib.contextmanager
@@ -34,15 +37,8 @@ def tensorflow_left_unimported() -> Iterator[None]:
     if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
         yield
         return
-    from keras.src.utils import module_utils
-
-    lazy_tensorflow = module_utils.tensorflow
-    cached = lazy_tensorflow._available
-    lazy_tensorflow._available = False
-    try:
+    with tensorflow_reported_absent():
         yield
-    finally:
-        lazy_tensorflow._available = cached
 
 
 def save_model(model: object, path: str) -> None:

@@ -36,6 +36,12 @@ import pandas as pd
 from dlworkflow.errors import Problem, SpecError, TrainingError, WorkflowError, suggestion
 from dlworkflow.models.arguments import accepted_keywords, argument_in_message, keras_message
 from dlworkflow.spec.keras_names import OPTIMIZER_TYPES
+from dlworkflow.training.keras_compat import (
+    is_compiled,
+    registered_metric_names,
+    set_steps_per_execution,
+    steps_per_execution_of,
+)
 from dlworkflow.training.losses import make_loss
 
 if TYPE_CHECKING:
@@ -121,8 +127,8 @@ def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras
         SpecError: at ``train.optimizer.<argument>`` for an unknown or rejected argument.
 
     Example:
-        >>> make_optimizer(spec.train.optimizer)  # doctest: +SKIP
-        <keras.src.optimizers.adam.Adam object at ...>
+        >>> make_optimizer(spec.train.optimizer).name  # doctest: +SKIP
+        'adam'
     """
     import keras
 
@@ -161,12 +167,11 @@ def _public_names(module: Any) -> list[str]:
 
 
 def _metric_names(keras: Any) -> list[str]:
-    try:
-        from keras.src.metrics import ALL_OBJECTS_DICT
-    except ImportError:
+    registered = registered_metric_names()
+    if registered is None:
         names = set(_public_names(keras.metrics))
     else:
-        names = {n for n in ALL_OBJECTS_DICT if n[:1].islower() and n not in {"metric", "mean_metric_wrapper"}}
+        names = {n for n in registered if n[:1].islower() and n not in {"metric", "mean_metric_wrapper"}}
     return sorted(names | {"accuracy"})
 
 
@@ -363,7 +368,7 @@ def fit_model(
     from dlworkflow.models.base import trainable_parameter_count, unfreeze_base
     from dlworkflow.training.progress import EpochProgress
 
-    if not getattr(model, "compiled", False):
+    if not is_compiled(model):
         compile_model(model, spec, dataset)
     fine_tune = spec.train.fine_tune
     if resume_from is not None and fine_tune is not None:
@@ -393,7 +398,7 @@ def fit_model(
         if progress is not None:
             progress.close()
     seconds = time.perf_counter() - started
-    steps = int(getattr(model, "steps_per_execution", 1) or 1)
+    steps = steps_per_execution_of(model)
     _one_batch_per_call(model)
 
     frames = [] if resume_from is None else [pd.DataFrame(resume_from.history)]
@@ -428,10 +433,8 @@ def _one_batch_per_call(model: Any) -> None:
     than they save (the outputs are gathered inside the call), and evaluation runs once.
     Keras rebuilds its evaluate and predict functions on their next use.
     """
-    if getattr(model, "steps_per_execution", 1) != 1:
-        model.steps_per_execution = 1
-        model.test_function = None
-        model.predict_function = None
+    if steps_per_execution_of(model) != 1:
+        set_steps_per_execution(model, 1)
 
 
 @dataclass
