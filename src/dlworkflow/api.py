@@ -16,18 +16,17 @@ Example:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from dlworkflow.execution.result import ModelSummary, Run
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from dlworkflow.data.dataset import Dataset
-    from dlworkflow.models.parameters import ParameterReport
     from dlworkflow.spec import Spec
 
     SpecLike = str | Path | Mapping[str, Any] | Spec
@@ -37,122 +36,9 @@ COMPARISONS_DIR = "comparisons"
 """The folder under the registry home with the overlaid curves of ``dlw compare``."""
 
 __all__ = [
-    "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "run", "runs", "show",
-    "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict",
+    "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "recover", "run",
+    "runs", "show", "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict",
 ]
-
-
-@dataclass
-class Run:
-    """A finished run: its record, the trained model and its history.
-
-    Attributes:
-        record: The run's record, as stored in the registry (see ``dlw show --json``).
-        model: The trained Keras model (the evaluated weights).
-        history: One row per epoch: ``epoch``, ``loss``, ``val_loss`` and the metrics.
-        dataset: The prepared and split data the run used.
-        warnings: Things the user should know (e.g. a test-set name reused for other data).
-    """
-
-    record: dict[str, Any]
-    model: Any
-    history: pd.DataFrame
-    dataset: Dataset
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        """The run id in the registry."""
-        return self.record["id"]
-
-    @property
-    def metrics(self) -> dict[str, dict[str, float]]:
-        """Part (train/validation/test) → metric → value."""
-        return self.record["metrics"]
-
-    @property
-    def baselines(self) -> dict[str, dict[str, dict[str, float]]]:
-        """Baseline name → part → metric → value."""
-        return self.record["baselines"]
-
-    @property
-    def primary(self) -> dict[str, Any]:
-        """The headline metric on the test set beside the best baseline, with the skill score."""
-        return self.record["primary"]
-
-    def __repr__(self) -> str:
-        primary = self.primary
-        return f"Run(id={self.id!r}, name={self.record['name']!r}, test {primary['metric']}={primary['value']:.4g})"
-
-    @property
-    def folder(self) -> Path | None:
-        """The run folder with its artifacts (model, history, plots), or None."""
-        directory = (self.record.get("artifacts") or {}).get("dir")
-        return Path(directory) if directory else None
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows a run as its headline beside the baseline, its diagnosis and its curves."""
-        from dlworkflow.reporting.html_report import render_summary
-
-        return render_summary(self.record, self.folder)
-
-    def plot(self) -> Any:
-        """The training curves (loss and each metric, training against validation, best epoch marked).
-
-        Returns:
-            A matplotlib Figure; a notebook shows it, ``figure.savefig(path)`` saves it.
-
-        Example:
-            >>> result.plot()  # doctest: +SKIP
-            <Figure size 960x330 with 2 Axes>
-        """
-        from dlworkflow.evaluation.training_plots import history_figure
-
-        training = self.record.get("training") or {}
-        return history_figure(
-            self.history, best_epoch=training.get("best_epoch"), evaluated_epoch=training.get("evaluated_epoch"),
-            stopped_early=bool(training.get("stopped_early")), stages=training.get("stages"),
-        )
-
-    def report(self, output: str | Path | None = None) -> Path:
-        """Write the run's self-contained HTML page (as ``dlw report``).
-
-        Args:
-            output: The HTML file; default ``report.html`` in the run folder.
-
-        Returns:
-            The written file.
-
-        Example:
-            >>> result.report("weather.html")  # doctest: +SKIP
-            PosixPath('weather.html')
-        """
-        from dlworkflow.reporting.html_report import REPORT_FILE, write_report
-
-        folder = self.folder
-        target = Path(output) if output is not None else (folder or Path(".")) / REPORT_FILE
-        return write_report(self.record, folder, target)
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    """What ``dlw summary`` shows: the model's layers and parameter counts, explained.
-
-    Attributes:
-        spec: The validated spec.
-        backend: The Keras backend the model was built with.
-        parameters: Per-layer output shapes, counts and formulas, and the totals.
-        sizes: Rows per split, or None when the spec's ``model.input_shape`` made loading
-            the data unnecessary.
-        warning: Notes on the data (e.g. test rows repeated in training) and when parameters
-            greatly outnumber training rows, one per line; else None.
-    """
-
-    spec: Spec
-    backend: str
-    parameters: ParameterReport
-    sizes: dict[str, int] | None
-    warning: str | None
 
 
 def resolve_spec(spec: SpecLike, overrides: Overrides = None, settings: Mapping[str, Any] | None = None) -> Spec:
@@ -189,22 +75,6 @@ def resolve_spec(spec: SpecLike, overrides: Overrides = None, settings: Mapping[
     return validate_spec(document, source=source)
 
 
-def _prepare(spec: Spec, data: pd.DataFrame | None) -> tuple[Dataset, str]:
-    """Prepare the data, then choose the backend (data errors come before Keras' import).
-
-    Keras' own image sets are loaded by Keras, so for them the backend comes first.
-    """
-    from dlworkflow.data import build_dataset
-    from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS
-    from dlworkflow.training.backend import activate_backend, choose_backend
-
-    if spec.data.dataset in KERAS_IMAGE_DATASETS and data is None:
-        backend = activate_backend(choose_backend(spec), source=spec.source)
-        return build_dataset(spec, frame=data), backend
-    dataset = build_dataset(spec, frame=data)
-    return dataset, activate_backend(choose_backend(spec), source=spec.source)
-
-
 def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Overrides = None) -> ModelSummary:
     """Build the model of a spec without training it, and explain its parameters.
 
@@ -225,6 +95,7 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
         >>> summary("examples/weather.toml").parameters.total  # doctest: +SKIP
         14101
     """
+    from dlworkflow.execution.preparation import prepare
     from dlworkflow.models import build_model, explain_parameters, overparameterized_warning
     from dlworkflow.training.backend import activate_backend, choose_backend
 
@@ -233,11 +104,12 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
         backend = activate_backend(choose_backend(resolved), source=resolved.source)
         report = explain_parameters(build_model(resolved, None))
         return ModelSummary(resolved, backend, report, None, None)
-    dataset, backend = _prepare(resolved, data)
+    prepared = prepare(resolved, data)
+    dataset = prepared.dataset
     report = explain_parameters(build_model(resolved, dataset))
     notes = [*dataset.warnings, overparameterized_warning(report, dataset.train.size)]
     warning = "\n".join(note for note in notes if note) or None
-    return ModelSummary(resolved, backend, report, dataset.sizes(), warning)
+    return ModelSummary(resolved, prepared.backend, report, dataset.sizes(), warning)
 
 
 def run(
@@ -279,17 +151,16 @@ def run(
         >>> result.record["split"]["train"], result.record["split"]["test"]  # doctest: +SKIP
         (273, 69)
     """
+    from dlworkflow.execution.preparation import prepare
+    from dlworkflow.execution.runner import execute
     from dlworkflow.registry import Registry
 
-    started = time.perf_counter()
     resolved = resolve_spec(spec, overrides, {key.replace("__", "."): value for key, value in settings.items()})
-    dataset, backend = _prepare(resolved, data)
-    timings = {"prepare": time.perf_counter() - started}
+    prepared = prepare(resolved, data)
     with Registry.open(registry) as store:
-        from dlworkflow.runner import execute
-
-        result = execute(resolved, dataset, backend, store, quiet=quiet, console=console, timings=timings)
-    result.warnings[:0] = dataset.warnings  # the data's own (e.g. test rows repeated in training) first
+        result = execute(resolved, prepared.dataset, prepared.backend, store, quiet=quiet, console=console,
+                         timings={"prepare": prepared.seconds})
+    result.warnings[:0] = prepared.dataset.warnings  # the data's own (e.g. test rows repeated in training) first
     return result
 
 
@@ -377,18 +248,43 @@ def leaderboards(*, test_set: str | None = None, limit: int | None = None, regis
         >>> board.metric, [row.name for row in board.runs], board.hidden  # doctest: +SKIP
         ('rmse', ['weather', 'weather_small'], 0)
     """
-    from dlworkflow.registry.quick_read import read_leaderboards_quickly, staging_folders
+    from dlworkflow.registry.quick_read import read_leaderboards_quickly
 
-    if not staging_folders(registry):  # no run in progress or killed: the quick read will do
-        boards = read_leaderboards_quickly(registry, test_set=test_set, limit=limit)
-        if boards is not None:
-            return boards
+    boards = read_leaderboards_quickly(registry, test_set=test_set, limit=limit)
+    if boards is not None:
+        return boards
     from dlworkflow.registry import Registry
-    from dlworkflow.runner import recover_killed_runs
 
     with Registry.open(registry) as store:
-        recover_killed_runs(store)
         return store.leaderboards(test_set=test_set, limit=limit)
+
+
+def recover(*, registry: str | None = None) -> list[str]:
+    """Record as interrupted the runs whose process was killed mid-training (``dlw resume`` goes on with them).
+
+    Reads (:func:`leaderboards`, :func:`show`) never write; ``dlw runs`` calls this first.
+    Without a run folder in progress (or left by a killed process) the registry is not opened.
+
+    Args:
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        The ids of the runs now recorded as interrupted.
+
+    Example:
+        >>> recover()  # doctest: +SKIP
+        ['20261123-231502-4be1c9']
+    """
+    from dlworkflow.registry import Registry
+    from dlworkflow.registry.location import registry_url, sqlite_file
+    from dlworkflow.registry.quick_read import staging_folders
+    from dlworkflow.registry.recovery import recover_killed_runs
+
+    local = sqlite_file(registry_url(registry)[0]) is not None
+    if local and not staging_folders(registry):  # nothing in progress or killed: no need to open it
+        return []
+    with Registry.open(registry) as store:
+        return recover_killed_runs(store)
 
 
 def resume(run_id: str, *, registry: str | None = None, quiet: bool = True, console: Console | None = None) -> Run:
@@ -414,46 +310,27 @@ def resume(run_id: str, *, registry: str | None = None, quiet: bool = True, cons
         >>> resume("20261123-2315").record["status"]  # doctest: +SKIP
         'finished'
     """
-    from dlworkflow.errors import DataError, RegistryError
-    from dlworkflow.registry import Registry, artifacts
-    from dlworkflow.runner import ResumeState, execute, recover_killed_runs
+    from dlworkflow.errors import DataError
+    from dlworkflow.execution.policy import ResumeState, RunPolicy
+    from dlworkflow.execution.preparation import prepare
+    from dlworkflow.execution.runner import execute
+    from dlworkflow.registry import Registry
+    from dlworkflow.registry.recovery import resumable_run
     from dlworkflow.spec import validate_spec
 
     with Registry.open(registry) as store:
-        recover_killed_runs(store)
-        record = store.get(run_id).to_dict()
-        where = f"registry {store.url}"
-        if record["status"] != "interrupted":
-            raise RegistryError.single(
-                where, f"run {record['id']}", f"is {record['status']}, not interrupted", got=record["status"],
-                hint="Only an interrupted run goes on; dlw runs shows each run's status.",
-            )
-        folder = artifacts.interrupted_dir(store.home, record["id"])
-    from dlworkflow.training.checkpoint_files import read_checkpoint
-
-    try:
-        checkpoint = read_checkpoint(folder / artifacts.CHECKPOINT_DIR)
-    except ValueError as err:
-        raise RegistryError.single(
-            where, f"run {record['id']}", str(err), hint="Start the spec again with dlw run."
-        ) from err
-    if checkpoint is None:
-        raise RegistryError.single(
-            where, f"run {record['id']}", "was interrupted before its first epoch ended: there is no checkpoint",
-            hint="Start the spec again with dlw run.",
-        )
-    started = time.perf_counter()
-    spec = validate_spec(record["spec"], source=record.get("spec_file") or "<record>")
-    dataset, backend = _prepare(spec, None)
-    if dataset.fingerprint != (record.get("data") or {}).get("fingerprint"):
+        record, checkpoint = resumable_run(store, run_id)
+    spec = validate_spec(record.spec, source=record.spec_file or "<record>")
+    prepared = prepare(spec)
+    if prepared.dataset.fingerprint != record.data.fingerprint:
         raise DataError.single(
             spec.source, "data", "has changed since the run started (its fingerprint differs), so it cannot go on",
             hint="Start the spec again with dlw run.",
         )
-    timings = {"prepare": time.perf_counter() - started}
+    policy = RunPolicy.resumed(ResumeState(record.id, record.created_at, checkpoint))
     with Registry.open(registry) as store:
-        return execute(spec, dataset, backend, store, quiet=quiet, console=console, timings=timings,
-                       resume=ResumeState(record["id"], record["created_at"], checkpoint))
+        return execute(spec, prepared.dataset, prepared.backend, store, policy, quiet=quiet, console=console,
+                       timings={"prepare": prepared.seconds})
 
 
 def show(run_id: str, *, registry: str | None = None) -> dict[str, Any]:
@@ -602,10 +479,7 @@ def tune(
             resolved.source, "tune", "is missing: dlw tune needs a [tune] section",
             hint='Add [tune.parameters] with a spec path and its choices, e.g. "model.layers[0].units" = [10, 50].',
         )
-    return tune_spec(
-        resolved, lambda s: _prepare(s, None), registry=registry, storage=storage, workers=workers,
-        quiet=quiet, console=console,
-    )
+    return tune_spec(resolved, registry=registry, storage=storage, workers=workers, quiet=quiet, console=console)
 
 
 def tensorboard_logs(run_ids: Iterable[str] = (), *, registry: str | None = None) -> dict[str, Path]:

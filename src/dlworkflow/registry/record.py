@@ -176,6 +176,34 @@ class RunRecord:
         """
         return Provenance(self.git, self.backend, dict(self.versions), self.seed)
 
+    def __getitem__(self, key: str) -> Any:
+        """Read a top-level key as from ``to_dict()`` (``record["split"]["train"]``), for scripts written against it.
+
+        Raises:
+            KeyError: for a key that is not in the record.
+
+        Example:
+            >>> RunRecord(id="r1", name="m", split={"train": 767})["split"]["train"]
+            767
+        """
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        value = getattr(self, key)
+        if isinstance(value, Section):
+            return value.to_dict()
+        if key in _SECTION_LIST_TYPES:
+            return [entry.to_dict() for entry in value]
+        return copy.deepcopy(value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Read a top-level key as from ``to_dict()``, ``default`` when the record has no such key.
+
+        Example:
+            >>> RunRecord(id="r1", name="m").get("study"), RunRecord(id="r1", name="m").get("unknown", 0)
+            (None, 0)
+        """
+        return self[key] if key in self.__dataclass_fields__ else default
+
     def to_dict(self) -> dict[str, Any]:
         """Return the record as the JSON shape of ``dlw show --json`` (a deep copy).
 

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dlworkflow.errors import TrainingError
@@ -74,7 +73,6 @@ class TrialObjective:
             path is tuned).
         backend: The Keras backend in use.
         registry: The registry URL the trials are recorded in.
-        prepare: Prepares the data of a spec (for tuned data paths); required then.
         quiet: Hide the per-epoch progress bar.
         console: Where the progress bar is drawn.
 
@@ -89,7 +87,6 @@ class TrialObjective:
         backend: str,
         registry: str | None,
         *,
-        prepare: Callable[[Spec], Dataset] | None = None,
         quiet: bool = True,
         console: Console | None = None,
     ):
@@ -98,7 +95,6 @@ class TrialObjective:
         self.dataset = dataset
         self.backend = backend
         self.registry = registry
-        self.prepare = prepare
         self.quiet = quiet
         self.console = console
         self.tuned_data = any(path.startswith(DATA_SECTIONS) for path in spec.tune.parameters)
@@ -106,8 +102,11 @@ class TrialObjective:
     def __call__(self, trial: optuna.trial.Trial) -> float:
         import optuna
 
+        from dlworkflow.execution.policy import RunPolicy
+        from dlworkflow.execution.preparation import prepare
+        from dlworkflow.execution.runner import execute
         from dlworkflow.registry import Registry
-        from dlworkflow.runner import TrialContext, execute
+        from dlworkflow.registry.record_sections import StudyRole
         from dlworkflow.tuning.study import study_name
 
         tune = self.spec.tune
@@ -115,19 +114,20 @@ class TrialObjective:
         settings = suggest(trial, tune.parameters)
         trial_spec = apply_trial(self.spec, settings)
         dataset = self.dataset
-        if self.tuned_data and self.prepare is not None:
-            dataset = self.prepare(trial_spec)
+        if self.tuned_data:
+            dataset = prepare(trial_spec).dataset
         callbacks = []
         report = None
         if tune.pruning and tune.objective.startswith("val_"):
             report = pruning_report(trial, tune.objective)
             callbacks.append(report)
-        context = TrialContext(study_name(self.spec), trial.number, settings, tune.objective, tuple(callbacks))
+        study = StudyRole(name=study_name(self.spec), trial=trial.number, params=dict(settings),
+                          objective=tune.objective, role="trial")
         with Registry.open(self.registry) as store:
-            run = execute(trial_spec, dataset, self.backend, store, quiet=self.quiet, console=self.console,
-                          trial=context)
+            run = execute(trial_spec, dataset, self.backend, store, RunPolicy.trial(study, callbacks=tuple(callbacks)),
+                          quiet=self.quiet, console=self.console)
         trial.set_user_attr(RUN_ID_ATTRIBUTE, run.id)
-        value = run.record["primary"]["value"]
+        value = run.record.primary.value
         if report is not None and report.pruned_at is not None:
             raise optuna.TrialPruned(f"pruned at epoch {report.pruned_at} (run {run.id})")
         if value is None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlworkflow.errors import TrainingError, WorkflowError
+from dlworkflow.execution.preparation import prepare
 from dlworkflow.tuning.search_space import apply_trial, check_parameters, trial_count
 from dlworkflow.tuning.study import default_storage, open_study, quiet_optuna, study_name
 from dlworkflow.tuning.trials import RUN_ID_ATTRIBUTE, TrialObjective
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from dlworkflow.api import Run
-    from dlworkflow.data.dataset import Dataset
+    from dlworkflow.execution.result import Run
+    from dlworkflow.registry.record import RunRecord
     from dlworkflow.spec.schema import Spec
 
 STUDIES_DIR = "studies"
@@ -59,8 +60,6 @@ FINAL_RUN_ATTRIBUTE = "dlw_final_run"
 
 POLL_SECONDS = 2.0
 """How often a worker with nothing to do checks whether the last trials finished or died."""
-
-Prepare = Callable[["Spec"], tuple["Dataset", str]]
 
 
 @dataclass
@@ -91,7 +90,7 @@ class TuneResult:
     trials: pd.DataFrame
     best_params: dict[str, Any]
     best_value: float
-    final: dict[str, Any]
+    final: RunRecord
     final_run: Run | None
     folder: Path
     files: list[str] = field(default_factory=list)
@@ -100,7 +99,6 @@ class TuneResult:
 
 def tune_spec(
     spec: Spec,
-    prepare: Prepare,
     *,
     registry: str | None = None,
     storage: str | None = None,
@@ -112,7 +110,6 @@ def tune_spec(
 
     Args:
         spec: The validated spec with ``[tune]``.
-        prepare: Prepares a spec's data and activates its backend (``api._prepare``).
         registry: The registry URL (trials and the final run are recorded there).
         storage: The Optuna storage URL; default :func:`~dlworkflow.tuning.study.default_storage`.
         workers: Worker processes on this machine (1: in this process).
@@ -128,16 +125,15 @@ def tune_spec(
         TrainingError: when no trial finished, so there is no best configuration.
 
     Example:
-        >>> tune_spec(spec, api._prepare, workers=2).best_params  # doctest: +SKIP
+        >>> tune_spec(spec, workers=2).best_params  # doctest: +SKIP
         {'model.layers[0].units': 100}
     """
     check_parameters(spec)
     storage_url = storage or default_storage(registry)
     study = open_study(spec, storage_url)  # refuses a name taken by another spec before any training
     if workers <= 1:
-        dataset, backend = prepare(spec)
-        objective = TrialObjective(spec, dataset, backend, registry, prepare=lambda s: prepare(s)[0],
-                                   quiet=quiet, console=console)
+        prepared = prepare(spec)
+        objective = TrialObjective(spec, prepared.dataset, prepared.backend, registry, quiet=quiet, console=console)
         run_until_done(study, objective, trial_count(spec.tune))
     else:
         _run_workers(spec, registry, storage_url, workers, quiet)
@@ -152,7 +148,7 @@ def tune_spec(
     final_run = None
     final = _recorded_final(study, best.number, registry)
     if final is None:
-        final_run = _final_run(spec, best, prepare, registry, quiet, console)
+        final_run = _final_run(spec, best, registry, quiet, console)
         final = final_run.record
         study.set_user_attr(FINAL_RUN_ATTRIBUTE, {"trial": best.number, "run_id": final_run.id})
     folder, files, notes = _keep_study(study, spec, registry)
@@ -249,7 +245,7 @@ def study_table(study: optuna.Study) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _recorded_final(study: optuna.Study, best_number: int, registry: str | None) -> dict[str, Any] | None:
+def _recorded_final(study: optuna.Study, best_number: int, registry: str | None) -> RunRecord | None:
     """The final run already trained for this best trial, if the registry still has it."""
     from dlworkflow.errors import RegistryError
     from dlworkflow.registry import Registry
@@ -259,24 +255,24 @@ def _recorded_final(study: optuna.Study, best_number: int, registry: str | None)
         return None
     try:
         with Registry.open(registry) as store:
-            return store.get(recorded["run_id"]).to_dict()
+            return store.get(recorded["run_id"])
     except RegistryError:
         return None
 
 
-def _final_run(spec: Spec, best: Any, prepare: Prepare, registry: str | None, quiet: bool, console: Any) -> Run:
+def _final_run(spec: Spec, best: Any, registry: str | None, quiet: bool, console: Any) -> Run:
+    from dlworkflow.execution.policy import RunPolicy
+    from dlworkflow.execution.runner import execute
     from dlworkflow.registry import Registry
-    from dlworkflow.runner import execute
+    from dlworkflow.registry.record_sections import StudyRole
 
     final_spec = apply_trial(spec, best.params)
-    started = time.perf_counter()
-    dataset, backend = prepare(final_spec)
-    timings = {"prepare": time.perf_counter() - started}
-    study = {"name": study_name(spec), "trial": best.number, "params": dict(best.params),
-             "objective": spec.tune.objective, "role": "final", "objective_value": best.value}
+    prepared = prepare(final_spec)
+    study = StudyRole(name=study_name(spec), trial=best.number, params=dict(best.params),
+                      objective=spec.tune.objective, role="final", objective_value=best.value)
     with Registry.open(registry) as store:
-        return execute(final_spec, dataset, backend, store, quiet=quiet, console=console, timings=timings,
-                       study=study)
+        return execute(final_spec, prepared.dataset, prepared.backend, store, RunPolicy.study_final(study),
+                       quiet=quiet, console=console, timings={"prepare": prepared.seconds})
 
 
 def _keep_study(study: optuna.Study, spec: Spec, registry: str | None) -> tuple[Path, list[str], list[str]]:
@@ -351,13 +347,12 @@ def worker_main(document: dict[str, Any], source: str, registry: str | None, sto
     """
     import sys
 
-    from dlworkflow.api import _prepare
     from dlworkflow.spec import validate_spec
 
     try:
         spec = validate_spec(document, source=source)
-        dataset, backend = _prepare(spec, None)
-        objective = TrialObjective(spec, dataset, backend, registry, prepare=lambda s: _prepare(s, None)[0])
+        prepared = prepare(spec)
+        objective = TrialObjective(spec, prepared.dataset, prepared.backend, registry)
         run_until_done(open_study(spec, storage), objective, trial_count(spec.tune))
     except WorkflowError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,0 +1,176 @@
+"""Runs interrupted mid-training: the owner note a run leaves, and the recovery of killed runs.
+
+A run that writes checkpoints notes in its staging folder which process (host and pid)
+writes it, with its record so far (:func:`write_owner`). Ctrl-C records the run as
+``interrupted`` at once (:func:`interrupted_record`); a run whose process was killed leaves
+its note behind, and :func:`recover_killed_runs` — called by the commands that write to the
+registry or go on with a run, never by a read — records it as interrupted so ``dlw resume``
+can go on.
+
+Example:
+    >>> recover_killed_runs(registry)  # doctest: +SKIP
+    ['20261123-231502-4be1c9']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dlworkflow.errors import WorkflowError
+from dlworkflow.registry import artifacts
+from dlworkflow.registry.record import RunRecord
+
+if TYPE_CHECKING:
+    from dlworkflow.registry.artifacts import RunFolder
+    from dlworkflow.registry.registry import Registry
+
+
+def write_owner(folder: RunFolder, header: RunRecord) -> None:
+    """Note in the staging folder which process writes it, and the run's record so far.
+
+    Args:
+        folder: The run's staging folder.
+        header: The record of the started run.
+    """
+    owner = {"host": socket.gethostname(), "pid": os.getpid(), "record": header.to_dict()}
+    folder.path(artifacts.OWNER).write_text(json.dumps(owner, default=str))
+
+
+def interrupted_record(header: RunRecord, checkpoint_folder: Path, finished_at: str) -> RunRecord:
+    """The record of a run interrupted after its last checkpoint, saying how to go on.
+
+    Args:
+        header: The record of the started run.
+        checkpoint_folder: Its checkpoint folder.
+        finished_at: When it stopped.
+
+    Returns:
+        The record with status ``interrupted``, the epochs its checkpoint holds and a hint.
+
+    Example:
+        >>> interrupted_record(RunRecord(id="r1", name="m"), Path("/nonexistent"), "2026-12-07T13:00:00+00:00").error
+        'interrupted before its first epoch ended; start it again with dlw run'
+    """
+    from dlworkflow.training.checkpoint_files import checkpoint_epoch
+
+    epochs = checkpoint_epoch(checkpoint_folder) or 0
+    total = (header.spec.get("train") or {}).get("epochs")
+    how = (f"after epoch {epochs} of {total}; `dlw resume {header.id}` goes on from there" if epochs
+           else "before its first epoch ended; start it again with dlw run")
+    return header.replace(
+        status="interrupted", finished_at=finished_at, error=f"interrupted {how}",
+        training=dataclasses.replace(header.training, epochs_run=epochs),
+    )
+
+
+def recover_killed_runs(registry: Registry) -> list[str]:
+    """Record as interrupted the runs whose process was killed (SIGKILL, power loss) mid-training.
+
+    A staging folder on this host whose owner process is gone is kept as the run's
+    interrupted folder, with its last checkpoint, and the run is recorded as
+    ``interrupted``. Folders of other hosts are left alone (their processes cannot be
+    checked from here).
+
+    Args:
+        registry: An open registry.
+
+    Returns:
+        The ids of the runs now recorded as interrupted.
+
+    Example:
+        >>> recover_killed_runs(registry)  # doctest: +SKIP
+        ['20261123-231502-4be1c9']
+    """
+    from dlworkflow.registry.registry import utc_now
+
+    recovered = []
+    for owner_file in artifacts.runs_dir(registry.home).glob(f"{artifacts.STAGING_PREFIX}*/{artifacts.OWNER}"):
+        try:
+            owner = json.loads(owner_file.read_text())
+            header = RunRecord.from_dict(owner["record"])
+        except (OSError, ValueError, KeyError, WorkflowError):
+            continue
+        if not process_gone(owner):
+            continue
+        folder = artifacts.RunFolder.adopt(registry.home, header.id)
+        record = interrupted_record(header, owner_file.parent / artifacts.CHECKPOINT_DIR, utc_now())
+        record = record.replace(artifacts={"dir": str(folder.interrupt()), "files": []})
+        try:
+            registry.record(record, looked_at_test=False, test_set_name=header.test_set.name or "")
+        except WorkflowError:
+            continue  # recorded by another process meanwhile, or the registry is unreachable
+        recovered.append(header.id)
+    return recovered
+
+
+def process_gone(owner: dict[str, Any]) -> bool:
+    """Whether the process an owner note names has ended (only checkable on its own host).
+
+    Args:
+        owner: The owner note: ``{host, pid, record}``.
+
+    Returns:
+        True when the note is from this host and no process has its pid.
+
+    Example:
+        >>> process_gone({"host": socket.gethostname(), "pid": os.getpid()})
+        False
+        >>> process_gone({"host": "another-host", "pid": 1})
+        False
+    """
+    if owner.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, KeyError, ValueError, TypeError):
+        return False
+    return False
+
+
+def resumable_run(registry: Registry, run_id: str) -> tuple[RunRecord, Any]:
+    """An interrupted run and its last checkpoint, ready to go on (killed runs are recovered first).
+
+    Args:
+        registry: An open registry.
+        run_id: The run's id or a unique prefix of it.
+
+    Returns:
+        The interrupted run's record and its :class:`~dlworkflow.training.checkpoint_files.Checkpoint`.
+
+    Raises:
+        RegistryError: when the run is not interrupted, or its checkpoint is unreadable or missing.
+
+    Example:
+        >>> record, checkpoint = resumable_run(registry, "20261123-2315")  # doctest: +SKIP
+        >>> record.status, checkpoint.epoch  # doctest: +SKIP
+        ('interrupted', 20)
+    """
+    from dlworkflow.errors import RegistryError
+    from dlworkflow.training.checkpoint_files import read_checkpoint
+
+    recover_killed_runs(registry)
+    record = registry.get(run_id)
+    where = f"registry {registry.url}"
+    if record.status != "interrupted":
+        raise RegistryError.single(
+            where, f"run {record.id}", f"is {record.status}, not interrupted", got=record.status,
+            hint="Only an interrupted run goes on; dlw runs shows each run's status.",
+        )
+    folder = artifacts.interrupted_dir(registry.home, record.id)
+    try:
+        checkpoint = read_checkpoint(folder / artifacts.CHECKPOINT_DIR)
+    except ValueError as err:
+        raise RegistryError.single(where, f"run {record.id}", str(err), hint="Start the spec again with dlw run.") from err
+    if checkpoint is None:
+        raise RegistryError.single(
+            where, f"run {record.id}", "was interrupted before its first epoch ended: there is no checkpoint",
+            hint="Start the spec again with dlw run.",
+        )
+    return record, checkpoint
