@@ -19,6 +19,13 @@ lower learning rate. A remedy the workshop does not list (scaling the inputs, mo
 comes where it fits best and is named as such. :class:`RunSettings` makes the remedies
 specific (the spec keys and values to change); without it they are general.
 
+This module holds :func:`diagnose` and its rules, one per kind of finding; what they build on
+lives beside it, one concept per module, and is importable from here as before:
+:class:`Finding` (:mod:`~dlworkflow.evaluation.finding`), :class:`RunSettings`
+(:mod:`~dlworkflow.evaluation.run_settings`), the history's curves
+(:mod:`~dlworkflow.evaluation.history_curve`) and the remedies' wording
+(:mod:`~dlworkflow.evaluation.remedies`).
+
 Pure: numpy only (plus the numpy-free comparison helpers), no Keras, nothing written.
 
 Example:
@@ -35,25 +42,46 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dlworkflow.evaluation import remedies
 from dlworkflow.evaluation.comparison import best_baseline, selection_part
+from dlworkflow.evaluation.finding import FINDING_KINDS, Finding, FindingKind
+from dlworkflow.evaluation.history_curve import (
+    TAIL_EPOCHS,
+    HistoryCurve,
+    diverged,
+    history_curve,
+    history_epochs,
+    smoothed,
+    tail,
+)
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
+from dlworkflow.evaluation.remedies import DEFAULT_LEARNING_RATES
+from dlworkflow.evaluation.run_settings import RunSettings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dlworkflow.spec.schema import Spec
-
-FindingKind = Literal["overfitting", "underfitting", "not_converged", "no_better_than_baseline", "unstable"]
-
-FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
-"""Every kind of :class:`Finding`, in the order :func:`diagnose` reports them."""
-
-TAIL_EPOCHS = 5
-"""Epochs at the end of a run whose median stands for "the end", so that one noisy epoch does not decide."""
+__all__ = [
+    "CONVERGENCE_TOLERANCE",
+    "CONVERGENCE_WINDOW",
+    "DEFAULT_LEARNING_RATES",
+    "FINDING_KINDS",
+    "GAP_WIDENING",
+    "HISTORY_METRICS",
+    "OVERFITTING_EPOCHS_AFTER_MINIMUM",
+    "OVERFITTING_RISE",
+    "SPIKE_FACTOR",
+    "SPIKE_SETBACK",
+    "TAIL_EPOCHS",
+    "Finding",
+    "FindingKind",
+    "RunSettings",
+    "diagnose",
+]
 
 OVERFITTING_RISE = 0.10
 """Overfitting: the median validation loss of the last :data:`TAIL_EPOCHS` epochs is at least 10% above the lowest
@@ -86,9 +114,6 @@ SPIKE_SETBACK = 0.25
 """Unstable: and the jump gives back at least a quarter of the fall from the first epoch to that lowest value,
 so that doubling a loss that is already near zero (0.004 → 0.009) is not called a spike."""
 
-DEFAULT_LEARNING_RATES: dict[str, float] = {"sgd": 0.01}
-"""Keras' default learning rate per optimizer where it is not 0.001 (used when the spec sets none)."""
-
 HISTORY_METRICS: dict[str, tuple[str, ...]] = {
     "rmse": ("root_mean_squared_error", "rmse"),
     "mae": ("mean_absolute_error", "mae"),
@@ -97,142 +122,6 @@ HISTORY_METRICS: dict[str, tuple[str, ...]] = {
 }
 """History columns (Keras names) that hold a metric of :data:`METRIC_DIRECTIONS`, tried in order; used only
 when the model's own score on the training split is not given."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem seen in a run, with its evidence and what to try.
-
-    Attributes:
-        kind: One of :data:`FINDING_KINDS`.
-        summary: One line for a reader in a hurry.
-        evidence: The epochs and values the finding rests on.
-        remedies: What to try, most promising first, in the workshop's order; each names
-            the spec key to change where there is one.
-
-    Example:
-        >>> finding = Finding("unstable", "Unstable training.", "loss was NaN at epoch 3.", ("lower learning rate",))
-        >>> finding.to_dict()["remedies"]
-        ['lower learning rate']
-        >>> Finding.from_dict(finding.to_dict()) == finding
-        True
-    """
-
-    kind: FindingKind
-    summary: str
-    evidence: str
-    remedies: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """The finding as JSON-ready plain data: ``{kind, summary, evidence, remedies}``.
-
-        Returns:
-            A dict of strings and a list of strings.
-
-        Example:
-            >>> Finding("underfitting", "s", "e").to_dict()
-            {'kind': 'underfitting', 'summary': 's', 'evidence': 'e', 'remedies': []}
-        """
-        return {"kind": self.kind, "summary": self.summary, "evidence": self.evidence, "remedies": list(self.remedies)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        """Read back what :meth:`to_dict` wrote (e.g. from a run record).
-
-        Args:
-            data: ``{kind, summary, evidence, remedies}``.
-
-        Returns:
-            The finding.
-
-        Example:
-            >>> Finding.from_dict({"kind": "overfitting", "summary": "s", "evidence": "e", "remedies": ["a"]}).remedies
-            ('a',)
-        """
-        return cls(data["kind"], data["summary"], data["evidence"], tuple(data.get("remedies", ())))
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What the remedies need to know about how a run was set up, to name what to change.
-
-    Every field may stay unknown (None, or empty): the remedies then speak generally.
-
-    Attributes:
-        epochs: Epochs asked for (``train.epochs``, plus ``fine_tune.epochs``).
-        optimizer: ``train.optimizer.type``, e.g. ``adam``.
-        learning_rate: ``train.optimizer.learning_rate`` (None: the optimizer's default).
-        early_stopping: Whether ``[train.early_stopping]`` is on (None: unknown).
-        patience: ``train.early_stopping.patience``.
-        restore_best_weights: ``train.early_stopping.restore_best_weights``.
-        layer_types: The ``type`` of each ``[[model.layers]]`` entry (None: unknown, e.g. a builder).
-        hidden_units: ``units`` of every layer but the output layer, in order.
-        dropout_rates: ``rate`` of every Dropout layer, in order.
-        scaling: ``data.scaling``.
-        images: Whether the inputs are images (augmentation applies).
-        parameters: Trainable parameters of the model.
-        training_rows: Rows (or images) in the training split.
-
-    Example:
-        >>> RunSettings(epochs=200, hidden_units=(100, 50), layer_types=("Dense", "Dense", "Dense")).hidden_units
-        (100, 50)
-    """
-
-    epochs: int | None = None
-    optimizer: str | None = None
-    learning_rate: float | None = None
-    early_stopping: bool | None = None
-    patience: int | None = None
-    restore_best_weights: bool = False
-    layer_types: tuple[str, ...] | None = None
-    hidden_units: tuple[int, ...] = ()
-    dropout_rates: tuple[float, ...] = ()
-    scaling: str | None = None
-    images: bool = False
-    parameters: int | None = None
-    training_rows: int | None = None
-
-    @classmethod
-    def from_spec(
-        cls, spec: Spec, *, images: bool = False, parameters: int | None = None, training_rows: int | None = None
-    ) -> RunSettings:
-        """The settings of a validated spec, plus what only the built run knows.
-
-        Args:
-            spec: The run's spec.
-            images: Whether the dataset holds images (``dataset.image is not None``).
-            parameters: Trainable parameters of the built model.
-            training_rows: Rows in the training split.
-
-        Returns:
-            The settings.
-
-        Example:
-            >>> RunSettings.from_spec(spec, parameters=14101, training_rows=767).hidden_units  # doctest: +SKIP
-            (100, 50)
-        """
-        train = spec.train
-        stopping = train.early_stopping
-        layers = spec.model.layers
-        return cls(
-            epochs=train.epochs + (train.fine_tune.epochs if train.fine_tune is not None else 0),
-            optimizer=train.optimizer.type,
-            learning_rate=train.optimizer.learning_rate,
-            early_stopping=stopping is not None,
-            patience=None if stopping is None else stopping.patience,
-            restore_best_weights=stopping is not None and stopping.restore_best_weights,
-            layer_types=None if spec.model.builder is not None else tuple(layer.type for layer in layers),
-            hidden_units=tuple(
-                int(layer.arguments["units"]) for layer in layers[:-1] if isinstance(layer.arguments.get("units"), int)
-            ),
-            dropout_rates=tuple(
-                float(layer.arguments.get("rate", 0.0)) for layer in layers if layer.type == "Dropout"
-            ),
-            scaling=spec.data.scaling,
-            images=images,
-            parameters=parameters,
-            training_rows=training_rows,
-        )
 
 
 def diagnose(
@@ -288,77 +177,23 @@ def diagnose(
         known = ", ".join(repr(name) for name in METRIC_DIRECTIONS)
         raise ValueError(f"diagnose: unknown metric {metric!r}; known metrics: {known}.")
     settings = settings or RunSettings()
-    epochs = _epochs(history)
+    epochs = history_epochs(history)
     evaluated = evaluated_epoch if evaluated_epoch is not None else (int(epochs[-1]) if len(epochs) else None)
-    loss = _curve(history, "loss", epochs)
-    validation = _curve(history, "val_loss", epochs)
+    loss = history_curve(history, "loss", epochs)
+    validation = history_curve(history, "val_loss", epochs)
     best = None if metric is None or not baselines else _chosen_baseline(baselines, metric)
-    diverged = _diverged(history)  # After a NaN the curves say nothing more: only "unstable" reads them.
+    has_diverged = diverged(history)  # After a NaN the curves say nothing more: only "unstable" reads them.
     found = [
-        None if diverged else _overfitting(loss, validation, evaluated_epoch, settings),
+        None if has_diverged else _overfitting(loss, validation, evaluated_epoch, settings),
         _underfitting(history, epochs, metric, scores, baselines, best, evaluated, settings),
-        None if diverged else _not_converged(loss, validation, settings),
+        None if has_diverged else _not_converged(loss, validation, settings),
         _no_better(metric, scores, baselines, best, compare_on, settings),
         _unstable(history, epochs, loss, settings),
     ]
     return [finding for finding in found if finding is not None]
 
 
-# --- curves ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Curve:
-    """The finite values of one history column, with their epochs."""
-
-    name: str
-    epochs: np.ndarray
-    values: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def at(self, epoch: int) -> float:
-        """The value at an epoch (the nearest earlier finite one)."""
-        index = max(int(np.searchsorted(self.epochs, epoch, side="right")) - 1, 0)
-        return float(self.values[index])
-
-
-def _epochs(history: pd.DataFrame) -> np.ndarray:
-    if "epoch" in history.columns:
-        return history["epoch"].to_numpy(dtype=np.int64)
-    return np.arange(1, len(history) + 1, dtype=np.int64)
-
-
-def _curve(history: pd.DataFrame, column: str, epochs: np.ndarray) -> _Curve | None:
-    if column not in history.columns:
-        return None
-    values = history[column].to_numpy(dtype=np.float64)
-    finite = np.isfinite(values)
-    if not finite.any():
-        return None
-    return _Curve(column, epochs[finite], values[finite])
-
-
-def _diverged(history: pd.DataFrame) -> bool:
-    """Whether ``loss`` or ``val_loss`` holds a NaN or infinite value."""
-    columns = [column for column in ("loss", "val_loss") if column in history.columns]
-    return bool(columns) and not np.isfinite(history[columns].to_numpy(dtype=np.float64)).all()
-
-
-def _smoothed(values: np.ndarray) -> np.ndarray:
-    """A running median over :data:`TAIL_EPOCHS` epochs (centred, shorter at the ends): the curve without its noise."""
-    half = TAIL_EPOCHS // 2
-    if len(values) < TAIL_EPOCHS:
-        return values
-    padded = np.pad(values, half, constant_values=np.nan)
-    return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
-
-
-def _tail(curve: _Curve) -> tuple[float, int]:
-    """Median of the last :data:`TAIL_EPOCHS` values, and the first epoch of that tail."""
-    count = min(TAIL_EPOCHS, len(curve))
-    return float(np.median(curve.values[-count:])), int(curve.epochs[-count])
+# --- evidence text --------------------------------------------------------------------------------------------
 
 
 def _span(first: int, last: int) -> str:
@@ -395,23 +230,23 @@ class _Minimum:
         return (self.end_validation - self.end_loss) / self.end_validation if self.end_validation else 0.0
 
 
-def _validation_minimum(loss: _Curve | None, validation: _Curve | None) -> _Minimum | None:
+def _validation_minimum(loss: HistoryCurve | None, validation: HistoryCurve | None) -> _Minimum | None:
     """The validation minimum, when it lies well before the end and training loss fell after it."""
     if loss is None or validation is None or len(validation) <= OVERFITTING_EPOCHS_AFTER_MINIMUM:
         return None
     lowest = int(np.argmin(validation.values))
     epoch, last_epoch = int(validation.epochs[lowest]), int(validation.epochs[-1])
-    end_validation, tail_start = _tail(validation)
-    end_loss, _ = _tail(loss)
+    end_validation, tail_start = tail(validation)
+    end_loss, _ = tail(loss)
     if last_epoch - epoch < OVERFITTING_EPOCHS_AFTER_MINIMUM or end_loss >= loss.at(epoch):
         return None  # Still at its best, or both rising (instability or divergence, not overfitting).
-    floor = float(np.min(_smoothed(validation.values)))
+    floor = float(np.min(smoothed(validation.values)))
     return _Minimum(epoch, float(validation.values[lowest]), floor, loss.at(epoch),
                     _span(tail_start, last_epoch), end_validation, end_loss)
 
 
 def _overfitting(
-    loss: _Curve | None, validation: _Curve | None, evaluated_epoch: int | None, settings: RunSettings
+    loss: HistoryCurve | None, validation: HistoryCurve | None, evaluated_epoch: int | None, settings: RunSettings
 ) -> Finding | None:
     """Validation loss lowest well before the end and then rising, or a widening gap; training loss falling."""
     minimum = _validation_minimum(loss, validation)
@@ -435,15 +270,15 @@ def _overfitting(
         return None
     if evaluated_epoch is not None:
         evidence += f" The evaluated weights are those of epoch {evaluated_epoch}."
-    remedies = (
-        _fewer_parameters(settings),
-        _dropout(settings),
-        _batch_normalization(settings, "it regularises a little"),
-        _early_stopping(settings, minimum.epoch),
-        _more_data(settings),
-        _augmentation(settings),
+    proposed = (
+        remedies.fewer_parameters(settings),
+        remedies.dropout(settings),
+        remedies.batch_normalization(settings, "it regularises a little"),
+        remedies.early_stopping(settings, minimum.epoch),
+        remedies.more_data(settings),
+        remedies.augmentation(settings),
     )
-    return Finding("overfitting", summary, evidence, _present(remedies))
+    return Finding("overfitting", summary, evidence, remedies.present(proposed))
 
 
 def _underfitting(
@@ -467,17 +302,17 @@ def _underfitting(
         return None
     summary = f"Underfitting: on the training data the model is no better than the {best} baseline."
     evidence = f"training {metric}: {_versus(model_value, baseline_value, best)}{source}."
-    remedies = (
-        _scale_inputs(settings),
-        _more_parameters(settings),
-        _less_dropout(settings),
-        _batch_normalization(settings, "it makes gradient descent faster"),
-        _lower_learning_rate(settings, "if the training loss jumps around instead of falling"),
+    proposed = (
+        remedies.scale_inputs(settings),
+        remedies.more_parameters(settings),
+        remedies.less_dropout(settings),
+        remedies.batch_normalization(settings, "it makes gradient descent faster"),
+        remedies.lower_learning_rate(settings, "if the training loss jumps around instead of falling"),
     )
-    return Finding("underfitting", summary, evidence, _present(remedies))
+    return Finding("underfitting", summary, evidence, remedies.present(proposed))
 
 
-def _not_converged(loss: _Curve | None, validation: _Curve | None, settings: RunSettings) -> Finding | None:
+def _not_converged(loss: HistoryCurve | None, validation: HistoryCurve | None, settings: RunSettings) -> Finding | None:
     """The monitored loss (validation, else training) still falling over the last epochs, lowest at the end."""
     curve = validation if validation is not None and len(validation) >= 2 else loss
     if curve is None:
@@ -489,7 +324,7 @@ def _not_converged(loss: _Curve | None, validation: _Curve | None, settings: Run
     recent = float(np.median(curve.values[-window:]))
     lowest = int(np.argmin(curve.values))
     improvement = (before - recent) / abs(before) if before else 0.0
-    if improvement <= CONVERGENCE_TOLERANCE or int(np.argmin(_smoothed(curve.values))) < len(curve) - window:
+    if improvement <= CONVERGENCE_TOLERANCE or int(np.argmin(smoothed(curve.values))) < len(curve) - window:
         return None
     what = "validation loss" if curve is validation else "training loss"
     first, middle, last = (int(curve.epochs[i]) for i in (-2 * window, -window, -1))
@@ -498,7 +333,7 @@ def _not_converged(loss: _Curve | None, validation: _Curve | None, settings: Run
     evidence = (f"{what} fell {improvement:.1%} over {span}: median {_number(before)} over "
                 f"{_span(first, int(curve.epochs[-window - 1]))}, {_number(recent)} over {_span(middle, last)}; "
                 f"lowest at epoch {int(curve.epochs[lowest])} ({_number(float(curve.values[lowest]))}).")
-    return Finding("not_converged", summary, evidence, _present((_more_epochs(settings, last),)))
+    return Finding("not_converged", summary, evidence, remedies.present((remedies.more_epochs(settings, last),)))
 
 
 def _no_better(
@@ -518,18 +353,18 @@ def _no_better(
         return None
     summary = f"No better than the baseline: on the {part} data the model does not beat the {best} baseline."
     evidence = f"{part} {metric}: {_versus(model_value, baseline_value, best)}."
-    remedies = (
-        _scale_inputs(settings),
-        _batch_normalization(settings, "it makes gradient descent faster"),
-        _early_stopping(settings, None),
-        _more_data(settings),
-        _lower_learning_rate(settings, "if the loss curves are jagged"),
+    proposed = (
+        remedies.scale_inputs(settings),
+        remedies.batch_normalization(settings, "it makes gradient descent faster"),
+        remedies.early_stopping(settings, None),
+        remedies.more_data(settings),
+        remedies.lower_learning_rate(settings, "if the loss curves are jagged"),
     )
-    return Finding("no_better_than_baseline", summary, evidence, _present(remedies))
+    return Finding("no_better_than_baseline", summary, evidence, remedies.present(proposed))
 
 
 def _unstable(
-    history: pd.DataFrame, epochs: np.ndarray, loss: _Curve | None, settings: RunSettings
+    history: pd.DataFrame, epochs: np.ndarray, loss: HistoryCurve | None, settings: RunSettings
 ) -> Finding | None:
     """NaN or infinite values anywhere, or training-loss spikes (:data:`SPIKE_FACTOR`, :data:`SPIKE_SETBACK`)."""
     non_finite = _non_finite(history, epochs)
@@ -546,13 +381,13 @@ def _unstable(
     what = [text for text, seen in (("values became NaN or infinite", non_finite), ("the loss spiked", spikes)) if seen]
     summary = f"Unstable training: {' and '.join(what)}."
     evidence = "; ".join(problems) + "."
-    remedies = (
-        _scale_inputs(settings),
-        _batch_normalization(settings, "it stabilises the learning process"),
-        _lower_learning_rate(settings, ""),
+    proposed = (
+        remedies.scale_inputs(settings),
+        remedies.batch_normalization(settings, "it stabilises the learning process"),
+        remedies.lower_learning_rate(settings, ""),
         "missing values: [data] dropna = true if the data has missing or infinite values" if non_finite else None,
     )
-    return Finding("unstable", summary, evidence, _present(remedies))
+    return Finding("unstable", summary, evidence, remedies.present(proposed))
 
 
 def _non_finite(history: pd.DataFrame, epochs: np.ndarray) -> list[str]:
@@ -569,7 +404,7 @@ def _non_finite(history: pd.DataFrame, epochs: np.ndarray) -> list[str]:
     return problems
 
 
-def _spikes(loss: _Curve) -> list[tuple[int, float, float, int]]:
+def _spikes(loss: HistoryCurve) -> list[tuple[int, float, float, int]]:
     """``(epoch, value, lowest before, its epoch)`` for each epoch whose training loss spiked."""
     values = loss.values
     if len(values) < 2:
@@ -610,113 +445,7 @@ def _versus(model_value: float, baseline_value: float, baseline: str) -> str:
 
 def _history_metric(history: pd.DataFrame, epochs: np.ndarray, metric: str, epoch: int) -> tuple[float | None, str]:
     for column in HISTORY_METRICS.get(metric, ()):
-        curve = _curve(history, column, epochs)
+        curve = history_curve(history, column, epochs)
         if curve is not None:
             return curve.at(epoch), f" (history column {column!r} at epoch {epoch}, averaged during training)"
     return None, ""
-
-
-# --- remedies -------------------------------------------------------------------------------------------------
-
-
-def _present(remedies: tuple[str | None, ...]) -> tuple[str, ...]:
-    return tuple(remedy for remedy in remedies if remedy)
-
-
-def _has_layer(settings: RunSettings, layer_type: str) -> bool | None:
-    return None if settings.layer_types is None else layer_type in settings.layer_types
-
-
-def _fewer_parameters(settings: RunSettings) -> str:
-    size = ""
-    if settings.parameters is not None:
-        rows = f" for {settings.training_rows:,} training rows" if settings.training_rows is not None else ""
-        size = f"; the model has {settings.parameters:,} trainable parameters{rows}"
-    filters = " or filters" if settings.layer_types and any(t.startswith("Conv") for t in settings.layer_types) else ""
-    if settings.hidden_units:
-        now = ", ".join(str(units) for units in settings.hidden_units)
-        halved = ", ".join(str(max(1, units // 2)) for units in settings.hidden_units)
-        return (f"fewer parameters: fewer units{filters} in [[model.layers]] (units {now} now: try {halved} or less) "
-                f"or fewer layers{size}")
-    return f"fewer parameters: fewer units{filters} or layers in [[model.layers]]{size}"
-
-
-def _more_parameters(settings: RunSettings) -> str:
-    now = ", ".join(str(units) for units in settings.hidden_units)
-    units = f" (units {now} now)" if now else ""
-    return f"more parameters: more units or layers in [[model.layers]]{units}, so the model can learn the function"
-
-
-def _dropout(settings: RunSettings) -> str:
-    if settings.dropout_rates:
-        rates = ", ".join(f"{rate:g}" for rate in settings.dropout_rates)
-        return f"Dropout: raise the rate of the Dropout layer(s) (rate {rates} now)"
-    return ('Dropout: add { type = "Dropout", rate = 0.2 } after a hidden layer in [[model.layers]] '
-            "(active in training only)")
-
-
-def _less_dropout(settings: RunSettings) -> str | None:
-    if not settings.dropout_rates:
-        return None
-    rates = ", ".join(f"{rate:g}" for rate in settings.dropout_rates)
-    return f"less Dropout: lower the rate of the Dropout layer(s) (rate {rates} now) or remove them"
-
-
-def _batch_normalization(settings: RunSettings, why: str) -> str | None:
-    if _has_layer(settings, "BatchNormalization"):
-        return None
-    return f'BatchNormalization: add {{ type = "BatchNormalization" }} as the first of [[model.layers]] ({why})'
-
-
-def _early_stopping(settings: RunSettings, best_epoch: int | None) -> str | None:
-    lowest = f" — validation loss was lowest at epoch {best_epoch}" if best_epoch is not None else ""
-    if settings.early_stopping and settings.restore_best_weights:
-        return None
-    if settings.early_stopping:
-        return (f"early stopping: [train.early_stopping] restore_best_weights = true, so the best epoch's weights are "
-                f"evaluated, not the last{lowest}")
-    return ("early stopping: [train.early_stopping] monitor = 'val_loss', patience = 10, "
-            f"restore_best_weights = true{lowest}")
-
-
-def _more_data(settings: RunSettings) -> str:
-    if settings.images:
-        return "more data: more training images"
-    rows = f" than the {settings.training_rows:,} now" if settings.training_rows is not None else ""
-    return (f"more data: more training rows{rows}, e.g. a longer period ([data] rows); with fewer features "
-            "([data] select) the same rows go further")
-
-
-def _augmentation(settings: RunSettings) -> str | None:
-    if not settings.images or (settings.layer_types and any(t.startswith("Random") for t in settings.layer_types)):
-        return None
-    return ('augmentation: add { type = "RandomFlip", mode = "horizontal" }, RandomRotation and RandomZoom layers '
-            "first in [[model.layers]] (active in training only)")
-
-
-def _lower_learning_rate(settings: RunSettings, when: str) -> str:
-    if settings.learning_rate is not None:
-        now = f"now {settings.learning_rate:g}"
-        rate = settings.learning_rate
-    else:
-        rate = DEFAULT_LEARNING_RATES.get((settings.optimizer or "adam").lower(), 0.001)
-        now = f"now the default, {rate:g} for {settings.optimizer or 'adam'}"
-    suffix = f", {when}" if when else ""
-    return f"lower learning rate: [train.optimizer] learning_rate = {rate / 10:g} ({now}){suffix}"
-
-
-def _scale_inputs(settings: RunSettings) -> str | None:
-    """Not in the workshop's list, but its first step: unscaled features stall or derail training."""
-    if settings.scaling != "none":
-        return None
-    value = "pixels" if settings.images else "standardize"
-    return f"scale the inputs: [data] scaling = '{value}' (the features are unscaled now)"
-
-
-def _more_epochs(settings: RunSettings, last_epoch: int) -> str:
-    epochs = settings.epochs or last_epoch
-    stop = "" if settings.early_stopping else (
-        " with [train.early_stopping] monitor = 'val_loss', patience = 10, restore_best_weights = true, so training "
-        "stops by itself when validation loss stops improving"
-    )
-    return f"more epochs: [train] epochs = {2 * epochs} (now {epochs}){stop}"
