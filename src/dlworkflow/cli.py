@@ -1,7 +1,8 @@
 """The ``dlw`` command line: parses, calls :mod:`dlworkflow.api`, renders. No logic lives here.
 
 Any :class:`~dlworkflow.errors.WorkflowError` becomes one message on stderr and its exit
-code. Keras is never imported by ``dlw --help`` (the API imports it only to train or build).
+code. Numbers are printed by the one rule of :mod:`dlworkflow.formatting`. Keras is never
+imported by ``dlw --help`` (the API imports it only to train or build).
 
 Example:
     $ dlw run examples/weather.toml --set train.epochs=2
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dlworkflow.errors import WorkflowError
+from dlworkflow.formatting import BRIEF_DIGITS, format_number
 
 app = typer.Typer(
     name="dlw",
@@ -51,14 +53,6 @@ def _fail(error: WorkflowError) -> typer.Exit:
     return typer.Exit(code=error.exit_code)
 
 
-def _number(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return str(value)
-
-
 @app.command()
 def run(
     spec: str = SPEC_ARGUMENT,
@@ -84,7 +78,7 @@ def _render_run(record: dict[str, Any]) -> None:
     out.print(
         f"split {split['type']} (seed {split['seed']}): {split['train']} train / "
         f"{split['validation']} validation / {split['test']} test · "
-        f"{record['params']['total']:,} parameters · {training['epochs_run']} epochs, "
+        f"{format_number(record['params']['total'])} parameters · {training['epochs_run']} epochs, "
         f"weights of epoch {training['evaluated_epoch']} evaluated"
         + (" (early stop)" if training["stopped_early"] else "")
     )
@@ -100,11 +94,11 @@ def _render_run(record: dict[str, Any]) -> None:
         test = parts.get("test", {})
         table.add_row(
             f"[bold]{metric}[/]" if metric == primary["metric"] else metric,
-            _number((metrics.get("train") or {}).get(metric)),
-            _number((metrics.get("validation") or {}).get(metric)),
-            _number(metrics["test"].get(metric)),
-            f"{test['baseline']} {_number(test.get('baseline_value'))}" if test.get("baseline") else "–",
-            _number(test.get("skill"), 3),
+            format_number((metrics.get("train") or {}).get(metric)),
+            format_number((metrics.get("validation") or {}).get(metric)),
+            format_number(metrics["test"].get(metric)),
+            f"{test['baseline']} {format_number(test.get('baseline_value'))}" if test.get("baseline") else "–",
+            format_number(test.get("skill"), BRIEF_DIGITS),
         )
     out.print(table)
     for name, reason in (record.get("baselines_skipped") or {}).items():
@@ -112,7 +106,8 @@ def _render_run(record: dict[str, Any]) -> None:
     classes = record.get("classes")
     if classes:
         accuracy = classes["per_class_accuracy"].get("test", {})
-        out.print("test accuracy per class: " + " · ".join(f"{name} {_number(value, 2)}" for name, value in accuracy.items()))
+        shown = (f"{name} {format_number(value, BRIEF_DIGITS)}" for name, value in accuracy.items())
+        out.print("test accuracy per class: " + " · ".join(shown))
     _render_diagnosis(record.get("diagnosis") or [])
     pictures = [name for name in record["artifacts"].get("files", []) if name.endswith(".png")]
     if pictures:
@@ -176,14 +171,14 @@ def list_runs(
             table.add_column(column, overflow="fold", no_wrap=fixed, min_width=None if fixed else 10)
         for row in board.runs:
             commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
-            baseline = f"{row.baseline_name} {_number(row.baseline_value)}" if row.baseline_name else "–"
-            value = _number(row.primary_value) if row.status == "finished" else row.status
+            baseline = f"{row.baseline_name} {format_number(row.baseline_value)}" if row.baseline_name else "–"
+            value = format_number(row.primary_value) if row.status == "finished" else row.status
             cells = [row.id, row.name, row.description, value, baseline]
             cells += [row.test_set_name, str(row.test_set_looks)] if wide else []
             table.add_row(*cells, commit, row.comments or "")
         out.print(table)
         if board.hidden:
-            out.print(f"[dim]… and {board.hidden:,} more runs on this test set by {metric} (--all, or --limit N)[/]")
+            out.print(f"[dim]… and {format_number(board.hidden)} more runs on this test set by {metric} (--all, or --limit N)[/]")
 
 
 @app.command()
@@ -232,12 +227,12 @@ def summary(
         table.add_column(column, justify="right" if column == "parameters" else "left")
     for layer in parameters.layers:
         explanation = f"{layer.formula}\n[dim]{layer.note}[/]" if layer.note else layer.formula
-        table.add_row(layer.name, layer.type, str(layer.output_shape), f"{layer.total:,}", explanation)
+        table.add_row(layer.name, layer.type, str(layer.output_shape), format_number(layer.total), explanation)
     out.print(table)
-    rows = f"{report.sizes['train']:,}" if report.sizes else "not loaded (model.input_shape given)"
+    rows = format_number(report.sizes["train"]) if report.sizes else "not loaded (model.input_shape given)"
     out.print(
-        f"Total parameters: {parameters.total:,} (trainable {parameters.trainable:,}, "
-        f"non-trainable {parameters.non_trainable:,}) · training rows: {rows}"
+        f"Total parameters: {format_number(parameters.total)} (trainable {format_number(parameters.trainable)}, "
+        f"non-trainable {format_number(parameters.non_trainable)}) · training rows: {rows}"
     )
     if report.warning:
         err.print(f"[yellow]warning:[/] {report.warning}")
@@ -284,10 +279,10 @@ def tune(
     for column in trials.columns:
         table.add_column(str(column), no_wrap=column in ("trial", "run_id"), overflow="fold")
     for row in trials.itertuples(index=False):
-        table.add_row(*(_number(value) if isinstance(value, float) else str(value) for value in row))
+        table.add_row(*(format_number(value) if isinstance(value, float) else str(value) for value in row))
     out.print(table)
     best = ", ".join(f"{path} = {value!r}" for path, value in result.best_params.items())
-    out.print(f"best on validation: {best} ({_number(result.best_value)})")
+    out.print(f"best on validation: {best} ({format_number(result.best_value)})")
     out.print("final run, trained once more and evaluated on the test set once:")
     if result.final_run is None:
         out.print("(the study's best trial is unchanged: its final run, recorded before, is shown; no new test look)")
@@ -339,10 +334,10 @@ def compare(
         table.add_column(column, justify="right" if numeric else "left", no_wrap=numeric or column == "ID",
                          overflow="fold")
     for row in comparison.rows:
-        values = [_number(row["test"].get(name)) if row["status"] == "finished" else row["status"]
+        values = [format_number(row["test"].get(name)) if row["status"] == "finished" else row["status"]
                   for name in comparison.metrics]
         epochs = f"{row['epochs_run'] or '–'}" + (f"/{row['best_epoch']}" if row["best_epoch"] else "")
-        cells = [row["id"] or "baseline", row["name"], *values, _number(row["skill"], 3), epochs]
+        cells = [row["id"] or "baseline", row["name"], *values, format_number(row["skill"], BRIEF_DIGITS), epochs]
         table.add_row(*cells, style="dim" if row["kind"] == "baseline" else None)
     out.print(table)
     if comparison.curves:

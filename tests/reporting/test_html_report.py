@@ -13,7 +13,8 @@ from PIL import Image
 
 import dlworkflow
 from dlworkflow.registry import RunRecord
-from dlworkflow.reporting.html_report import embedded_plots, format_number, metric_table, render_report
+from dlworkflow.formatting import format_number
+from dlworkflow.reporting.html_report import embedded_plots, metric_table, render_report
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -71,9 +72,12 @@ def test_plots_of_the_run_folder_are_embedded_known_ones_first(tmp_path):
     assert plots[2]["caption"] == "zeta"
 
 
-@pytest.mark.parametrize(("value", "text"), [(3.87732, "3.877"), (14101, "14,101"), (None, "–"), (123456.7, "123,457")])
-def test_format_number(value, text):
-    assert format_number(value) == text
+def test_the_page_prints_numbers_by_the_one_rule():
+    primary = {"metric": "rmse", "value": 12345.6, "baseline": "mean", "baseline_value": 23456.7, "skill": 0.47368}
+    record = {"name": "big", "status": "finished", "primary": primary}
+    page = render_report(record, None)
+    assert "<strong>12,346</strong>" in page and "<strong>23,457</strong>" in page and ">0.474<" in page
+    assert "e+04" not in page
 
 
 @pytest.mark.browser

@@ -82,6 +82,14 @@ def test_card_numbers_metrics_beside_baselines_with_skill():
     assert "| mean | 4.57 | 3.93 |" in card  # every baseline on the test set
 
 
+def test_card_prints_a_large_value_as_the_command_line_does():
+    record = copy.deepcopy(RECORD)
+    record["primary"].update(value=12345.6, baseline_value=23456.7)
+    card = model_card(record, PREPROCESSING)
+    assert "test `rmse` **12,346** against 23,457 for the best baseline" in card  # was **1.235e+04**
+    assert "e+04" not in card
+
+
 def test_card_data_split_preprocessing_and_use():
     card = model_card(RECORD, PREPROCESSING)
     assert "767 train / 164 validation / 165 test" in card

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlworkflow.formatting import BRIEF_DIGITS, format_number
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -73,15 +75,16 @@ def rmse(true: ArrayLike, predicted: ArrayLike) -> float:
 
 
 def format_value(value: float) -> str:
-    """A metric value for a title: three significant digits, thousands without exponent.
+    """A metric value for a title: dlworkflow's one number rule at three significant digits.
+
+    See :func:`dlworkflow.formatting.format_number`: thousands separated, a large value rounded
+    to a whole number rather than written with an exponent.
 
     Example:
         >>> format_value(3.87732), format_value(0.012345), format_value(12345.6)
         ('3.88', '0.0123', '12,346')
     """
-    if not np.isfinite(value):
-        return str(value)
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return format_number(float(value), BRIEF_DIGITS)
 
 
 def predicted_vs_true_plot(

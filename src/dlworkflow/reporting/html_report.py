@@ -17,12 +17,12 @@ Example:
 from __future__ import annotations
 
 import base64
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
+from dlworkflow.formatting import BRIEF_DIGITS, format_number
 
 PARTS = ("train", "validation", "test")
 """The splits whose metrics the page shows, in order."""
@@ -57,7 +57,8 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["number"] = format_number
+    environment.filters["number"] = format_number  # the one rule of dlworkflow.formatting
+    environment.globals["BRIEF_DIGITS"] = BRIEF_DIGITS
     return environment
 
 
@@ -93,8 +94,9 @@ def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml:
         The page, one self-contained HTML document.
 
     Example:
-        >>> "<script>" in render_report({**record, "description": "<script>"}, None)  # doctest: +SKIP
-        False
+        >>> page = render_report({"name": "<script>", "description": "a <b>bold</b> idea"}, None)
+        >>> "<script>" in page, "&lt;script&gt;" in page
+        (False, True)
     """
     environment = _environment()
     folder = Path(run_dir) if run_dir is not None else None
@@ -176,9 +178,13 @@ def metric_table(record: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list
         (not Keras' ``loss``); rows are ``{kind, name, cells}``, the model first.
 
     Example:
-        >>> columns, rows = metric_table(record)  # doctest: +SKIP
-        >>> columns[0], rows[1]["name"]  # doctest: +SKIP
-        (('train', 'rmse'), 'persistence')
+        >>> record = {"name": "weather", "metrics": {"test": {"rmse": 3.92, "loss": 15.4}},
+        ...           "baselines": {"persistence": {"test": {"rmse": 3.877}}}}
+        >>> columns, rows = metric_table(record)
+        >>> columns
+        [('train', 'rmse'), ('validation', 'rmse'), ('test', 'rmse')]
+        >>> rows[1]
+        {'kind': 'baseline', 'name': 'persistence', 'cells': [None, None, 3.877]}
     """
     metrics = record.get("metrics") or {}
     baselines = record.get("baselines") or {}
@@ -195,28 +201,3 @@ def metric_table(record: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list
     ]
     rows = [model_row, *baseline_rows] if metrics or baselines else []
     return columns, rows
-
-
-def format_number(value: Any, digits: int = 4) -> str:
-    """A number as the page shows it: 4 significant digits, thousands separated; ``–`` when missing.
-
-    Args:
-        value: A number or None.
-        digits: Significant digits for non-integers.
-
-    Returns:
-        The text.
-
-    Example:
-        >>> format_number(3.87732), format_number(14101), format_number(None)
-        ('3.877', '14,101', '–')
-    """
-    if value is None or isinstance(value, bool):
-        return "–" if value is None else str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        return f"{value:,.0f}" if abs(value) >= 10 ** digits else f"{value:.{digits}g}"
-    return str(value)

@@ -11,7 +11,7 @@ Everything a user wrote (name, description, column and class names, dataset and 
 names, comments) goes in as text: ``&``, ``<`` and ``>`` become HTML entities and the other
 characters Markdown reads as syntax are backslash-escaped (:func:`escape_markdown`), or the
 text is put in a code span (:func:`code`); line breaks become spaces. Numbers are shown
-with 4 significant digits.
+as every dlworkflow output shows them (:mod:`dlworkflow.formatting`): ``3.877``, ``14,101``.
 
 Pure: reads nothing, imports nothing heavy.
 
@@ -23,13 +23,13 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dlworkflow.evaluation.comparison import compare_to_baselines, selection_part
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
+from dlworkflow.formatting import BRIEF_DIGITS, SIGNIFICANT_DIGITS, format_number
 
 PARTS = ("train", "validation", "test")
 """The data parts, in report order."""
@@ -92,29 +92,26 @@ def code(text: Any) -> str:
     return f"{fence}{padding}{value}{padding}{fence}"
 
 
-def number(value: Any, digits: int = 4) -> str:
-    """A metric value for a card: 4 significant digits, thousands separated; ``–`` when absent.
+def number(value: Any, digits: int = SIGNIFICANT_DIGITS) -> str:
+    """A value for a card as every dlworkflow output prints it (:func:`dlworkflow.formatting.format_number`).
+
+    4 significant digits, thousands separated, large floats rounded to whole numbers,
+    ``–`` when absent; a value that is not a number is Markdown-escaped.
 
     Args:
-        value: A number or None.
-        digits: Significant digits.
+        value: A number, None, or text.
+        digits: Significant digits of a float.
 
     Returns:
-        The formatted number.
+        The formatted number, safe in Markdown.
 
     Example:
-        >>> number(3.877323350410224), number(14101), number(None)
-        ('3.877', '14,101', '–')
+        >>> number(3.877323350410224), number(14101), number(12345.6), number(None)
+        ('3.877', '14,101', '12,346', '–')
+        >>> print(number("a_b"))
+        a\\_b
     """
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–" if value is None else str(value)
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
-    return escape_markdown(value)
+    return escape_markdown(format_number(value, digits))
 
 
 def model_card(record: Mapping[str, Any], preprocessing: Mapping[str, Any] | None = None) -> str:
@@ -349,7 +346,7 @@ def _metrics(record: Mapping[str, Any]) -> str:
         lines.append(
             f"Headline: test {code(primary.get('metric'))} **{number(primary.get('value'))}** against "
             f"{number(primary.get('baseline_value'))} for the best baseline, "
-            f"{escape_markdown(primary.get('baseline') or 'none')} (skill {number(primary.get('skill'), 3)}){verdict}."
+            f"{escape_markdown(primary.get('baseline') or 'none')} (skill {number(primary.get('skill'), BRIEF_DIGITS)}){verdict}."
         )
         lines.append("")
     names = _metric_names(record)
@@ -369,7 +366,7 @@ def _metrics(record: Mapping[str, Any]) -> str:
                 baseline = escape_markdown(entry.get("baseline") or "–")
                 lines.append(
                     f"| {label} | {part} | {number(entry.get('model'))} | {baseline}"
-                    f" | {number(entry.get('baseline_value'))} | {number(entry.get('skill'), 3)} |"
+                    f" | {number(entry.get('baseline_value'))} | {number(entry.get('skill'), BRIEF_DIGITS)} |"
                 )
         lines += ["", "Every baseline on the test set:", ""]
         lines += ["| baseline | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
@@ -384,7 +381,7 @@ def _metrics(record: Mapping[str, Any]) -> str:
     accuracy = (classes.get("per_class_accuracy") or {}).get("test") or {}
     if accuracy:
         lines += ["", "Test accuracy per class: " + " · ".join(
-            f"{escape_markdown(name)} {number(value, 3)}" for name, value in accuracy.items())]
+            f"{escape_markdown(name)} {number(value, BRIEF_DIGITS)}" for name, value in accuracy.items())]
     return "\n".join(lines)
 
 

@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column
 
+from dlworkflow.formatting import format_number
+
 SHORT_NAMES = {
     "root_mean_squared_error": "rmse",
     "mean_absolute_error": "mae",
@@ -39,7 +41,8 @@ def format_logs(logs: dict[str, Any] | None) -> str:
         logs: The logs Keras passes to ``on_epoch_end``.
 
     Returns:
-        The values with 4 significant digits, separated by ``·``.
+        The values as every dlworkflow output prints numbers
+        (:func:`dlworkflow.formatting.format_number`), separated by ``·``.
 
     Example:
         >>> format_logs({"loss": 3.21449, "val_root_mean_squared_error": 3.5412})
@@ -49,7 +52,7 @@ def format_logs(logs: dict[str, Any] | None) -> str:
     for key, value in (logs or {}).items():
         prefix, name = ("val_", key[4:]) if key.startswith("val_") else ("", key)
         try:
-            parts.append(f"{prefix}{SHORT_NAMES.get(name, name)} {float(value):.4g}")
+            parts.append(f"{prefix}{SHORT_NAMES.get(name, name)} {format_number(float(value))}")
         except (TypeError, ValueError):
             continue
     return " · ".join(parts)
