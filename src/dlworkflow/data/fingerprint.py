@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dlworkflow.hashing import file_sha256
+
 FORMAT = b"dlworkflow-table-v1"
 """Version tag hashed first; change it when the canonical form changes."""
 
@@ -36,10 +38,6 @@ ARRAY_FORMAT = b"dlworkflow-image-arrays-v1"
 
 FILE_FORMAT = b"dlworkflow-image-files-v1"
 """Version tag of :func:`file_fingerprint`."""
-
-CHUNK_BYTES = 1 << 20
-"""Files are read in chunks of this size (1 MiB)."""
-
 
 def table_fingerprint(features: pd.DataFrame, target: pd.Series) -> str:
     """sha256 of feature columns and a target column, values in row order.
@@ -105,7 +103,7 @@ def array_fingerprint(groups: Iterable[tuple[np.ndarray, np.ndarray]]) -> str:
 
 
 def file_digests(root: str | Path, files: Sequence[str]) -> list[bytes]:
-    """sha256 of each file's content, read in 1 MiB chunks.
+    """sha256 of each file's content (:func:`dlworkflow.hashing.file_sha256`).
 
     Args:
         root: The folder the files are relative to.
@@ -118,19 +116,14 @@ def file_digests(root: str | Path, files: Sequence[str]) -> list[bytes]:
         OSError: when a file cannot be read.
 
     Example:
-        >>> file_digests("cats_dogs_mini", ["Cat/0.jpg"])[0].hex()[:12]  # doctest: +SKIP
-        '78c59808737a'
+        >>> import tempfile
+        >>> root = Path(tempfile.mkdtemp())
+        >>> (root / "Cat").mkdir()
+        >>> _ = (root / "Cat" / "0.jpg").write_bytes(b"abc")
+        >>> file_digests(root, ["Cat/0.jpg"])[0].hex()[:12]
+        'ba7816bf8f01'
     """
-    buffer = bytearray(CHUNK_BYTES)
-    view = memoryview(buffer)
-    digests = []
-    for relative in files:
-        digest = hashlib.sha256()
-        with open(os.path.join(root, relative), "rb") as stream:
-            while count := stream.readinto(buffer):
-                digest.update(view[:count])
-        digests.append(digest.digest())
-    return digests
+    return [file_sha256(os.path.join(root, relative)) for relative in files]
 
 
 def file_fingerprint(files: Sequence[str], labels: Sequence[str], content_digests: Sequence[bytes]) -> str:

@@ -28,7 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from dlworkflow.errors import DataError, Problem, RegistryError
+from dlworkflow.hashing import file_sha256
 from dlworkflow.registry import artifacts
 
 BUNDLE_FILE = "bundle.json"
@@ -61,11 +61,9 @@ MODEL_FILES = (artifacts.MODEL, artifacts.PREPROCESSING, artifacts.SPEC)
 BACKEND_PACKAGES = {"jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",), "torch": ("torch",)}
 """The packages of each Keras backend, whose versions the manifest records."""
 
-CHUNK_BYTES = 1 << 20
-
 
 def sha256_file(path: str | Path) -> str:
-    """The sha256 of a file's bytes, as hex.
+    """The sha256 of a file's bytes, as hex (:func:`dlworkflow.hashing.file_sha256`).
 
     Args:
         path: The file.
@@ -74,14 +72,13 @@ def sha256_file(path: str | Path) -> str:
         64 hex digits.
 
     Example:
-        >>> sha256_file("bundle/model.keras")  # doctest: +SKIP
-        '9f2c...'
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "model.keras"
+        >>> _ = path.write_bytes(b"abc")
+        >>> sha256_file(path)[:16]
+        'ba7816bf8f01cfea'
     """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_sha256(path).hex()
 
 
 def manifest(
