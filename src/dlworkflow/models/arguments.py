@@ -3,20 +3,27 @@
 Keras rejects a misspelt argument with a message that does not say what the right
 spelling is (``Dense(unit=3)`` fails with *missing 1 required positional argument:
 'units'*). These helpers read the class's ``__init__`` signatures so an error can name the
-argument, the closest valid spelling and the missing ones. No Keras import here: the
-classes are passed in.
+argument, the closest valid spelling and the missing ones; :func:`argument_error` builds
+that one error for every spec entry that becomes a Keras object (a layer, the optimizer,
+the loss). No Keras import here: the classes are passed in.
 
 Example:
-    >>> import keras  # doctest: +SKIP
-    >>> "units" in accepted_keywords(keras.layers.Dense, keras.layers.Layer)  # doctest: +SKIP
-    True
+    >>> class Layer:
+    ...     def __init__(self, name=None, dtype=None): ...
+    >>> class Dense(Layer):
+    ...     def __init__(self, units, activation=None, **kwargs): super().__init__(**kwargs)
+    >>> sorted(accepted_keywords(Dense, Layer)), required_keywords(Dense)
+    (['activation', 'dtype', 'name', 'units'], ('units',))
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from dlworkflow.errors import SpecError, suggestion
 
 _KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
@@ -44,8 +51,12 @@ def accepted_keywords(cls: type, base: type) -> frozenset[str]:
         The accepted keyword names.
 
     Example:
-        >>> sorted(accepted_keywords(keras.layers.Dropout, keras.layers.Layer))[:3]  # doctest: +SKIP
-        ['activity_regularizer', 'autocast', 'dtype']
+        >>> class Layer:
+        ...     def __init__(self, name=None, dtype=None): ...
+        >>> class Dropout(Layer):
+        ...     def __init__(self, rate, seed=None, **kwargs): super().__init__(**kwargs)
+        >>> sorted(accepted_keywords(Dropout, Layer))
+        ['dtype', 'name', 'rate', 'seed']
     """
     names: set[str] = set()
     reached_base = False
@@ -73,7 +84,9 @@ def required_keywords(cls: type) -> tuple[str, ...]:
         Their names, in signature order.
 
     Example:
-        >>> required_keywords(keras.layers.Dense)  # doctest: +SKIP
+        >>> class Dense:
+        ...     def __init__(self, units, activation=None, **kwargs): ...
+        >>> required_keywords(Dense)
         ('units',)
     """
     return tuple(
@@ -117,3 +130,92 @@ def keras_message(error: BaseException) -> str:
     """
     text = str(error).split("Arguments received by", 1)[0]
     return " ".join(text.split()).rstrip(" .")
+
+
+def argument_error(
+    source: str,
+    path: str,
+    label: str,
+    cls: type,
+    base: type,
+    arguments: Mapping[str, Any],
+    error: BaseException,
+    *,
+    choices: Mapping[str, Sequence[str]] | None = None,
+    implicit: Iterable[str] = (),
+) -> SpecError:
+    """The one error for keyword arguments of a spec entry that a Keras class rejected.
+
+    Used for every spec entry that becomes a Keras object: a layer (``model.layers[i]``), the
+    optimizer (``train.optimizer``), the loss (``train.loss``). In order of preference it
+    names:
+
+    1. an argument the class does not take: ``<path>.<name>``, *has no argument*, with the
+       closest valid spelling (:func:`~dlworkflow.errors.suggestion`);
+    2. required arguments left out: *needs the argument(s)*, with the one to add;
+    3. the one argument Keras' message mentions: ``<path>.<name>``, *rejected this value*,
+       the value received and, for an argument with a known set of ``choices``, the closest;
+    4. otherwise the entry: *rejected its arguments*, with Keras' message.
+
+    Args:
+        source: The spec file, for the error's *where*.
+        path: The dotted spec path of the entry, e.g. ``model.layers[0]`` or ``train.loss``.
+        label: The Keras name shown to the user, e.g. ``keras.layers.Dense``.
+        cls: The class that rejected the arguments.
+        base: The base class whose ``__init__`` ends the ``**kwargs`` chain
+            (:func:`accepted_keywords`), e.g. ``keras.layers.Layer``.
+        arguments: The keyword arguments the class was called with.
+        error: The ``TypeError`` or ``ValueError`` Keras raised.
+        choices: Valid string values of some arguments (``{"activation": [...]}``), for a
+            did-you-mean on a rejected value.
+        implicit: Arguments dlworkflow filled in itself (a layer's ``name``): never blamed
+            for a rejected value.
+
+    Returns:
+        The :class:`~dlworkflow.errors.SpecError` to raise (``raise ... from error``).
+
+    Example:
+        >>> class Layer:
+        ...     def __init__(self, name=None): ...
+        >>> class Dense(Layer):
+        ...     def __init__(self, units, activation=None, **kwargs): super().__init__(**kwargs)
+        >>> try:
+        ...     Dense(unit=3)
+        ... except TypeError as err:
+        ...     error = argument_error("spec.toml", "model.layers[0]", "keras.layers.Dense", Dense, Layer,
+        ...                            {"unit": 3}, err)
+        >>> problem = error.problems[0]
+        >>> problem.path, problem.what.split(" (")[0]
+        ('model.layers[0].unit', "keras.layers.Dense has no argument 'unit'")
+        >>> problem.hint
+        "Did you mean 'units'? Valid options: 'activation', 'name', 'units'."
+    """
+    message = keras_message(error)
+    accepted = accepted_keywords(cls, base)
+    unknown = [name for name in arguments if name not in accepted]
+    if unknown and accepted:
+        name = unknown[0]
+        return SpecError.single(
+            source, f"{path}.{name}", f"{label} has no argument {name!r} (Keras: {message})",
+            hint=suggestion(name, sorted(accepted)) or f"See the arguments of {label} in the Keras documentation.",
+        )
+    missing = [name for name in required_keywords(cls) if name not in arguments]
+    if missing:
+        listed = ", ".join(repr(name) for name in missing)
+        return SpecError.single(
+            source, path, f"{label} needs the argument(s) {listed} (Keras: {message})",
+            hint=f"Add {missing[0]} = ... to this entry.",
+        )
+    skipped = set(implicit)
+    name = argument_in_message(message, [n for n in arguments if n not in skipped])
+    if name is None:
+        return SpecError.single(
+            source, path, f"{label} rejected its arguments: {message}",
+            hint=f"Check the values against the documentation of {label}.",
+        )
+    value = arguments[name]
+    hint = f"Check {name} against the documentation of {label}."
+    options = (choices or {}).get(name)
+    if options and isinstance(value, str):
+        hint = suggestion(value, options, show_options=0) or hint
+    return SpecError.single(source, f"{path}.{name}", f"{label} rejected this value ({message})", got=value, hint=hint)

@@ -32,12 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlworkflow.errors import SpecError, suggestion
-from dlworkflow.models.arguments import (
-    accepted_keywords,
-    argument_in_message,
-    keras_message,
-    required_keywords,
-)
+from dlworkflow.models.arguments import argument_error, keras_message
 
 if TYPE_CHECKING:
     import keras
@@ -247,9 +242,9 @@ def _make_layer(keras: Any, layer_spec: LayerSpec, index: int, source: str, used
     try:
         return layer_class(**arguments)
     except (TypeError, ValueError) as err:
-        raise _argument_error(
-            source, path, f"keras.layers.{layer_spec.type}", layer_class, keras.layers.Layer,
-            arguments, err, activations=_activation_names(keras),
+        raise argument_error(
+            source, path, f"keras.layers.{layer_spec.type}", layer_class, keras.layers.Layer, arguments, err,
+            choices={"activation": _activation_names(keras)}, implicit=("name",),
         ) from err
 
 
@@ -260,48 +255,6 @@ def _unique_name(base: str, used_names: set[str]) -> str:
         name = f"{base}_{number}"
     used_names.add(name)
     return name
-
-
-def _argument_error(
-    source: str,
-    path: str,
-    label: str,
-    cls: type,
-    base: type,
-    arguments: dict[str, Any],
-    err: Exception,
-    *,
-    activations: tuple[str, ...] = (),
-) -> SpecError:
-    """Explain why Keras rejected the arguments of a class (shared with the optimizer)."""
-    message = keras_message(err)
-    accepted = accepted_keywords(cls, base)
-    unknown = [name for name in arguments if name not in accepted]
-    if unknown and accepted:
-        name = unknown[0]
-        hint = suggestion(name, sorted(accepted))
-        return SpecError.single(
-            source, f"{path}.{name}", f"{label} has no argument {name!r} (Keras: {message})",
-            hint=hint or f"See the arguments of {label} in the Keras documentation.",
-        )
-    missing = [name for name in required_keywords(cls) if name not in arguments]
-    if missing:
-        listed = ", ".join(repr(name) for name in missing)
-        return SpecError.single(
-            source, path, f"{label} needs the argument(s) {listed} (Keras: {message})",
-            hint=f"Add {missing[0]} = ... to this entry.",
-        )
-    name = argument_in_message(message, [n for n in arguments if n != "name"])
-    if name is None:
-        return SpecError.single(
-            source, path, f"{label} rejected its arguments: {message}",
-            hint=f"Check the values against the documentation of {label}.",
-        )
-    value = arguments[name]
-    hint = f"Check {name} against the documentation of {label}."
-    if name == "activation" and isinstance(value, str) and activations:
-        hint = suggestion(value, activations, show_options=0) or hint
-    return SpecError.single(source, f"{path}.{name}", f"{label} rejected this value ({message})", got=value, hint=hint)
 
 
 def _activation_names(keras: Any) -> tuple[str, ...]:

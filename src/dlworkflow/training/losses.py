@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from dlworkflow.errors import SpecError, suggestion
-from dlworkflow.models.arguments import accepted_keywords, argument_in_message, keras_message
+from dlworkflow.models.arguments import argument_error
 
 if TYPE_CHECKING:
     from dlworkflow.data.dataset import Dataset
@@ -51,8 +51,11 @@ def resolve_loss(spec: Spec, dataset: Dataset) -> str:
         A Keras loss name or class name, e.g. ``'mse'`` or ``'SparseCategoricalCrossentropy'``.
 
     Example:
-        >>> resolve_loss(spec, dataset)  # regression, loss = "auto"  # doctest: +SKIP
-        'mse'
+        >>> from types import SimpleNamespace as Fake
+        >>> spec = Fake(train=Fake(loss=Fake(type="auto")))
+        >>> resolve_loss(spec, Fake(task="regression")), resolve_loss(
+        ...     spec, Fake(task="classification", target_encoding="integer"))
+        ('mse', 'sparse_categorical_crossentropy')
     """
     if spec.train.loss.type != "auto":
         return spec.train.loss.type
@@ -172,25 +175,9 @@ def make_loss(spec: Spec, dataset: Dataset) -> Any:
     try:
         return loss_class(**arguments)
     except (TypeError, ValueError) as err:
-        raise _argument_error(keras, loss_class, arguments, err, source) from err
-
-
-def _argument_error(keras: Any, loss_class: type, arguments: dict[str, Any], err: Exception, source: str) -> SpecError:
-    message = keras_message(err)
-    label = f"keras.losses.{loss_class.__name__}"
-    accepted = accepted_keywords(loss_class, keras.losses.Loss)
-    unknown = [name for name in arguments if name not in accepted]
-    if unknown and accepted:
-        return SpecError.single(
-            source, f"train.loss.{unknown[0]}", f"{label} has no argument {unknown[0]!r} (Keras: {message})",
-            hint=suggestion(unknown[0], sorted(accepted)) or f"See the arguments of {label}.",
-        )
-    name = argument_in_message(message, arguments)
-    path = f"train.loss.{name}" if name else "train.loss"
-    return SpecError.single(
-        source, path, f"{label} rejected its arguments: {message}",
-        hint=f"Check the values against the documentation of {label}.",
-    )
+        raise argument_error(
+            source, "train.loss", f"keras.losses.{loss_class.__name__}", loss_class, keras.losses.Loss, arguments, err,
+        ) from err
 
 
 CLASSIFICATION_LOSSES = ONEHOT_LOSSES | INTEGER_LOSSES | frozenset({

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dlworkflow.errors import Problem, SpecError, TrainingError, WorkflowError, suggestion
-from dlworkflow.models.arguments import accepted_keywords, argument_in_message, keras_message
+from dlworkflow.models.arguments import argument_error, keras_message
 from dlworkflow.spec.keras_names import OPTIMIZER_TYPES
 from dlworkflow.training.keras_compat import (
     is_compiled,
@@ -144,20 +144,9 @@ def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras
     try:
         return optimizer_class(**arguments)
     except (TypeError, ValueError) as err:
-        message = keras_message(err)
-        label = f"keras.optimizers.{class_name}"
-        accepted = accepted_keywords(optimizer_class, keras.optimizers.Optimizer)
-        unknown = [name for name in arguments if name not in accepted]
-        if unknown and accepted:
-            raise SpecError.single(
-                source, f"train.optimizer.{unknown[0]}", f"{label} has no argument {unknown[0]!r} (Keras: {message})",
-                hint=suggestion(unknown[0], sorted(accepted)) or f"See the arguments of {label}.",
-            ) from err
-        name = argument_in_message(message, arguments)
-        path = f"train.optimizer.{name}" if name else "train.optimizer"
-        raise SpecError.single(
-            source, path, f"{label} rejected its arguments: {message}",
-            hint=f"Check the values against the documentation of {label}.",
+        raise argument_error(
+            source, "train.optimizer", f"keras.optimizers.{class_name}", optimizer_class, keras.optimizers.Optimizer,
+            arguments, err,
         ) from err
 
 
