@@ -1,8 +1,9 @@
 """The ``dlw`` command line: parses, calls :mod:`dlworkflow.api`, renders. No logic lives here.
 
-Any :class:`~dlworkflow.errors.WorkflowError` becomes one message on stderr and its exit
-code. Numbers are printed by the one rule of :mod:`dlworkflow.formatting`. Keras is never
-imported by ``dlw --help`` (the API imports it only to train or build).
+Any :class:`~dlworkflow.errors.WorkflowError` a command raises becomes one message on stderr
+and its exit code, in one place (:class:`Commands`). Numbers are printed by the one rule of
+:mod:`dlworkflow.formatting`. Keras is never imported by ``dlw --help`` (the API imports it
+only to train or build).
 
 Example:
     $ dlw run examples/weather.toml --set train.epochs=2
@@ -21,20 +22,56 @@ from typing import Any, Optional
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from dlworkflow.errors import WorkflowError
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
 
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class Commands(TyperGroup):
+    """The ``dlw`` commands, where a :class:`~dlworkflow.errors.WorkflowError` becomes an exit code, once.
+
+    Whatever command raises it, the error's text goes to standard error after ``error:``
+    and the process exits with the error's ``exit_code`` (2 spec, 3 data, 4 training,
+    5 registry; see :mod:`dlworkflow.errors`); no traceback. Any other exception is a bug
+    and propagates.
+
+    Example:
+        >>> from typer.testing import CliRunner
+        >>> from dlworkflow.errors import RegistryError
+        >>> demo = typer.Typer(cls=Commands)
+        >>> @demo.command()
+        ... def show(run_id: str) -> None:
+        ...     raise RegistryError.single("registry.db", "", "no run with id or prefix", got=run_id)
+        >>> @demo.command()
+        ... def runs() -> None:
+        ...     print("no runs yet")
+        >>> result = CliRunner().invoke(demo, ["show", "nope"])
+        >>> result.exit_code, result.output
+        (5, "error: registry.db: no run with id or prefix; got 'nope'.\\n")
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WorkflowError as error:
+            err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False)
+            raise typer.Exit(code=error.exit_code) from None
+
+
 app = typer.Typer(
     name="dlw",
+    cls=Commands,
     help="dlworkflow: the deep-learning workflow of the workshop, from a spec file to a results table.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 SPEC_ARGUMENT = typer.Argument(..., help="The TOML spec file.", show_default=False)
 SET_OPTION = typer.Option(
@@ -44,13 +81,6 @@ REGISTRY_OPTION = typer.Option(
     None, "--registry", envvar="DLW_REGISTRY", help="SQLAlchemy URL of the results registry [default: ./.dlw/registry.db]."
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
-
-
-def _fail(error: WorkflowError) -> typer.Exit:
-    from rich.markup import escape
-
-    err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False)
-    return typer.Exit(code=error.exit_code)
 
 
 @app.command()
@@ -63,10 +93,7 @@ def run(
     """Train the spec's model, score it beside the baselines, and record the run."""
     from dlworkflow import api
 
-    try:
-        result = api.run(spec, overrides=overrides, registry=registry, quiet=quiet, console=err)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    result = api.run(spec, overrides=overrides, registry=registry, quiet=quiet, console=err)
     _render_run(result.record)
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}")
@@ -138,10 +165,7 @@ def list_runs(
     """The results table: one leaderboard per test set, best first."""
     from dlworkflow import api
 
-    try:
-        boards = api.leaderboards(test_set=test_set, limit=None if show_all else limit, registry=registry)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    boards = api.leaderboards(test_set=test_set, limit=None if show_all else limit, registry=registry)
     if as_json:
         rows = [asdict(row) for board in boards for row in board.runs]
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
@@ -190,10 +214,7 @@ def show(
     """One run's full record."""
     from dlworkflow import api
 
-    try:
-        record = api.show(run_id, registry=registry)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    record = api.show(run_id, registry=registry)
     if as_json:
         sys.stdout.write(json.dumps(record, indent=2, default=str) + "\n")
         return
@@ -217,10 +238,7 @@ def summary(
     """Each layer's output shape and parameter count with its formula. No training."""
     from dlworkflow import api
 
-    try:
-        report = api.summary(spec, overrides=overrides)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    report = api.summary(spec, overrides=overrides)
     parameters = report.parameters
     table = Table(title=f"{report.spec.name} ({report.backend} backend)", title_justify="left")
     for column in ("layer", "type", "output shape", "parameters", "how they are counted"):
@@ -247,10 +265,7 @@ def comment(
     """Add a comment to a run (the COMMENTS column of the results table)."""
     from dlworkflow import api
 
-    try:
-        record = api.comment(run_id, text, registry=registry)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    record = api.comment(run_id, text, registry=registry)
     out.print(f"Comment added to run {record['id']} ({len(record['comments'])} in all).")
 
 
@@ -268,11 +283,8 @@ def tune(
     """Tune the [tune] parameters with Optuna: trials scored on validation, the best trained once more on test."""
     from dlworkflow import api
 
-    try:
-        result = api.tune(spec, overrides=overrides, registry=registry, storage=storage, workers=workers,
-                          quiet=quiet or workers > 1, console=err)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    result = api.tune(spec, overrides=overrides, registry=registry, storage=storage, workers=workers,
+                      quiet=quiet or workers > 1, console=err)
     trials = result.trials
     table = Table(title=f"study {result.study} ({len(trials)} trials, {result.storage})", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
@@ -301,10 +313,7 @@ def resume(
     """Go on with an interrupted run from its last checkpoint and finish it as a normal run."""
     from dlworkflow import api
 
-    try:
-        result = api.resume(run_id, registry=registry, quiet=quiet, console=err)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    result = api.resume(run_id, registry=registry, quiet=quiet, console=err)
     _render_run(result.record)
 
 
@@ -317,10 +326,7 @@ def compare(
     """Runs of one test set side by side: test metrics beside baselines, best first."""
     from dlworkflow import api
 
-    try:
-        comparison = api.compare(run_ids, registry=registry)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    comparison = api.compare(run_ids, registry=registry)
     if as_json:
         sys.stdout.write(json.dumps(asdict(comparison), indent=2, default=str) + "\n")
         return
@@ -354,10 +360,7 @@ def report(
     """One self-contained HTML page of a run: plots, metrics beside baselines, diagnosis, provenance."""
     from dlworkflow import api
 
-    try:
-        path = api.report(run_id, output=output, registry=registry)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    path = api.report(run_id, output=output, registry=registry)
     out.print(f"report: {path}")
     if open_it:
         import webbrowser
@@ -376,10 +379,7 @@ def tensorboard(
 
     from dlworkflow import api
 
-    try:
-        logs = api.tensorboard_logs(run_ids or (), registry=registry)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    logs = api.tensorboard_logs(run_ids or (), registry=registry)
     spec = ",".join(f"{label.replace(' ', '_').replace(':', '_')}:{folder}" for label, folder in logs.items())
     command = [sys.executable, "-m", "tensorboard.main", "--logdir_spec", spec, "--host", "127.0.0.1",
                "--port", str(port)]
@@ -400,10 +400,7 @@ def export(
     """Write a self-contained bundle of a run: model, preprocessing, model card, spec, sha256 manifest."""
     from dlworkflow import api
 
-    try:
-        folder = api.export(run_id, directory, force=force, registry=registry)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    folder = api.export(run_id, directory, force=force, registry=registry)
     from rich.text import Text
 
     files = sorted(path.name for path in folder.iterdir())
@@ -425,10 +422,7 @@ def predict(
     """Predict new rows or images with a run's model, applying its saved preprocessing."""
     from dlworkflow import api
 
-    try:
-        frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra)
-    except WorkflowError as error:
-        raise _fail(error) from None
+    frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra)
     if output is None:
         sys.stdout.write(frame.to_csv(index=False))
         return

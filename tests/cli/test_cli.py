@@ -101,3 +101,25 @@ def test_compare_ranks_runs_of_one_test_set_and_refuses_two_test_sets(tmp_path):
     refused = runner.invoke(app, ["compare", ids["weather"], ids["weather_basel"], "--registry", registry])
     assert refused.exit_code == 5
     assert "different test sets" in refused.output and "[cc00f7cb82e8]" in refused.output
+
+
+def test_a_workflow_error_from_any_command_is_its_exit_code_and_one_line():
+    import typer
+
+    from dlworkflow.cli import Commands
+    from dlworkflow.errors import DataError, SpecError, TrainingError
+
+    assert isinstance(typer.main.get_command(app), Commands)  # every dlw command goes through it
+
+    def failing(kind):
+        def fail() -> None:
+            raise kind.single("spec.toml", "data.path", "is wrong", hint="Fix it.")
+        return fail
+
+    demo = typer.Typer(cls=Commands)
+    for kind in (SpecError, DataError, TrainingError):
+        demo.command(kind.__name__.lower())(failing(kind))
+    for kind, code in ((SpecError, 2), (DataError, 3), (TrainingError, 4)):
+        result = runner.invoke(demo, [kind.__name__.lower()])
+        assert result.exit_code == code
+        assert result.output == "error: spec.toml: data.path: is wrong. Fix it.\n"
