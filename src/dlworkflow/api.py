@@ -22,57 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlworkflow.execution.result import ModelSummary, Run
+from dlworkflow.spec.resolution import Overrides, SpecLike, resolve_spec
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from dlworkflow.spec import Spec
-
-    SpecLike = str | Path | Mapping[str, Any] | Spec
-    Overrides = Iterable[str] | Mapping[str, Any] | None
-
-COMPARISONS_DIR = "comparisons"
-"""The folder under the registry home with the overlaid curves of ``dlw compare``."""
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "recover", "run",
     "runs", "show", "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict",
 ]
-
-
-def resolve_spec(spec: SpecLike, overrides: Overrides = None, settings: Mapping[str, Any] | None = None) -> Spec:
-    """Turn a spec file, dict or Spec plus overrides into a validated spec.
-
-    Args:
-        spec: A path to a TOML file, a dict shaped like one, or a Spec.
-        overrides: ``PATH=VALUE`` strings or a mapping of spec path to value.
-        settings: More overrides, applied after ``overrides``: a mapping of spec path to value.
-
-    Returns:
-        The validated spec, labelled with its source for error messages.
-
-    Raises:
-        SpecError: listing every problem.
-
-    Example:
-        >>> resolve_spec("examples/weather.toml", {"train.epochs": 3}).train.epochs  # doctest: +SKIP
-        3
-    """
-    from dlworkflow.spec import Spec, apply_overrides, expand_shorthands, read_toml, validate_spec
-
-    if isinstance(spec, Spec):
-        if not overrides and not settings:
-            return spec
-        document, source = spec.resolved(), spec.source
-    elif isinstance(spec, Mapping):
-        document, source = expand_shorthands(spec), "<api>"
-    else:
-        document, source = expand_shorthands(read_toml(spec)), str(spec)
-    for group in (overrides, settings):
-        if group:
-            document = apply_overrides(document, group)
-    return validate_spec(document, source=source)
 
 
 def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Overrides = None) -> ModelSummary:
@@ -275,14 +235,15 @@ def recover(*, registry: str | None = None) -> list[str]:
         >>> recover()  # doctest: +SKIP
         ['20261123-231502-4be1c9']
     """
-    from dlworkflow.registry import Registry
     from dlworkflow.registry.location import registry_url, sqlite_file
     from dlworkflow.registry.quick_read import staging_folders
-    from dlworkflow.registry.recovery import recover_killed_runs
 
     local = sqlite_file(registry_url(registry)[0]) is not None
     if local and not staging_folders(registry):  # nothing in progress or killed: no need to open it
         return []
+    from dlworkflow.registry import Registry
+    from dlworkflow.registry.recovery import recover_killed_runs
+
     with Registry.open(registry) as store:
         return recover_killed_runs(store)
 
@@ -377,27 +338,16 @@ def compare(run_ids: Iterable[str], *, registry: str | None = None) -> Any:
     """
     import dataclasses
 
-    from dlworkflow.registry import Registry, artifacts
+    from dlworkflow.registry import Registry
     from dlworkflow.registry.run_comparison import compare_runs
+    from dlworkflow.reporting.comparison_curves import COMPARISONS_DIR, draw_comparison_curves
 
     with Registry.open(registry) as store:
         records = [store.get(run_id).to_dict() for run_id in run_ids]
         comparison = compare_runs(records, where=f"registry {store.url}")
         folder = store.home / COMPARISONS_DIR
-    histories = {}
-    for record in records:
-        history_file = Path((record.get("artifacts") or {}).get("dir") or "") / artifacts.HISTORY
-        if history_file.is_file():
-            import pandas as pd
-
-            histories[f"{record['name']} ({record['id']})"] = pd.read_csv(history_file)
-    if len(histories) < 2:
-        return comparison
-    from dlworkflow.evaluation.training_plots import overlaid_histories_plot
-
-    folder.mkdir(parents=True, exist_ok=True)
-    path = overlaid_histories_plot(histories, folder / f"{'_vs_'.join(r['id'] for r in records)[:200]}.png")
-    return dataclasses.replace(comparison, curves=str(path))
+    path = draw_comparison_curves(records, folder)
+    return comparison if path is None else dataclasses.replace(comparison, curves=str(path))
 
 
 def report(run_id: str, *, output: str | Path | None = None, registry: str | None = None) -> Path:
@@ -470,15 +420,9 @@ def tune(
         >>> len(result.trials), result.final.record["study"]["role"]  # doctest: +SKIP
         (6, 'final')
     """
-    from dlworkflow.errors import SpecError
     from dlworkflow.tuning.tuner import tune_spec
 
     resolved = resolve_spec(spec, overrides, {key.replace("__", "."): value for key, value in settings.items()})
-    if resolved.tune is None:
-        raise SpecError.single(
-            resolved.source, "tune", "is missing: dlw tune needs a [tune] section",
-            hint='Add [tune.parameters] with a spec path and its choices, e.g. "model.layers[0].units" = [10, 50].',
-        )
     return tune_spec(resolved, registry=registry, storage=storage, workers=workers, quiet=quiet, console=console)
 
 
@@ -500,30 +444,11 @@ def tensorboard_logs(run_ids: Iterable[str] = (), *, registry: str | None = None
         >>> tensorboard_logs(["20261123"])  # doctest: +SKIP
         {'20261123-215917-474e44 weather': PosixPath('.dlw/runs/20261123-215917-474e44/tensorboard')}
     """
-    from dlworkflow.errors import RegistryError
-    from dlworkflow.registry import Registry, artifacts
+    from dlworkflow.registry import Registry
+    from dlworkflow.registry.tensorboard_logs import tensorboard_folders
 
-    wanted = list(run_ids)
-    logs: dict[str, Path] = {}
     with Registry.open(registry) as store:
-        records = [store.get(run_id) for run_id in wanted] if wanted else [
-            store.get(row.id) for row in store.list_runs()
-        ]
-        for record in records:
-            folder = store.run_dir(record.id) / artifacts.TENSORBOARD
-            if folder.is_dir():
-                logs[f"{record.id} {record.name}"] = folder
-            elif wanted:
-                raise RegistryError.single(
-                    f"registry {store.url}", f"run {record.id}", "wrote no TensorBoard logs",
-                    hint="Train with [train] tensorboard = true (or --set train.tensorboard=true).",
-                )
-        if not logs:
-            raise RegistryError.single(
-                f"registry {store.url}", "runs", "no run wrote TensorBoard logs",
-                hint="Train with [train] tensorboard = true (or --set train.tensorboard=true).",
-            )
-    return logs
+        return tensorboard_folders(store, list(run_ids))
 
 
 def comment(run_id: str, text: str, *, registry: str | None = None) -> dict[str, Any]:
@@ -581,34 +506,6 @@ def export(run_id: str, directory: str | Path, *, force: bool = False, registry:
         return write_bundle(store.run_dir(record.id), record.to_dict(), directory, force=force)
 
 
-def _bundle_for(source: str | Path, registry: str | None) -> Any:
-    """A bundle folder, else a run of the registry (checked: a run that does not exist names both)."""
-    import os
-
-    from dlworkflow.errors import DataError, RegistryError
-    from dlworkflow.sharing.bundle import Bundle
-
-    path = Path(source)
-    if path.is_dir():
-        return Bundle.open(path)
-    text = str(source)
-    if path.exists() or os.sep in text or (os.altsep and os.altsep in text) or text.startswith("."):
-        what = "is a file, not a bundle folder" if path.exists() else "bundle folder not found"
-        raise DataError.single(text, "", what, hint="Give the folder `dlw export RUN DIR` wrote, or a run id.")
-    from dlworkflow.registry import Registry
-
-    with Registry.open(registry) as store:
-        try:
-            record = store.get(text)
-        except RegistryError as err:
-            problem = err.problems[0]
-            raise RegistryError.single(
-                problem.where, "RUN|DIR", f"{text!r} is neither a bundle folder nor a run: {problem.what}",
-                hint=problem.hint,
-            ) from err
-        return Bundle.from_run(store.run_dir(record.id), record.to_dict())
-
-
 def predict(
     source: str | Path,
     input: str | Path | pd.DataFrame,
@@ -654,10 +551,11 @@ def predict(
         >>> predict("shared/weather", "new_days.csv")["prediction"].round(1).tolist()  # doctest: +SKIP
         [5.1, 2.1]
     """
+    from dlworkflow.sharing.bundle_source import bundle_for
     from dlworkflow.sharing.model_loading import activate_saved_backend, check_safe, load_model_safely
     from dlworkflow.sharing.prediction import new_input, predict_part, predictions_frame, write_predictions
 
-    bundle = _bundle_for(source, registry)
+    bundle = bundle_for(source, registry)
     check_safe(bundle.model_path)
     part = new_input(bundle, input, ignore_extra=ignore_extra)
     activate_saved_backend(bundle.backend, where=bundle.where)

@@ -25,7 +25,7 @@ from dlworkflow.execution.policy import RunPolicy
 from dlworkflow.execution.result import Run
 from dlworkflow.registry import artifacts
 from dlworkflow.registry.recovery import interrupted_record, write_owner
-from dlworkflow.registry.registry import utc_now
+from dlworkflow.registry.record import utc_now
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -25,7 +25,7 @@ import numpy as np
 
 from dlworkflow.execution.policy import RunPolicy
 from dlworkflow.registry.record import RunRecord
-from dlworkflow.registry.registry import utc_now
+from dlworkflow.registry.record import utc_now
 from dlworkflow.registry.record_sections import (
     ArtifactList,
     DataSection,

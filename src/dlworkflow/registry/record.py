@@ -22,7 +22,7 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import PurePath
 from typing import Any
 
@@ -55,6 +55,16 @@ _SECTION_TYPES: dict[str, type[Section]] = {
 }
 _OPTIONAL_SECTION_TYPES: dict[str, type[Section]] = {"study": StudyRole}
 _SECTION_LIST_TYPES: dict[str, type[Section]] = {"comments": RecordedComment, "diagnosis": RecordedFinding}
+
+
+def utc_now() -> str:
+    """The current time as a record writes it: ISO 8601 in UTC, to the second.
+
+    Example:
+        >>> utc_now().endswith("+00:00")
+        True
+    """
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _metrics_factory() -> dict[str, dict[str, float]]:

@@ -86,7 +86,7 @@ def recover_killed_runs(registry: Registry) -> list[str]:
         >>> recover_killed_runs(registry)  # doctest: +SKIP
         ['20261123-231502-4be1c9']
     """
-    from dlworkflow.registry.registry import utc_now
+    from dlworkflow.registry.record import utc_now
 
     recovered = []
     for owner_file in artifacts.runs_dir(registry.home).glob(f"{artifacts.STAGING_PREFIX}*/{artifacts.OWNER}"):

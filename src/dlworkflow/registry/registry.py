@@ -31,30 +31,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from dlworkflow.errors import RegistryError, suggestion
 from dlworkflow.registry import artifacts
 from dlworkflow.registry.artifacts import RunFolder
 from dlworkflow.registry.database import URL_HINT, WRITE, comments, open_database, run_records, runs, test_sets
-from dlworkflow.registry.record import STATUSES, RunRecord, finite_or_none
+from dlworkflow.registry.record import STATUSES, RunRecord, utc_now
 from dlworkflow.registry.record_sections import RecordedComment
+from dlworkflow.registry.run_rows import insert_run
 from dlworkflow.registry.run_summary import Leaderboard, RunSummary, read_leaderboards
 
 _RECORD_RETRIES = 3
 _RECENT_IDS = 200
 _RUN_ID_PATTERN = "%Y%m%d-%H%M%S"
-
-
-def utc_now() -> str:
-    """Return the current time as an ISO 8601 string in UTC, to the second.
-
-    Example:
-        >>> utc_now()  # doctest: +SKIP
-        '2025-01-01T12:00:00+00:00'
-    """
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Registry:
@@ -241,7 +232,7 @@ class Registry:
         for attempt in range(_RECORD_RETRIES):
             try:
                 with self._write() as connection:
-                    return self._record_in(connection, record, fingerprint, name, looked_at_test)
+                    return insert_run(connection, record, fingerprint, name, looked_at_test, where=self._where)
             except IntegrityError as err:
                 # Another process registered the same new test set first: count again.
                 if attempt + 1 == _RECORD_RETRIES:
@@ -256,74 +247,6 @@ class Registry:
                     hint="Check that the registry is reachable and writable. " + URL_HINT,
                 ) from err
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _record_in(
-        self, connection: Connection, record: RunRecord, fingerprint: str | None, name: str, looked: bool
-    ) -> RunRecord:
-        taken = connection.execute(select(runs.c.id).where(runs.c.id == record.id)).first()
-        if taken is not None:
-            raise RegistryError.single(
-                self._where,
-                "",
-                "a run with this id is already recorded",
-                got=record.id,
-                hint="Record each run once, under a new id (Registry.new_run_id()).",
-            )
-        looks: int | None = None
-        look: int | None = None
-        registered_name: str | None = None
-        if fingerprint:
-            # Whether the test set is new is decided by the UPDATE, not by a later SELECT: on
-            # PostgreSQL each statement sees what others committed meanwhile, and a row another
-            # process inserted after this UPDATE found none would be read, its look not counted.
-            # Both databases: a new test set inserted by two processes at once fails the second
-            # one's INSERT (IntegrityError), and `record` runs the transaction again.
-            counted = looked and connection.execute(
-                update(test_sets).where(test_sets.c.fingerprint == fingerprint).values(looks=test_sets.c.looks + 1)
-            ).rowcount > 0
-            row = None
-            if counted or not looked:
-                row = connection.execute(
-                    select(test_sets.c.name, test_sets.c.looks).where(test_sets.c.fingerprint == fingerprint)
-                ).first()
-            if row is None:
-                looks = 1 if looked else 0
-                registered_name = name
-                connection.execute(
-                    insert(test_sets).values(fingerprint=fingerprint, name=name, looks=looks, created_at=utc_now())
-                )
-            else:
-                registered_name, looks = row.name, int(row.looks)
-            look = looks if looked else None
-        stored = record.replace(
-            test_set=dataclasses.replace(record.test_set, name=registered_name, looks=looks, look=look),
-            comments=[],
-        )
-        text = stored.to_json()
-        primary, git = stored.primary, stored.git
-        connection.execute(
-            insert(runs).values(
-                id=stored.id,
-                name=stored.name,
-                description=stored.description or "",
-                status=stored.status,
-                created_at=stored.created_at,
-                finished_at=stored.finished_at,
-                spec_hash=stored.spec_hash,
-                data_fingerprint=stored.data.fingerprint,
-                test_set_fingerprint=fingerprint,
-                test_set_look=look,
-                primary_metric=primary.metric,
-                primary_value=finite_or_none(primary.value),
-                baseline_name=primary.baseline,
-                baseline_value=finite_or_none(primary.baseline_value),
-                git_commit=git.commit,
-                git_dirty=git.dirty,
-                backend=stored.backend,
-            )
-        )
-        connection.execute(insert(run_records).values(run_id=stored.id, record_json=text))
-        return RunRecord.from_json(text)
 
     def replace_interrupted(self, record: RunRecord, *, looked_at_test: bool, test_set_name: str) -> RunRecord:
         """Record the end of an interrupted run that went on (``dlw resume``), in one transaction.
@@ -361,7 +284,7 @@ class Registry:
                 connection.execute(comments.delete().where(comments.c.run_id == record.id))
                 connection.execute(run_records.delete().where(run_records.c.run_id == record.id))
                 connection.execute(runs.delete().where(runs.c.id == record.id))
-                stored = self._record_in(connection, record, fingerprint, name, looked_at_test)
+                stored = insert_run(connection, record, fingerprint, name, looked_at_test, where=self._where)
                 for text, created_at in notes:
                     connection.execute(insert(comments).values(run_id=record.id, text=text, created_at=created_at))
                 return stored

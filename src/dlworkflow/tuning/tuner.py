@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlworkflow.errors import TrainingError, WorkflowError
+from dlworkflow.errors import SpecError, TrainingError, WorkflowError
 from dlworkflow.execution.preparation import prepare
 from dlworkflow.tuning.search_space import apply_trial, check_parameters, trial_count
 from dlworkflow.tuning.study import default_storage, open_study, quiet_optuna, study_name
@@ -120,7 +120,7 @@ def tune_spec(
         The :class:`TuneResult`.
 
     Raises:
-        SpecError: for a ``[tune]`` path or value that does not fit the spec (before any
+        SpecError: for a missing ``[tune]``, a ``[tune]`` path or value that does not fit the spec (before any
             training), or a study name already used by another spec.
         TrainingError: when no trial finished, so there is no best configuration.
 
@@ -128,6 +128,11 @@ def tune_spec(
         >>> tune_spec(spec, workers=2).best_params  # doctest: +SKIP
         {'model.layers[0].units': 100}
     """
+    if spec.tune is None:
+        raise SpecError.single(
+            spec.source, "tune", "is missing: dlw tune needs a [tune] section",
+            hint='Add [tune.parameters] with a spec path and its choices, e.g. "model.layers[0].units" = [10, 50].',
+        )
     check_parameters(spec)
     storage_url = storage or default_storage(registry)
     study = open_study(spec, storage_url)  # refuses a name taken by another spec before any training
