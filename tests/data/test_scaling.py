@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from dlworkflow.data.scaling import SCALING_METHODS, Scaler
+from dlworkflow.data.scaling import SCALING_METHODS, Scaler, ScalingMethod, table_methods
 from dlworkflow.errors import DataError, SpecError
 
 
@@ -21,8 +21,38 @@ def train() -> pd.DataFrame:
     )
 
 
-def test_registry_covers_every_spec_value():
-    assert set(SCALING_METHODS) == {"none", "standardize", "minmax"}
+def test_registry_is_the_spec_layers_and_says_what_each_method_applies_to():
+    from dlworkflow.spec import registries
+
+    assert SCALING_METHODS is registries.SCALING_METHODS
+    assert list(SCALING_METHODS) == ["none", "standardize", "minmax", "pixels"]
+    assert table_methods() == ["none", "standardize", "minmax"]
+    assert [name for name in SCALING_METHODS if SCALING_METHODS[name].for_images] == ["none", "pixels"]
+
+
+def test_a_registered_method_is_validated_and_used(train: pd.DataFrame):
+    from dlworkflow.spec import validate_spec
+
+    def median_and_range(x):
+        return np.median(x, axis=0), np.ones(x.shape[1])
+
+    SCALING_METHODS.register("median_centre", ScalingMethod("subtract the median", statistics=median_and_range))
+    try:
+        spec = validate_spec({"name": "m", "data": {"dataset": "weather", "target": "BASEL_sunshine",
+                                                    "scaling": "median_centre"},
+                              "model": {"layers": [{"type": "Dense", "units": 1}]}})
+        scaler = Scaler(spec.data.scaling).fit(train)
+        np.testing.assert_allclose(scaler.offset, train.median().to_numpy())
+        assert Scaler.from_dict(json.loads(json.dumps(scaler.to_dict()))).to_dict() == scaler.to_dict()
+    finally:
+        SCALING_METHODS.unregister("median_centre")
+    with pytest.raises(SpecError, match="unknown scaling method; got 'median_centre'"):
+        Scaler("median_centre")
+
+
+def test_an_image_method_is_refused_for_a_table():
+    with pytest.raises(SpecError, match=r"data\.scaling: 'pixels' \(divide by 255\) applies to images only"):
+        Scaler("pixels")
 
 
 @pytest.mark.parametrize(("method", "reference"), [("standardize", StandardScaler), ("minmax", MinMaxScaler)])

@@ -6,12 +6,14 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from dlworkflow.data.sources import BUILTIN_DATASETS, load_table, read_csv, resolve_path
+from dlworkflow.data import build_dataset
+from dlworkflow.data.sources import BUILTIN_DATASETS, load_builtin, load_table, read_csv, resolve_path
 from dlworkflow.errors import DataError, SpecError
-from dlworkflow.spec import DataSpec, load_spec
+from dlworkflow.spec import DataSpec, load_spec, validate_spec
 
 SPEC_TEXT = """
 name = "mine"
@@ -47,9 +49,14 @@ def test_builtin_copies_are_the_lesson_files(shared_data: Path):
 
 
 def test_unknown_builtin_dataset_suggests_a_name():
+    document = {"name": "p", "data": {"dataset": "penguin", "target": "species"},
+                "model": {"layers": [{"type": "Dense", "units": 3}]}}
     with pytest.raises(SpecError, match=r"^p\.toml: data\.dataset: unknown built-in dataset; got 'penguin'\. "
                        r"Did you mean 'penguins'\?"):
-        load_table(DataSpec(dataset="penguin", target="species"), source="p.toml")
+        validate_spec(document, source="p.toml")  # the spec is checked against the registry, before any data
+    with pytest.raises(SpecError, match=r"^p\.toml: data\.dataset: unknown built-in dataset; got 'penguin'\. "
+                       r"Did you mean 'penguins'\?"):
+        load_builtin("penguin", source="p.toml")
 
 
 def test_no_source_is_a_spec_error():
@@ -122,3 +129,58 @@ def test_unreadable_csv_is_a_data_error(tmp_path: Path, content: bytes, message:
 def test_folder_instead_of_csv(tmp_path: Path):
     with pytest.raises(DataError, match=r"data\.path: '.*' is a folder, not a CSV file"):
         read_csv(tmp_path, source="s.toml")
+
+
+def test_the_registries_choose_every_source(tmp_path: Path):
+    from dlworkflow.data.builtin_tables import BUILTIN_TABLE
+    from dlworkflow.data.csv_file import CSV_FILE
+    from dlworkflow.data.image_arrays import IMAGE_ARRAY_FILE
+    from dlworkflow.data.image_folder import IMAGE_FOLDER
+    from dlworkflow.data.keras_datasets import KERAS_DATASET, KERAS_IMAGE_DATASETS
+    from dlworkflow.data.sources import choose_source, dataset_names
+    from dlworkflow.spec.registries import DATASETS
+
+    # Every built-in table and Keras image set is a registered name, in that order.
+    assert dataset_names() == [*BUILTIN_DATASETS, *KERAS_IMAGE_DATASETS] == list(DATASETS)
+    assert choose_source(DataSpec(dataset="weather"), source="<api>") == (BUILTIN_TABLE, "weather")
+    assert choose_source(DataSpec(dataset="mnist"), source="<api>") == (KERAS_DATASET, "mnist")
+    for name, expected in [("t.csv", CSV_FILE), ("T.CSV", CSV_FILE), ("a.npz", IMAGE_ARRAY_FILE)]:
+        (tmp_path / name).write_bytes(b"")
+        assert choose_source(DataSpec(path=str(tmp_path / name)), source="<api>") == (expected, tmp_path / name)
+    (tmp_path / "pets.v2").mkdir()  # a folder, whatever its name looks like
+    assert choose_source(DataSpec(path=str(tmp_path / "pets.v2")), source="<api>") == (IMAGE_FOLDER,
+                                                                                        tmp_path / "pets.v2")
+
+
+def test_a_file_of_an_unregistered_type_names_the_registered_ones(tmp_path: Path):
+    (tmp_path / "table.xlsx").write_bytes(b"")
+    with pytest.raises(SpecError, match=r"^s\.toml: data\.path: is not a data file type dlworkflow reads; got "
+                       r"'.*table\.xlsx'\. Give a file ending in '\.csv', '\.parquet' or '\.npz', or a folder"):
+        load_table(DataSpec(path=str(tmp_path / "table.xlsx"), target="y"), source="s.toml")
+
+
+def test_an_image_source_is_not_a_table():
+    with pytest.raises(SpecError, match=r"data\.dataset: is a Keras image set, not a table; got 'mnist'"):
+        load_table(DataSpec(dataset="mnist", target="y"), source="s.toml")
+
+
+def test_a_registered_source_is_one_module_and_one_entry(tmp_path: Path, make_spec):
+    from dlworkflow.data.data_source import TableSource
+    from dlworkflow.spec.registries import DATA_FILES
+
+    class TabSeparated(TableSource):
+        label = "tab-separated file"
+
+        def read_table(self, location, *, source):
+            return pd.read_csv(location, sep="\t", float_precision="round_trip")
+
+    path = tmp_path / "rows.tsv"
+    pd.DataFrame({"x": np.arange(10.0), "y": np.arange(10.0) * 2}).to_csv(path, sep="\t", index=False)
+    DATA_FILES.register(".tsv", TabSeparated())
+    try:
+        dataset = build_dataset(make_spec({"path": str(path), "target": "y"}, split={"type": "ordered", "test": 0.2}))
+        assert dataset.name == "rows" and dataset.test.labels.tolist() == [16.0, 18.0]
+        with pytest.raises(DataError, match=r"tab-separated file not found: 'gone\.tsv'"):
+            load_table(DataSpec(path="gone.tsv", target="y"), source="<api>")
+    finally:
+        DATA_FILES.unregister(".tsv")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from dlworkflow.data.split import SPLITTERS, part_sizes, split_rows, split_train_validation
+from dlworkflow.data.split import SPLITTERS, Splitter, part_sizes, split_rows, split_train_validation
 from dlworkflow.errors import DataError, SpecError
 from dlworkflow.spec import SplitSpec
 
@@ -17,7 +17,36 @@ def onehot(labels: list[int] | np.ndarray, classes: int) -> np.ndarray:
 
 
 def test_registry_covers_every_spec_type():
-    assert set(SPLITTERS) == {"random", "stratified", "ordered"}
+    from dlworkflow.spec import registries
+
+    assert SPLITTERS is registries.SPLIT_TYPES
+    assert list(SPLITTERS) == ["random", "stratified", "ordered"]
+    assert SPLITTERS["stratified"].stratify and not SPLITTERS["ordered"].shuffle
+
+
+class TailFirst(Splitter):
+    """A test splitter: the test rows are the first rows (the opposite of 'ordered')."""
+
+    def cut(self, rows, fraction, y, *, seed):
+        count = int(np.ceil(fraction * len(rows)))
+        return rows[count:], rows[:count]
+
+
+def test_a_registered_split_type_is_validated_and_used():
+    from dlworkflow.spec import validate_spec
+
+    document = {"name": "s", "data": {"dataset": "weather", "target": "BASEL_sunshine"},
+                "split": {"type": "tail_first", "test": 0.2}, "model": {"layers": [{"type": "Dense", "units": 1}]}}
+    with pytest.raises(SpecError, match=r"split\.type: unknown split type; got 'tail_first'\. Valid options: "
+                       r"'random', 'stratified', 'ordered'\."):
+        validate_spec(document)
+    SPLITTERS.register("tail_first", TailFirst(shuffle=False))
+    try:
+        spec = validate_spec(document)
+        parts = split_rows(spec.split, np.zeros(10), task="regression")
+        assert parts["test"].tolist() == [0, 1] and parts["train"].tolist() == list(range(2, 10))
+    finally:
+        SPLITTERS.unregister("tail_first")
 
 
 @pytest.mark.parametrize(("rows", "test", "validation", "seed"), [(1096, 0.15, 0.15, 0), (100, 0.2, 0.1, 3), (57, 0.1, 0.3, 42)])

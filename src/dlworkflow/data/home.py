@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from dlworkflow.errors import DataError
+from dlworkflow.spec.registries import DATA_FILES, file_type
 
 DATA_HOME_VARIABLE = "DLW_DATA_HOME"
 """Environment variable naming the data home."""
@@ -159,12 +160,11 @@ def locate(path_text: str | Path, *, source: str) -> Path:
 
 
 def _kind(path_text: str | Path) -> str:
-    suffix = Path(path_text).suffix.lower()
-    if suffix == ".csv":
-        return "CSV file"
-    if suffix == ".npz":
-        return "image array file"
-    return "data file or image folder" if not suffix else "data file"
+    """What ``data.path`` names, by its ending: the registered source's label (``CSV file``)."""
+    ending = file_type(path_text)
+    if ending is not None:
+        return str(getattr(DATA_FILES[ending], "label", "data file"))
+    return "data file or image folder" if not Path(path_text).suffix else "data file"
 
 
 def _hint(path_text: str | Path, places: list[Path], source: str) -> str:

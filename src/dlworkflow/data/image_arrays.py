@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from dlworkflow.data.data_source import ImageSource
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.data.fingerprint import array_fingerprint
 from dlworkflow.data.image_preparation import (
@@ -266,6 +267,20 @@ def build_array_dataset(arrays: ImageArrays, spec: Spec) -> Dataset:
         test_fingerprint=array_fingerprint([(arrays.x_test, arrays.y_test)]),
         image=image,
     )
+
+
+class ImageArrayFile(ImageSource):
+    """``data.path = "images.npz"``: arrays ``x_train, y_train, x_test, y_test`` (see :func:`read_image_arrays`)."""
+
+    label = "image array file"
+
+    def build_dataset(self, location: str | Path, spec: Spec) -> Dataset:
+        """Read the arrays and build the dataset (see :func:`build_array_dataset`)."""
+        return build_array_dataset(read_image_arrays(location, source=spec.source), spec)
+
+
+IMAGE_ARRAY_FILE = ImageArrayFile()
+"""The source registered for ``.npz`` in :data:`dlworkflow.spec.registries.DATA_FILES`."""
 
 
 def _part(

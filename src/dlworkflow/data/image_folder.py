@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlworkflow.data.data_source import ImageSource
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.data.fingerprint import file_digests, file_fingerprint
 from dlworkflow.data.image_preparation import (
@@ -185,6 +186,20 @@ def build_folder_dataset(folder: ImageFolder, spec: Spec) -> Dataset:
         ),
         image=image,
     )
+
+
+class ImageFolderSource(ImageSource):
+    """``data.path = "pets"`` naming a folder: one sub-folder of images per class, streamed from disk."""
+
+    label = "image folder"
+
+    def build_dataset(self, location: str | Path, spec: Spec) -> Dataset:
+        """Scan the folder and build the dataset (see :func:`build_folder_dataset`)."""
+        return build_folder_dataset(scan_image_folder(location, source=spec.source), spec)
+
+
+IMAGE_FOLDER = ImageFolderSource()
+"""The source of a ``data.path`` that is a folder (:data:`dlworkflow.spec.registries.FOLDER_SOURCE`)."""
 
 
 def _part(name: str, rows: np.ndarray, folder: ImageFolder, spec: Spec) -> Part:

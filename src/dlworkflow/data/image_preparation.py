@@ -30,17 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dlworkflow.data.scaling import SCALING_METHODS, ScalingMethod
 from dlworkflow.errors import DataError, Problem, SpecError
 from dlworkflow.spec.schema import Spec
 
 IMAGE_TARGET = "label"
 """Name of the target of image data (``Dataset.target``; the ``label`` column of a part's frame)."""
-
-IMAGE_SCALES: dict[str, float] = {"none": 1.0, "pixels": 1.0 / 255.0}
-"""``data.scaling`` values images accept → the factor pixels are multiplied by."""
-
-PIXEL_MAXIMUM = 255.0
-"""``pixels`` scaling divides by this."""
 
 TABLE_ONLY_SETTINGS = ("drop", "select", "shift", "dropna")
 """``[data]`` keys that only tables use."""
@@ -72,9 +67,9 @@ def check_image_spec(spec: Spec, *, own_test_set: str | None = None) -> None:
             hint="Its test images are the test set; split.validation carves a validation set "
             "out of the training images.",
         ))
-    if data.scaling not in IMAGE_SCALES:
+    if not _scaling_method(data.scaling, source).for_images:
         problems.append(Problem(
-            source, "data.scaling", "images are scaled with 'pixels' (divide by 255) or 'none'", got=data.scaling,
+            source, "data.scaling", f"images are scaled with {_image_methods_text()}", got=data.scaling,
             hint="Use scaling = 'pixels', as the lesson's train_images / 255.0.",
         ))
     if data.target is not None and data.target != IMAGE_TARGET:
@@ -109,26 +104,30 @@ def image_scale(scaling: str) -> float:
     """The factor pixels are multiplied by for a ``data.scaling`` value.
 
     Args:
-        scaling: ``none`` or ``pixels``.
+        scaling: A registered scaling method for images: ``none``, ``pixels`` (or one registered).
 
     Returns:
         1.0 or 1/255.
 
     Raises:
-        KeyError: for another value (:func:`check_image_spec` reports it first).
+        SpecError: for a method that is unknown or does not apply to images
+            (:func:`check_image_spec` reports it first).
 
     Example:
         >>> image_scale("none")
         1.0
     """
-    return IMAGE_SCALES[scaling]
+    factor = _scaling_method(scaling, "<spec>").image_factor
+    if factor is None:
+        raise SpecError.single("<spec>", "data.scaling", f"images are scaled with {_image_methods_text()}", got=scaling)
+    return factor
 
 
 def scale_images(images: np.ndarray, scaling: str) -> np.ndarray:
     """Network input from raw images: float32, C-contiguous, scaled.
 
     ``pixels`` divides by 255 in float32, which gives the same numbers as the lesson's
-    ``train_images / 255.0`` cast to float32.
+    ``train_images / 255.0`` cast to float32; any method divides by its ``image_divisor``.
 
     Args:
         images: Raw images ``(n, height, width, channels)`` of any numeric type.
@@ -141,9 +140,26 @@ def scale_images(images: np.ndarray, scaling: str) -> np.ndarray:
         >>> scale_images(np.array([[[[255, 0, 51]]]], np.uint8), "pixels").tolist()
         [[[[1.0, 0.0, 0.20000000298023224]]]]
     """
-    if scaling == "pixels":
-        return np.ascontiguousarray(np.divide(images, np.float32(PIXEL_MAXIMUM), dtype=np.float32))
+    divisor = _scaling_method(scaling, "<spec>").image_divisor
+    if divisor is not None and divisor != 1.0:
+        return np.ascontiguousarray(np.divide(images, np.float32(divisor), dtype=np.float32))
     return np.array(images, dtype=np.float32, order="C")
+
+
+def _scaling_method(scaling: str, source: str) -> ScalingMethod:
+    if scaling not in SCALING_METHODS:
+        raise SpecError.single(
+            source, "data.scaling", "unknown scaling method", got=scaling, hint=SCALING_METHODS.hint(scaling)
+        )
+    return SCALING_METHODS[scaling]
+
+
+def _image_methods_text() -> str:
+    """``'pixels' (divide by 255) or 'none'``: the registered methods for images, 'pixels' first."""
+    names = sorted((n for n in SCALING_METHODS if SCALING_METHODS[n].for_images), key=lambda n: n != "pixels")
+    described = [f"{name!r} ({SCALING_METHODS[name].description})" if name == "pixels" else repr(name)
+                 for name in names]
+    return described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
 
 
 def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:

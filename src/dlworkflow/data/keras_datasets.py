@@ -18,11 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dlworkflow.data.data_source import ImageSource
 from dlworkflow.data.home import DATA_HOME_VARIABLE, data_home
-from dlworkflow.data.image_arrays import ImageArrays, image_arrays, read_image_arrays
+from dlworkflow.data.image_arrays import ImageArrays, build_array_dataset, image_arrays, read_image_arrays
 from dlworkflow.errors import DataError, SpecError, suggestion
+
+if TYPE_CHECKING:
+    from dlworkflow.data.dataset import Dataset
+    from dlworkflow.spec.schema import Spec
 
 KERAS_IMAGE_DATASETS: dict[str, tuple[str, ...]] = {
     "cifar10": (
@@ -103,6 +108,21 @@ def load_keras_dataset(name: str, *, source: str = "<spec>", loader: Loader | No
         x_train, y_train, x_test, y_test, default_class_names=class_names, name=name,
         origin=f"keras.datasets.{name}", owner=owner, source=source, spec_path="data.dataset",
     )
+
+
+class KerasDataset(ImageSource):
+    """``data.dataset = "cifar10"``: a Keras image set, from its offline copy or downloaded by Keras."""
+
+    label = "Keras image set"
+
+    def build_dataset(self, location: str | Path, spec: Spec) -> Dataset:
+        """Load the set (see :func:`load_keras_dataset`) and build the dataset."""
+        return build_array_dataset(load_keras_dataset(str(location), source=spec.source), spec)
+
+
+KERAS_DATASET = KerasDataset()
+"""The source registered for each name of :data:`KERAS_IMAGE_DATASETS` in
+:data:`dlworkflow.spec.registries.DATASETS`."""
 
 
 def _keras_loader(name: str) -> Loader:

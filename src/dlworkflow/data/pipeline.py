@@ -1,13 +1,14 @@
 """The one data pipeline: load → prepare → split → scale → fingerprint, for every dataset.
 
 A dataset is a spec entry, never a new module: :func:`build_dataset` runs the same steps
-for the built-in tables, a CSV file or a DataFrame from the Python API. Image data takes
-the same steps in its own form, chosen by what the spec names:
-
-* a DataFrame, a built-in table or a CSV file → a table (:mod:`.preparation`);
-* a Keras image set (``data.dataset = "cifar10"``) or an ``.npz`` file → image arrays
-  (:mod:`.keras_datasets`, :mod:`.image_arrays`);
-* a folder → a folder of images, one sub-folder per class, streamed (:mod:`.image_folder`).
+for every table — a built-in one, a CSV or Parquet file, a DataFrame from the Python API.
+The source is chosen by the open registries of :mod:`dlworkflow.spec.registries`
+(:func:`~dlworkflow.data.sources.choose_source`): by ``data.dataset`` name, by the ending of
+the ``data.path`` file, or the image folder source for a folder. A table source
+(:class:`~dlworkflow.data.data_source.TableSource`) returns the table and the steps below
+prepare it; an image source (:class:`~dlworkflow.data.data_source.ImageSource`: an ``.npz``
+file, a folder of images, a Keras image set) builds its dataset itself, taking the same steps
+in its own form.
 
 Example:
     >>> from dlworkflow.spec import load_spec
@@ -23,30 +24,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dlworkflow.data.data_source import ImageSource
 from dlworkflow.data.dataset import PART_NAMES, Dataset, Part
 from dlworkflow.data.fingerprint import table_fingerprint
-from dlworkflow.data.home import locate
-from dlworkflow.data.image_arrays import build_array_dataset, read_image_arrays
-from dlworkflow.data.image_folder import build_folder_dataset, scan_image_folder
-from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS, load_keras_dataset
 from dlworkflow.data.preparation import PreparedTable, prepare_table
-from dlworkflow.data.scaling import SCALING_METHODS, Scaler
-from dlworkflow.data.sources import load_table
+from dlworkflow.data.scaling import SCALING_METHODS, Scaler, table_methods
+from dlworkflow.data.sources import choose_source, load_table
 from dlworkflow.data.split import duplicated_rows_warnings, split_rows
 from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
-
-ARRAY_SUFFIX = ".npz"
-"""A ``data.path`` with this ending is read as image arrays."""
 
 
 def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
     """Load, prepare, split and scale the data a spec describes.
 
     Image data (a Keras image set, an ``.npz`` file or a folder of class sub-folders) is
-    dispatched to :func:`~dlworkflow.data.image_arrays.build_array_dataset` or
-    :func:`~dlworkflow.data.image_folder.build_folder_dataset`. For a table the steps are
-    :func:`~dlworkflow.data.sources.load_table` (built-in, CSV or ``frame``),
+    built by its image source (:func:`~dlworkflow.data.image_arrays.build_array_dataset`,
+    :func:`~dlworkflow.data.image_folder.build_folder_dataset`). For a table the steps are
+    :func:`~dlworkflow.data.sources.load_table` (built-in, CSV, Parquet or ``frame``),
     :func:`~dlworkflow.data.preparation.prepare_table` (drop, shift, rows, dropna, select,
     encode), :func:`~dlworkflow.data.split.split_rows` (``split.type``), a
     :class:`~dlworkflow.data.scaling.Scaler` fitted on the training rows only, the
@@ -79,22 +74,19 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
         >>> dataset.sizes(), dataset.class_names
         ({'train': 273, 'validation': 0, 'test': 69}, ('Adelie', 'Chinstrap', 'Gentoo'))
     """
-    if frame is None:
-        if spec.data.dataset in KERAS_IMAGE_DATASETS:
-            return build_array_dataset(load_keras_dataset(spec.data.dataset, source=spec.source), spec)
-        if spec.data.path is not None:
-            path = locate(spec.data.path, source=spec.source)
-            if path.is_dir():
-                return build_folder_dataset(scan_image_folder(path, source=spec.source), spec)
-            if path.suffix.lower() == ARRAY_SUFFIX:
-                return build_array_dataset(read_image_arrays(path, source=spec.source), spec)
-    return _table_dataset(spec, frame)
-
-
-def _table_dataset(spec: Spec, frame: pd.DataFrame | None) -> Dataset:
-    source = spec.source
+    if frame is not None:
+        _check_table_spec(spec)
+        return _table_dataset(spec, *load_table(spec.data, source=spec.source, frame=frame))
+    data_source, location = choose_source(spec.data, source=spec.source)
+    if isinstance(data_source, ImageSource):
+        return data_source.build_dataset(location, spec)
     _check_table_spec(spec)
-    table, name = load_table(spec.data, source=source, frame=frame)
+    table = data_source.read_table(location, source=spec.source)
+    return _table_dataset(spec, table, data_source.dataset_name(location))
+
+
+def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
+    source = spec.source
     prepared = prepare_table(
         table, spec.data, source=source, table_name=name, persistence=spec.evaluate.persistence
     )
@@ -133,8 +125,13 @@ def _check_table_spec(spec: Spec) -> None:
         ))
     if data.scaling not in SCALING_METHODS:
         problems.append(Problem(
-            source, "data.scaling", "'pixels' (divide by 255) applies to images only", got=data.scaling,
-            hint=f"Use one of {', '.join(map(repr, SCALING_METHODS))} for a table, e.g. 'standardize'.",
+            source, "data.scaling", "unknown scaling method", got=data.scaling, hint=SCALING_METHODS.hint(data.scaling),
+        ))
+    elif not SCALING_METHODS[data.scaling].for_tables:
+        method = SCALING_METHODS[data.scaling]
+        problems.append(Problem(
+            source, "data.scaling", f"{data.scaling!r} ({method.description}) applies to images only", got=data.scaling,
+            hint=f"Use one of {', '.join(map(repr, table_methods()))} for a table, e.g. 'standardize'.",
         ))
     if problems:
         raise SpecError(problems)

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,8 @@ import pandas as pd
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from dlworkflow.errors import DataError, SpecError, suggestion
+from dlworkflow.spec import registries
+from dlworkflow.spec.registries import Registry
 
 Statistics = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """Training features (float64, rows x features) → (offset, scale) per feature."""
@@ -44,19 +47,80 @@ def _minmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fitted.data_min_, np.where(data_range == 0.0, 1.0, data_range)
 
 
-SCALING_METHODS: dict[str, Statistics] = {
-    "none": _no_scaling,
-    "standardize": _standardize,
-    "minmax": _minmax,
-}
-"""``data.scaling`` → function computing the per-feature (offset, scale) from training rows."""
+@dataclass(frozen=True)
+class ScalingMethod:
+    """One ``data.scaling`` value: what it does to a table's features and to images.
+
+    Args:
+        description: A few words for messages, e.g. ``"divide by 255"``.
+        statistics: Tables: training features → per-feature ``(offset, scale)``; None when the
+            method does not apply to tables.
+        image_divisor: Images: pixels are divided by this (in float32; nothing is fitted); None
+            when the method does not apply to images.
+
+    Example:
+        >>> SCALING_METHODS["pixels"].image_factor, SCALING_METHODS["pixels"].for_tables
+        (0.00392156862745098, False)
+    """
+
+    description: str
+    statistics: Statistics | None = None
+    image_divisor: float | None = None
+
+    @property
+    def for_tables(self) -> bool:
+        """Whether a table's features can be scaled this way."""
+        return self.statistics is not None
+
+    @property
+    def for_images(self) -> bool:
+        """Whether images can be scaled this way."""
+        return self.image_divisor is not None
+
+    @property
+    def image_factor(self) -> float | None:
+        """The factor pixels are multiplied by (``1 / image_divisor``), as streamed images are scaled."""
+        return None if self.image_divisor is None else 1.0 / self.image_divisor
+
+
+NO_SCALING = ScalingMethod("keep the values", statistics=_no_scaling, image_divisor=1.0)
+"""``data.scaling = "none"``: tables and images as they are."""
+
+STANDARDIZE = ScalingMethod("subtract the training mean, divide by the standard deviation", statistics=_standardize)
+"""``data.scaling = "standardize"``: scikit-learn's ``StandardScaler`` statistics, tables only."""
+
+MINMAX = ScalingMethod("map the training range to [0, 1]", statistics=_minmax)
+"""``data.scaling = "minmax"``: scikit-learn's ``MinMaxScaler`` statistics, tables only."""
+
+PIXELS = ScalingMethod("divide by 255", image_divisor=255.0)
+"""``data.scaling = "pixels"``: the lesson's ``train_images / 255.0``, images only."""
+
+SCALING_METHODS: Registry[ScalingMethod] = registries.SCALING_METHODS
+"""``data.scaling`` → :class:`ScalingMethod`: the spec layer's open registry
+(:data:`dlworkflow.spec.registries.SCALING_METHODS`), whose names the spec is validated against.
+
+Register another method with one entry — a :class:`ScalingMethod` in a module of its own::
+
+    SCALING_METHODS.register("robust", "mypackage.robust_scaling:ROBUST")
+"""
+
+
+def table_methods() -> list[str]:
+    """The registered ``data.scaling`` names that apply to tables.
+
+    Example:
+        >>> table_methods()
+        ['none', 'standardize', 'minmax']
+    """
+    return [name for name in SCALING_METHODS if SCALING_METHODS[name].for_tables]
 
 
 class Scaler:
     """Scales features as ``(x - offset) / scale``, with statistics from the training split.
 
     Args:
-        method: A key of :data:`SCALING_METHODS`: ``none``, ``standardize`` or ``minmax``.
+        method: A key of :data:`SCALING_METHODS` that applies to tables: ``none``,
+            ``standardize``, ``minmax`` or a registered one.
 
     Attributes:
         method: The scaling method.
@@ -66,7 +130,7 @@ class Scaler:
             constant column).
 
     Raises:
-        SpecError: at ``data.scaling`` when the method is unknown.
+        SpecError: at ``data.scaling`` when the method is unknown or is for images only.
 
     Example:
         >>> import pandas as pd
@@ -78,8 +142,12 @@ class Scaler:
     def __init__(self, method: str = "none"):
         if method not in SCALING_METHODS:
             raise SpecError.single(
-                "<scaler>", "data.scaling", "unknown scaling method", got=method,
-                hint=suggestion(method, list(SCALING_METHODS)),
+                "<scaler>", "data.scaling", "unknown scaling method", got=method, hint=SCALING_METHODS.hint(method),
+            )
+        if not SCALING_METHODS[method].for_tables:
+            raise SpecError.single(
+                "<scaler>", "data.scaling", f"{method!r} ({SCALING_METHODS[method].description}) applies to images only",
+                got=method, hint=suggestion(method, table_methods()),
             )
         self.method = method
         self.feature_names: tuple[str, ...] | None = None
@@ -101,7 +169,7 @@ class Scaler:
             [4.0]
         """
         x = features.to_numpy(dtype=np.float64)
-        offset, scale = SCALING_METHODS[self.method](x)
+        offset, scale = SCALING_METHODS[self.method].statistics(x)  # type: ignore[misc]
         self.feature_names = tuple(str(name) for name in features.columns)
         self.offset = np.asarray(offset, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)

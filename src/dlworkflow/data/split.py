@@ -38,6 +38,7 @@ from sklearn.model_selection import train_test_split
 
 from dlworkflow.data.dataset import Task
 from dlworkflow.errors import DataError, Problem, SpecError
+from dlworkflow.spec.registries import SPLIT_TYPES, Registry
 from dlworkflow.spec.schema import SplitSpec
 
 Parts = dict[str, np.ndarray]
@@ -136,12 +137,24 @@ class Splitter:
         return kept, cut_off
 
 
-SPLITTERS: dict[str, Splitter] = {
-    "random": Splitter(shuffle=True),
-    "stratified": Splitter(shuffle=True, stratify=True),
-    "ordered": Splitter(shuffle=False),
-}
-"""``split.type`` → splitter. Add an entry to register another way of splitting."""
+RANDOM = Splitter(shuffle=True)
+"""``split.type = "random"``: shuffled with ``random_state = split.seed``."""
+
+STRATIFIED = Splitter(shuffle=True, stratify=True)
+"""``split.type = "stratified"``: shuffled, keeping the class proportions of the encoded target."""
+
+ORDERED = Splitter(shuffle=False)
+"""``split.type = "ordered"``: row order kept: train, then validation, then test."""
+
+SPLITTERS: Registry[Splitter] = SPLIT_TYPES
+"""``split.type`` → splitter: the spec layer's open registry
+(:data:`dlworkflow.spec.registries.SPLIT_TYPES`), whose names the spec is validated against.
+
+Register another way of splitting with one entry — a :class:`Splitter` (or an object with its
+``stratify`` attribute, ``__call__`` and ``split_off_validation``) in a module of its own::
+
+    SPLIT_TYPES.register("tail_first", "mypackage.tail_split:TAIL_FIRST")
+"""
 
 
 def split_rows(
@@ -176,12 +189,7 @@ def split_rows(
         >>> [len(part) for part in parts.values()]
         [767, 164, 165]
     """
-    splitter = SPLITTERS.get(split.type)
-    if splitter is None:
-        raise SpecError.single(
-            source, "split.type", "unknown split type", got=split.type,
-            hint=f"Valid options: {', '.join(map(repr, SPLITTERS))}.",
-        )
+    splitter = _splitter(split, source)
     if splitter.stratify and task != "classification":
         raise SpecError.single(
             source, "split.type", "stratified splitting needs a classification target, but the task is regression",
@@ -231,12 +239,7 @@ def split_train_validation(
         >>> [len(part) for part in parts.values()]
         [4250, 750]
     """
-    splitter = SPLITTERS.get(split.type)
-    if splitter is None:
-        raise SpecError.single(
-            source, "split.type", "unknown split type", got=split.type,
-            hint=f"Valid options: {', '.join(map(repr, SPLITTERS))}.",
-        )
+    splitter = _splitter(split, source)
     if split.validation > 0:
         validation = math.ceil(split.validation * len(y))
         if len(y) - validation <= 0:
@@ -324,6 +327,15 @@ def part_sizes(num_rows: int, split: SplitSpec) -> dict[str, int]:
         return {"train": num_rows - holdout, "validation": 0, "test": holdout}
     test = math.ceil(split.test_fraction / holdout_size * holdout)
     return {"train": num_rows - holdout, "validation": holdout - test, "test": test}
+
+
+def _splitter(split: SplitSpec, source: str) -> Splitter:
+    """The registered splitter of ``split.type`` (the spec validator has checked the name)."""
+    if split.type not in SPLITTERS:
+        raise SpecError.single(
+            source, "split.type", "unknown split type", got=split.type, hint=SPLITTERS.hint(split.type)
+        )
+    return SPLITTERS[split.type]
 
 
 def _check_sizes(num_rows: int, split: SplitSpec, source: str) -> None:

@@ -225,6 +225,10 @@ def _problem(source: str, error: Mapping[str, Any], document: Mapping[str, Any])
         hint = f"Add a [{path}] table." if _is_table(location) else f"Add {table} = ..."
         return Problem(source, path, "is required", hint=hint)
     got = error.get("input")
+    if kind == "spec_problem":  # our validators' structured errors (dlworkflow.spec.registries.spec_problem)
+        context = error.get("ctx") or {}
+        return Problem(source, path, str(context.get("what", error["msg"])), got=context.get("got", got),
+                       hint=str(context.get("hint", "")))
     if kind == "literal_error":
         options = [option.strip(" '") for option in re.split(r",| or ", error["ctx"]["expected"]) if option.strip()]
         return Problem(source, path, "must be one of " + ", ".join(repr(o) for o in options), got=got,

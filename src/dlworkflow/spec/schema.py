@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from dlworkflow.errors import suggestion
 from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
+from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, unknown_name
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 
@@ -48,12 +49,14 @@ class DataSpec(Section):
     """
 
     dataset: str | None = Field(
-        None, description="Built-in table ('penguins', 'weather') or Keras image set ('cifar10', 'mnist', 'fashion_mnist')."
+        None,
+        description="Built-in table ('penguins', 'weather') or Keras image set ('cifar10', 'mnist', 'fashion_mnist'); "
+        "a name registered in dlworkflow.spec.registries.DATASETS.",
     )
     path: str | None = Field(
         None,
-        description="A CSV file, an .npz of image arrays, or a folder with one sub-folder of images per class; "
-        "relative to the spec file, then to the data home (DLW_DATA_HOME).",
+        description="A CSV or Parquet file, an .npz of image arrays, or a folder with one sub-folder of images per "
+        "class; relative to the spec file, then to the data home (DLW_DATA_HOME).",
     )
     target: str | None = Field(None, description="Column to predict (tables; images carry their labels).")
     image_size: tuple[int, int] | None = Field(
@@ -70,9 +73,27 @@ class DataSpec(Section):
     target_encoding: Literal["onehot", "integer"] = Field(
         "onehot", description="How a class target is fed to the network (classification only)."
     )
-    scaling: Literal["none", "standardize", "minmax", "pixels"] = Field(
-        "none", description="Feature scaling fitted on the training split only; 'pixels' divides by 255."
+    scaling: str = Field(
+        "none",
+        description="Feature scaling fitted on the training split only: 'none', 'standardize', 'minmax'; "
+        "'pixels' divides images by 255 (names registered in dlworkflow.spec.registries.SCALING_METHODS).",
     )
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, value: str | None) -> str | None:
+        if value is not None and value not in DATASETS:
+            raise unknown_name(
+                DATASETS, value, "unknown built-in dataset", more="Or give data.path = 'file.csv' for your own table."
+            )
+        return value
+
+    @field_validator("scaling")
+    @classmethod
+    def _known_scaling(cls, value: str) -> str:
+        if value not in SCALING_METHODS:
+            raise unknown_name(SCALING_METHODS, value)
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
@@ -108,7 +129,11 @@ class SplitSpec(Section):
     ``ordered`` keeps time order: train, then validation, then test.
     """
 
-    type: Literal["random", "stratified", "ordered"] = Field("random", description="Split method.")
+    type: str = Field(
+        "random",
+        description="Split method: 'random', 'stratified' or 'ordered' "
+        "(names registered in dlworkflow.spec.registries.SPLIT_TYPES).",
+    )
     test: float | None = Field(
         None,
         gt=0.0,
@@ -117,6 +142,13 @@ class SplitSpec(Section):
     )
     validation: Fraction = Field(0.0, description="Fraction of rows in the validation set (may be 0).")
     seed: int = Field(0, ge=0, description="random_state of the split.")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in SPLIT_TYPES:
+            raise unknown_name(SPLIT_TYPES, value)
+        return value
 
     @property
     def test_fraction(self) -> float:

@@ -1,0 +1,104 @@
+"""CSV files: ``data.path = "table.csv"`` and the built-in tables, read by :func:`read_csv`.
+
+Example:
+    >>> table = read_csv("tables/mine.csv", source="spec.toml")  # doctest: +SKIP
+    >>> CSV_FILE.dataset_name(Path("tables/mine.csv"))
+    'mine'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from dlworkflow.data.data_source import TableSource
+from dlworkflow.data.home import spec_folder_text
+from dlworkflow.errors import DataError
+
+def read_csv(
+    path: str | Path,
+    *,
+    source: str = "<spec>",
+    spec_path: str = "data.path",
+    missing_hint: str | None = None,
+    folder_hint: str = "Name the CSV file itself in data.path.",
+) -> pd.DataFrame:
+    """Read a CSV file, turning every failure into a DataError.
+
+    Args:
+        path: The CSV file.
+        source: Where the problem is reported: the spec file, or the CSV file itself (as
+            ``dlw predict`` does; the messages then do not repeat its name).
+        spec_path: The dotted spec path of the problem (``data.path``; empty for an input file).
+        missing_hint: The fix when the file does not exist (default: where a relative
+            ``data.path`` is read from).
+        folder_hint: The fix when the path is a folder.
+
+    Returns:
+        The table, with at least one row and string column names.
+
+    Raises:
+        DataError: when the file is missing, a folder, not UTF-8, not parseable as CSV, or
+            has no rows.
+
+    Example:
+        >>> read_csv("table.csv", source="spec.toml")  # doctest: +SKIP
+    """
+    path = Path(path)
+    named = source != str(path)
+    quoted = repr(str(path))
+
+    def error(named_what: str, plain_what: str, hint: str, **got: object) -> DataError:
+        return DataError.single(source, spec_path, named_what if named else plain_what, hint=hint, **got)
+
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError as err:
+        hint = missing_hint or f"Check the file name; a relative data.path is read from {spec_folder_text(source)}."
+        raise error(f"CSV file not found: {quoted}", "CSV file not found", hint) from err
+    except IsADirectoryError as err:
+        raise error(f"{quoted} is a folder, not a CSV file", "is a folder, not a CSV file", folder_hint) from err
+    except UnicodeDecodeError as err:
+        reason = f"not UTF-8 text ({err.reason} at byte {err.start})"
+        raise error(
+            f"cannot read {quoted}: {reason}", reason,
+            "Save the file as UTF-8 CSV (e.g. pandas: df.to_csv(path, index=False)).",
+        ) from err
+    except pd.errors.EmptyDataError as err:
+        raise error(
+            f"CSV file {quoted} is empty", "the CSV file is empty",
+            "Give a CSV file with a header line and at least one row.",
+        ) from err
+    except (pd.errors.ParserError, OSError) as err:
+        raise error(
+            f"cannot read {quoted} as CSV ({_first_line(err)})", f"cannot be read as CSV ({_first_line(err)})",
+            "Check that it is comma-separated with the same number of fields on every line.",
+        ) from err
+    if table.empty:
+        raise error(
+            f"CSV file {quoted} has no rows", "the CSV file has no rows",
+            "Give a CSV file with a header line and at least one row.",
+            got=f"{table.shape[0]} rows x {table.shape[1]} columns",
+        )
+    table.columns = [str(column) for column in table.columns]
+    return table
+
+
+class CsvFile(TableSource):
+    """``data.path = "table.csv"``: a comma-separated table with a header line, read by :func:`read_csv`."""
+
+    label = "CSV file"
+
+    def read_table(self, location: str | Path, *, source: str) -> pd.DataFrame:
+        """Read the CSV file (see :func:`read_csv`)."""
+        return read_csv(location, source=source)
+
+
+CSV_FILE = CsvFile()
+"""The source registered for ``.csv`` in :data:`dlworkflow.spec.registries.DATA_FILES`."""
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
