@@ -108,7 +108,8 @@ def dlw_command() -> list[str]:
     beside = Path(sys.executable).with_name("dlw")
     found = str(beside) if beside.exists() else shutil.which("dlw")
     if found is None:
-        raise MeasurementFailed("no dlw command: install dlworkflow into this environment (pip install -e .)")
+        raise MeasurementFailed("no dlw command: install dlworkflow into this environment "
+                                "(pip install -c constraints.txt \".[benchmark]\")")
     return [found]
 
 

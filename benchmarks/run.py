@@ -13,6 +13,11 @@ fresh process:
 
 The report is printed and, for a full run, written to ``benchmarks/RESULTS.md``.
 
+Set-up: the environment of the README's commands plus the benchmarks' extra (optax for the JAX
+loop), at the locked versions the results are compared at::
+
+    pip install -c constraints.txt ".[benchmark]"
+
 Example:
     python benchmarks/run.py                       # full run (about 11 minutes on 2 cores)
     python benchmarks/run.py --quick --only weather
