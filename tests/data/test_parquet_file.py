@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dlworkflow.data import build_dataset
+from dlworkflow.data.new_rows import read_rows
 from dlworkflow.data.parquet_file import PARQUET_FILE, read_parquet
 from dlworkflow.data.sources import choose_source, load_builtin, load_table
 from dlworkflow.errors import DataError
@@ -91,3 +92,9 @@ def test_a_missing_parquet_file_is_named_as_such(tmp_path: Path):
     spec_file.write_text("")
     with pytest.raises(DataError, match=r"s\.toml: data\.path: Parquet file not found: 'nothere\.parquet'"):
         load_table(DataSpec(path="nothere.parquet", target="y"), source=str(spec_file))
+
+
+def test_predict_reads_new_rows_from_parquet_too(tmp_path: Path):
+    table = pd.DataFrame({"a": [0.1, 0.2], "b": [1, 2]})
+    table.to_parquet(tmp_path / "new.parquet")
+    pd.testing.assert_frame_equal(read_rows(tmp_path / "new.parquet"), table)

@@ -21,8 +21,9 @@ same rows:
   as is. Any other column is an error (it is often the sign of a different table), unless
   the caller asks to ignore extra columns.
 
-Tables are read with pandas' correctly rounded float parser (``float_precision =
-"round_trip"``), so numbers written by ``DataFrame.to_csv`` come back bit for bit.
+Tables are read by the one CSV reader of training (:func:`dlworkflow.data.csv_file.read_csv`,
+pandas' correctly rounded float parser), so numbers written by ``DataFrame.to_csv`` come back
+bit for bit and predict reproduces a run on any CSV; a ``.parquet`` file is read as Parquet.
 
 Example:
     >>> import pandas as pd
@@ -45,9 +46,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dlworkflow.data.csv_file import read_csv
 from dlworkflow.data.dataset import Part
+from dlworkflow.data.parquet_file import read_parquet
 from dlworkflow.data.scaling import Scaler
 from dlworkflow.errors import DataError, Problem
+from dlworkflow.spec.registries import file_type
+
+PARQUET_ENDING = ".parquet"
+"""New rows in a file with this ending are read as Parquet; any other file as CSV."""
 
 NEW_PART = "new"
 """The name of the :class:`~dlworkflow.data.dataset.Part` that holds new rows."""
@@ -60,16 +67,22 @@ MAX_ROWS_NAMED = 10
 
 
 def read_rows(path: str | Path) -> pd.DataFrame:
-    """Read a CSV file of new rows, turning every failure into a DataError naming the file.
+    """Read a file of new rows with the reader training used, turning every failure into a DataError.
+
+    A ``.parquet`` file is read as Parquet (:func:`~dlworkflow.data.parquet_file.read_parquet`);
+    any other file as CSV, with the one CSV reader of training
+    (:func:`~dlworkflow.data.csv_file.read_csv`: correctly rounded numbers), so the same rows
+    give the network the same numbers as in the run.
 
     Args:
-        path: The CSV file (``--input``).
+        path: The file (``--input``).
 
     Returns:
-        The table, with at least one row; numbers parsed with the correctly rounded parser.
+        The table, with at least one row and string column names.
 
     Raises:
-        DataError: when the file is missing, a folder, not UTF-8, not CSV, or has no rows.
+        DataError: naming the file, when it is missing, a folder, not UTF-8, not CSV (or
+            Parquet), or has no rows.
 
     Example:
         >>> read_rows("new_days.csv").shape  # doctest: +SKIP
@@ -77,36 +90,16 @@ def read_rows(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     where = str(path)
-    try:
-        table = pd.read_csv(path, float_precision="round_trip")
-    except FileNotFoundError as err:
-        raise DataError.single(where, "", "input file not found", hint="Check the --input path.") from err
-    except IsADirectoryError as err:
+    if not path.exists():
+        raise DataError.single(where, "", "input file not found", hint="Check the --input path.")
+    if path.is_dir():
         raise DataError.single(
             where, "", "is a folder; a table model takes a CSV file",
             hint="Give the CSV file of rows to predict (a folder of images is for image models).",
-        ) from err
-    except UnicodeDecodeError as err:
-        raise DataError.single(
-            where, "", f"not UTF-8 text ({err.reason} at byte {err.start})",
-            hint="Save the file as UTF-8 CSV (e.g. pandas: df.to_csv(path, index=False)).",
-        ) from err
-    except pd.errors.EmptyDataError as err:
-        raise DataError.single(
-            where, "", "the CSV file is empty", hint="Give a header line and at least one row."
-        ) from err
-    except (pd.errors.ParserError, OSError) as err:
-        raise DataError.single(
-            where, "", f"cannot be read as CSV ({_first_line(err)})",
-            hint="Check that it is comma-separated with the same number of fields on every line.",
-        ) from err
-    if table.empty:
-        raise DataError.single(
-            where, "", "the CSV file has no rows", got=f"{table.shape[0]} rows x {table.shape[1]} columns",
-            hint="Give a header line and at least one row.",
         )
-    table.columns = [str(column) for column in table.columns]
-    return table
+    if file_type(path) == PARQUET_ENDING:
+        return read_parquet(path, source=where, spec_path="")
+    return read_csv(path, source=where, spec_path="", missing_hint="Check the --input path.")
 
 
 def accepted_columns(preprocessing: Mapping[str, Any], data_spec: Mapping[str, Any] | None = None,
@@ -277,7 +270,3 @@ def _names(names: Sequence[str]) -> str:
     shown = ", ".join(repr(name) for name in names[:MAX_NAMED])
     return shown + (f", ... ({len(names) - MAX_NAMED} more)" if len(names) > MAX_NAMED else "")
 
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
