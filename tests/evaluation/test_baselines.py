@@ -465,3 +465,160 @@ def test_logistic_regression_beats_majority_class_on_the_cifar_subset(shared_dat
         )
     assert logistic["accuracy"] > majority["accuracy"] + 0.1
     assert logistic["log_loss"] < majority["log_loss"]
+
+
+# --- user baselines from the spec: [evaluate] baselines = ["module:Class"] ---------------------
+
+USER_BASELINES_MODULE = '''
+import numpy as np
+
+from dlworkflow.evaluation import Baseline
+
+
+class MedianBaseline:
+    """Predicts the median of the training target."""
+
+    name = "median"
+    tasks = ("regression",)
+
+    def fit(self, train):
+        self.median_ = float(np.median(train.labels))
+        return self
+
+    def predict(self, part):
+        return np.full(part.size, self.median_)
+
+
+class SecondFeature:
+    """No name, no tasks: runs for any task, named by its reference."""
+
+    def fit(self, train):
+        return self
+
+    def predict(self, part):
+        return np.asarray(part.frame["f1"], dtype=np.float64)
+
+
+class ColumnBaseline(Baseline):
+    """A Baseline subclass that reads [evaluate] in from_dataset."""
+
+    description = "Predicts column f2."
+    tasks = ("regression",)
+
+    @classmethod
+    def from_dataset(cls, dataset, evaluate_spec, source="<spec>"):
+        return cls()
+
+    def fit(self, train):
+        return self
+
+    def predict(self, part):
+        return np.asarray(part.frame["f2"], dtype=np.float64)
+
+
+class WrongShape:
+    def fit(self, train):
+        return self
+
+    def predict(self, part):
+        return np.zeros(3)
+
+
+class NeedsArguments:
+    def __init__(self, strength):
+        self.strength = strength
+
+    def fit(self, train):
+        return self
+
+    def predict(self, part):
+        return np.zeros(part.size)
+
+
+class NoPredict:
+    def fit(self, train):
+        return self
+'''
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """A module of user baselines, ``dlw_test_user_baselines``, importable from sys.path."""
+    folder = tmp_path / "user_code"
+    folder.mkdir()
+    (folder / "dlw_test_user_baselines.py").write_text(USER_BASELINES_MODULE)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "dlw_test_user_baselines", raising=False)
+    return "dlw_test_user_baselines"
+
+
+def test_user_baselines_run_and_are_recorded_beside_the_built_in_ones(make_dataset, user_module):
+    dataset = make_dataset(task="regression", validation=False)
+    evaluate = EvaluateSpec(baselines=(f"{user_module}:MedianBaseline", f"{user_module}:SecondFeature",
+                                       f"{user_module}:ColumnBaseline"))
+    chosen = baselines_for(dataset, evaluate, source="w.toml")
+    assert [b.name for b in chosen] == ["mean", "linear_regression", "median", f"{user_module}:SecondFeature",
+                                        f"{user_module}:ColumnBaseline"]
+    assert chosen[2].description == "Predicts the median of the training target."
+    results = evaluate_baselines(dataset, evaluate, source="w.toml")
+    median = float(np.median(dataset.train.labels))
+    assert results["median"]["test"] == score("regression", dataset.test.labels, np.full(dataset.test.size, median))
+    assert list(results["median"]) == ["train", "test"]
+    second = dataset.test.frame["f1"].to_numpy(np.float64)
+    assert results[f"{user_module}:SecondFeature"]["test"] == score("regression", dataset.test.labels, second)
+    assert skipped_baselines(dataset, evaluate) == {}
+    # A class for regression only is refused for a classification run, naming the entry.
+    with pytest.raises(SpecError, match=rf"c\.toml: evaluate\.baselines\[0\]: {user_module}:MedianBaseline is a "
+                       r"baseline for regression, but this run's task is classification"):
+        baselines_for(make_dataset(task="classification"), evaluate, source="c.toml")
+
+
+def test_user_baselines_are_validated_in_the_spec_and_when_imported(make_dataset, user_module):
+    from dlworkflow.spec import validate_spec
+
+    document = {"name": "w", "data": {"dataset": "weather", "target": "BASEL_sunshine"},
+                "model": {"layers": [{"type": "Dense", "units": 1}]}, "evaluate": {"baselines": ["median baseline"]}}
+    with pytest.raises(SpecError, match=r"^w\.toml: evaluate\.baselines\[0\]: must be 'module:Class', a Python module "
+                       r"and a baseline class in it; got 'median baseline'\. Write e.g\. 'my_baselines:MedianBaseline'"):
+        validate_spec(document, source="w.toml")
+
+    dataset = make_dataset(task="regression", validation=False)
+    cases = [
+        ("no_such_module_here:Median", r"cannot import the module 'no_such_module_here'.*Put no_such_module_here\.py "
+                                       r"in the spec file's folder"),
+        (f"{user_module}:MedianBaselin", rf"the module '{user_module}' has no class 'MedianBaselin'; got .*"
+                                         r"Did you mean 'MedianBaseline'\?"),
+        (f"{user_module}:NoPredict", rf"{user_module}:NoPredict is not a baseline: it has no predict method"),
+        (f"{user_module}:NeedsArguments", rf"cannot make {user_module}:NeedsArguments\(\) without arguments"),
+    ]
+    for reference, message in cases:
+        with pytest.raises(SpecError, match=r"^w\.toml: evaluate\.baselines\[1\]: " + message):
+            baselines_for(dataset, EvaluateSpec(baselines=(f"{user_module}:SecondFeature", reference)),
+                          source="w.toml")
+    with pytest.raises(SpecError, match=rf"evaluate\.baselines\[0\]: {user_module}:WrongShape: predict\(\) must "
+                       r"return one value .* got shape \(3,\)"):
+        evaluate_baselines(dataset, EvaluateSpec(baselines=(f"{user_module}:WrongShape",)), source="w.toml")
+
+
+def test_a_user_baseline_may_not_take_a_built_in_name(make_dataset, tmp_path, monkeypatch):
+    (tmp_path / "dlw_test_mean_clash.py").write_text(
+        "import numpy as np\nclass Mean:\n    name = 'mean'\n    def fit(self, train):\n        return self\n"
+        "    def predict(self, part):\n        return np.zeros(part.size)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(SpecError, match=r"evaluate\.baselines\[0\]: the baseline name 'mean' is taken"):
+        baselines_for(make_dataset(task="regression"), EvaluateSpec(baselines=("dlw_test_mean_clash:Mean",)))
+
+
+def test_user_baseline_modules_are_found_next_to_the_spec_file(make_dataset, tmp_path):
+    (tmp_path / "dlw_test_beside_spec.py").write_text(USER_BASELINES_MODULE)
+    spec_file = tmp_path / "w.toml"
+    spec_file.write_text("")
+    before = list(sys.path)
+    try:
+        chosen = baselines_for(make_dataset(task="regression"), EvaluateSpec(
+            baselines=("dlw_test_beside_spec:MedianBaseline",)), source=str(spec_file))
+        assert [b.name for b in chosen][-1] == "median"
+        assert sys.path == before
+    finally:
+        sys.modules.pop("dlw_test_beside_spec", None)

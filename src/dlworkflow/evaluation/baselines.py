@@ -22,7 +22,9 @@ through :meth:`Baseline.skip_reason` — streamed images, or more than
 those reasons for the run record, so a results table never silently lacks a baseline.
 
 The registry is open: decorate a :class:`Baseline` subclass with
-:func:`register_baseline` and it joins every run of its task.
+:func:`register_baseline` and it joins every run of its task. A spec adds its own with
+``[evaluate] baselines = ["module:Class"]`` (:mod:`~dlworkflow.evaluation.user_baselines`:
+the class is imported and run — your code), fitted, scored and recorded beside these.
 
 Example:
     >>> results = evaluate_baselines(dataset, spec.evaluate)  # doctest: +SKIP
@@ -53,6 +55,7 @@ from dlworkflow.evaluation.regression_baselines import (  # noqa: F401
     MeanBaseline,
     PersistenceBaseline,
 )
+from dlworkflow.evaluation.user_baselines import UserBaseline, user_baselines  # noqa: F401
 
 if TYPE_CHECKING:
     from dlworkflow.spec.schema import EvaluateSpec
@@ -69,7 +72,7 @@ def baselines_for(
 
     Classification: ``majority_class``, ``logistic_regression``. Regression: ``mean``,
     ``linear_regression``, and ``persistence`` when ``evaluate.persistence`` is set. Plus
-    every registered user baseline of the task. A baseline whose
+    every registered user baseline of the task, then those ``evaluate.baselines`` names. A baseline whose
     :meth:`~Baseline.skip_reason` gives a reason (e.g. ``logistic_regression`` on streamed
     images) is left out; :func:`skipped_baselines` lists those. Cheap: call it before
     training to check ``[evaluate]`` early.
@@ -85,7 +88,7 @@ def baselines_for(
 
     Raises:
         SpecError: When ``evaluate.persistence`` names a missing column or the task is
-            classification.
+            classification, or an ``evaluate.baselines`` entry cannot be imported or used.
 
     Example:
         >>> [b.name for b in baselines_for(dataset, spec.evaluate)]  # doctest: +SKIP
@@ -140,12 +143,15 @@ def _applicable(
     source: str,
     registry: Mapping[str, type[Baseline]] | None,
 ) -> list[tuple[Baseline, str | None]]:
-    """Every baseline of the dataset's task, with its skip reason (None: it runs)."""
+    """Every baseline of the dataset's task, then the spec's own, with its skip reason (None: it runs)."""
     found = []
-    for cls in (BASELINES if registry is None else registry).values():
+    classes = BASELINES if registry is None else registry
+    for cls in classes.values():
         baseline = cls.from_dataset(dataset, evaluate_spec, source)
         if baseline is not None:
             found.append((baseline, baseline.skip_reason(dataset)))
+    for baseline in user_baselines(dataset, evaluate_spec, source=source, taken=classes):
+        found.append((baseline, baseline.skip_reason(dataset)))
     return found
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from dlworkflow.errors import suggestion
 from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
-from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, unknown_name
+from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, spec_problem, unknown_name
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 
@@ -383,6 +384,23 @@ class TrainSpec(Section):
         raise ValueError(f"must be a positive whole number of batches or 'auto'; got {value!r}")
 
 
+BASELINE_REFERENCE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
+"""``module:Class``: a dotted module name, a colon, a class name."""
+
+
+def _baseline_reference(value: str) -> str:
+    if not BASELINE_REFERENCE.match(value):
+        raise spec_problem(
+            "must be 'module:Class', a Python module and a baseline class in it", value,
+            "Write e.g. 'my_baselines:MedianBaseline' (my_baselines.py next to the spec file, or importable).",
+        )
+    return value
+
+
+BaselineReference = Annotated[str, AfterValidator(_baseline_reference)]
+"""One ``evaluate.baselines`` entry, checked for its form only; the class is imported when the run starts."""
+
+
 class EvaluateSpec(Section):
     """``[evaluate]``: the headline metric, the test set's name and extra baselines."""
 
@@ -393,6 +411,20 @@ class EvaluateSpec(Section):
         None, description="Column whose current value is the 'tomorrow = today' forecast (regression)."
     )
     test_set: str | None = Field(None, description="Name of the test set in the results table.")
+    baselines: tuple[BaselineReference, ...] | None = Field(
+        None,
+        description="Your own baselines as 'module:Class' (a class with fit(train) and predict(part), like the "
+        "built-in ones), run and recorded beside them. This imports and runs your code.",
+    )
+    # None when left out, so the resolved spec (and its fingerprint) of a spec without it is as before.
+
+    @field_validator("baselines")
+    @classmethod
+    def _each_once(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        repeated = sorted({reference for reference in value or () if value.count(reference) > 1})
+        if repeated:
+            raise spec_problem("names a baseline twice", repeated[0], "Give each 'module:Class' once.")
+        return value
 
 
 class ParameterRange(Section):
