@@ -26,7 +26,7 @@ a RegistryError that names the URL with its password masked.
 Example:
     >>> engine = create_registry_engine("sqlite://")
     >>> ensure_schema(engine)
-    2
+    3
     >>> sorted(metadata.tables)
     ['comments', 'run_records', 'runs', 'schema_version', 'test_sets']
 """
@@ -241,7 +241,7 @@ def ensure_schema(engine: Engine, *, where: str = "registry") -> int:
 
     Example:
         >>> ensure_schema(create_registry_engine("sqlite://"))
-        2
+        3
     """
     with engine.connect() as connection:
         version = _schema_version(connection)
