@@ -375,7 +375,9 @@ def tensorboard(
     registry: Optional[str] = REGISTRY_OPTION,
 ) -> None:
     """Start TensorBoard on 127.0.0.1 over the logs of runs trained with [train] tensorboard = true."""
+    import signal
     import subprocess
+    import threading
 
     from dlworkflow import api
 
@@ -384,10 +386,23 @@ def tensorboard(
     command = [sys.executable, "-m", "tensorboard.main", "--logdir_spec", spec, "--host", "127.0.0.1",
                "--port", str(port)]
     err.print(f"TensorBoard over {len(logs)} run(s) at http://127.0.0.1:{port}/ (Ctrl-C stops it)")
+    server = subprocess.Popen(command)
+    # TensorBoard stops with dlw: SIGTERM and SIGHUP are passed on (Ctrl-C reaches both already).
+    forwarded = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = {number: signal.signal(number, lambda number, _: server.send_signal(number))
+                for number in forwarded} if in_main_thread else {}
     try:
-        raise typer.Exit(subprocess.call(command))
+        code = server.wait()
     except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+        code = 0
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if server.poll() is None:
+            server.terminate()
+        server.wait()
+    raise typer.Exit(128 - code if code < 0 else code)  # killed by signal N: 128 + N, as a shell says
 
 
 @app.command()
