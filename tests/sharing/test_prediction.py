@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -242,7 +243,7 @@ def test_model_trained_on_an_image_folder_reads_new_files_the_same_way(sharing_r
 def test_a_run_on_any_csv_or_parquet_table_is_reproduced_by_predict_from_a_csv(sharing_registry, tmp_path):
     """One CSV reader (round-trip floats) for training and predict; a Parquet-trained run takes CSV rows too."""
     pytest.importorskip("pyarrow")
-    from conftest import _train
+    import dlworkflow
 
     rng = np.random.default_rng(7)
     table = pd.DataFrame(rng.normal(size=(80, 4)) * [1.0, 1e3, 1e-3, 1.0], columns=["a", "b", "c", "y"])
@@ -251,11 +252,12 @@ def test_a_run_on_any_csv_or_parquet_table_is_reproduced_by_predict_from_a_csv(s
     for name in ("table.csv", "table.parquet"):
         spec = {"name": "any-table", "data": {"path": str(tmp_path / name), "target": "y", "scaling": "standardize"},
                 "split": {"test": 0.25}, "model": {"layers": [{"type": "Dense", "units": 1}]}, "train": {"epochs": 1}}
-        trained = _train(spec, sharing_registry, table)
+        trained = dlworkflow.run(spec, registry=sharing_registry, train__backend="jax")
+        saved = read(Path(trained.record["artifacts"]["dir"]) / "predictions_test.csv")
         rows = tmp_path / f"rows_{name}.csv"
-        trained.test_rows.to_csv(rows, index=False)
+        table.loc[saved["row"]].to_csv(rows, index=False)
         result = invoke("predict", trained.id, "--input", rows, "--output", tmp_path / "out.csv",
                         "--registry", sharing_registry)
         assert result.exit_code == 0, result.output
         np.testing.assert_array_equal(read(tmp_path / "out.csv")["prediction"].to_numpy(),
-                                      trained.saved_predictions()["prediction"].to_numpy())
+                                      saved["prediction"].to_numpy())
