@@ -165,6 +165,7 @@ def list_runs(
     """The results table: one leaderboard per test set, best first."""
     from dlworkflow import api
 
+    api.recover(registry=registry)  # a run whose process was killed shows as interrupted
     boards = api.leaderboards(test_set=test_set, limit=None if show_all else limit, registry=registry)
     if as_json:
         rows = [asdict(row) for board in boards for row in board.runs]

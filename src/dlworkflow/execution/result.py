@@ -70,9 +70,10 @@ class Run:
         return self.record.primary.to_dict()
 
     def __repr__(self) -> str:
+        from dlworkflow.formatting import format_number
+
         headline = self.record.primary
-        value = "none" if headline.value is None else f"{headline.value:.4g}"
-        return f"Run(id={self.id!r}, name={self.record.name!r}, test {headline.metric}={value})"
+        return f"Run(id={self.id!r}, name={self.record.name!r}, test {headline.metric}={format_number(headline.value)})"
 
     @property
     def folder(self) -> Path | None:
