@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dlworkflow.data.data_source import TableSource
+from dlworkflow.data.data_source import TableSource, error_summary
 from dlworkflow.data.home import spec_folder_text
 from dlworkflow.errors import DataError
 
@@ -82,7 +82,7 @@ def read_csv(
         ) from err
     except (pd.errors.ParserError, OSError) as err:
         raise error(
-            f"cannot read {quoted} as CSV ({_first_line(err)})", f"cannot be read as CSV ({_first_line(err)})",
+            f"cannot read {quoted} as CSV ({error_summary(err)})", f"cannot be read as CSV ({error_summary(err)})",
             "Check that it is comma-separated with the same number of fields on every line.",
         ) from err
     if table.empty:
@@ -107,8 +107,3 @@ class CsvFile(TableSource):
 
 CSV_FILE = CsvFile()
 """The source registered for ``.csv`` in :data:`dlworkflow.spec.registries.DATA_FILES`."""
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -38,6 +38,19 @@ if TYPE_CHECKING:
     from dlworkflow.spec.schema import Spec
 
 
+def error_summary(err: BaseException) -> str:
+    """The first line of a reader's error, for a message that quotes it (its type when it says nothing).
+
+    Example:
+        >>> error_summary(ValueError("Expected 3 fields in line 4, saw 5\\nmore detail"))
+        'Expected 3 fields in line 4, saw 5'
+        >>> error_summary(OSError())
+        'OSError'
+    """
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 class DataSource(ABC):
     """Where data comes from: a file type, a folder, or datasets known by name.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dlworkflow.data.data_source import TableSource
+from dlworkflow.data.data_source import TableSource, error_summary
 from dlworkflow.errors import DataError
 
 ENGINE = "pyarrow"
@@ -67,7 +67,7 @@ def read_parquet(path: str | Path, *, source: str = "<spec>", spec_path: str = "
                                hint="Name the Parquet file itself in data.path.") from err
     except (pyarrow.lib.ArrowException, OSError, ValueError) as err:
         raise DataError.single(
-            source, spec_path, f"cannot read {quoted} as Parquet ({_first_line(err)})",
+            source, spec_path, f"cannot read {quoted} as Parquet ({error_summary(err)})",
             hint="Check that it is a Parquet file (pandas: df.to_parquet(path)), complete and not renamed.",
         ) from err
     if table.empty:
@@ -94,8 +94,3 @@ class ParquetFile(TableSource):
 
 PARQUET_FILE = ParquetFile()
 """The source registered for ``.parquet`` in :data:`dlworkflow.spec.registries.DATA_FILES`."""
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -35,10 +35,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import sys
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +43,7 @@ import numpy as np
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.data.home import spec_folder
 from dlworkflow.errors import SpecError, suggestion
+from dlworkflow.user_code import first_on_sys_path
 from dlworkflow.evaluation.baseline import Baseline
 
 if TYPE_CHECKING:
@@ -190,7 +188,7 @@ def import_baseline(reference: str, *, source: str = "<spec>", spec_path: str = 
     """
     module_name, _, class_name = reference.partition(":")
     folder = spec_folder(source)
-    with _first_on_sys_path(folder):
+    with first_on_sys_path(folder):
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:
@@ -228,20 +226,6 @@ def _instance(
             source, spec_path, f"cannot make {reference}() without arguments ({err})", got=reference,
             hint="Give every argument of the class's __init__ a default value.",
         ) from err
-
-
-@contextmanager
-def _first_on_sys_path(folder: Path) -> Iterator[None]:
-    entry = str(folder)
-    added = entry not in sys.path
-    if added:
-        sys.path.insert(0, entry)
-    importlib.invalidate_caches()
-    try:
-        yield
-    finally:
-        if added and entry in sys.path:
-            sys.path.remove(entry)
 
 
 def _first_line(text: str | None) -> str:

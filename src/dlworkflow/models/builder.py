@@ -23,15 +23,13 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlworkflow.errors import SpecError, suggestion
+from dlworkflow.user_code import first_on_sys_path
 from dlworkflow.models.arguments import argument_error, keras_message
 
 if TYPE_CHECKING:
@@ -295,27 +293,13 @@ def spec_directory(source: str) -> Path:
     return Path(source).resolve().parent
 
 
-@contextmanager
-def _first_on_sys_path(directory: Path) -> Iterator[None]:
-    entry = str(directory)
-    added = entry not in sys.path
-    if added:
-        sys.path.insert(0, entry)
-    importlib.invalidate_caches()
-    try:
-        yield
-    finally:
-        if added and entry in sys.path:
-            sys.path.remove(entry)
-
-
 def _call_builder(spec: Spec, dataset: Dataset | None, input_shape: tuple[int, ...]) -> keras.Model:
     import keras
 
     source, reference = spec.source, spec.model.builder or ""
     module_name, function_name = reference.split(":", 1)
     directory = spec_directory(source)
-    with _first_on_sys_path(directory):
+    with first_on_sys_path(directory):
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:
