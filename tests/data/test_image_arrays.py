@@ -12,6 +12,7 @@ from sklearn.model_selection import train_test_split
 from dlworkflow.data import build_dataset
 from dlworkflow.data.image_arrays import image_arrays, read_image_arrays
 from dlworkflow.data.image_preparation import resize_images, scale_images
+from dlworkflow.data.preprocessing import Preprocessing
 from dlworkflow.errors import DataError, SpecError
 
 CIFAR = "cifar10_subset/cifar10_subset.npz"
@@ -151,12 +152,14 @@ def test_fingerprints_identify_the_images(make_spec, cifar_home):
 
 def test_preprocessing_is_plain_json(make_spec, cifar_home):
     dataset = build_dataset(make_spec({**LESSON, "rows": 100}))
-    assert json.loads(json.dumps(dataset.preprocessing)) == dataset.preprocessing
-    assert dataset.preprocessing["kind"] == "images"
-    assert dataset.preprocessing["image"] == dataset.image
-    assert dataset.preprocessing["class_names"] == list(CIFAR_CLASSES)
-    assert dataset.preprocessing["target_encoding"] == "integer"
-    assert dataset.preprocessing["scaling"] == {"method": "pixels", "scale": 1 / 255}
+    saved = dataset.preprocessing.to_dict()
+    assert json.loads(json.dumps(saved)) == saved
+    assert Preprocessing.from_dict(saved) == dataset.preprocessing
+    assert dataset.preprocessing.is_images and saved["kind"] == "images" and saved["origin"] == "arrays"
+    assert dataset.preprocessing.image.to_dict() == saved["image"] == dataset.image
+    assert dataset.preprocessing.class_names == CIFAR_CLASSES
+    assert dataset.preprocessing.target_encoding == "integer"
+    assert saved["scaling"] == {"method": "pixels", "scale": 1 / 255}
 
 
 def test_split_test_is_refused_for_an_npz(make_spec, cifar_home):

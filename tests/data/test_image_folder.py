@@ -116,7 +116,7 @@ def test_one_common_size_is_the_image_size(make_spec, tmp_path: Path):
     dataset = build_dataset(make_spec({"path": str(root)}, split={"test": 0.2}))
     assert dataset.image == {"height": 12, "width": 10, "channels": 3, "scale": 1.0}
     assert dataset.sizes() == {"train": 8, "validation": 0, "test": 2}
-    assert dataset.preprocessing["scaling"] == {"method": "none", "scale": 1.0}
+    assert dataset.preprocessing.scaling.to_dict() == {"method": "none", "scale": 1.0}
 
 
 def test_only_image_files_count(make_spec, tmp_path: Path):
@@ -208,11 +208,12 @@ def test_split_test_is_allowed_for_a_folder_but_table_settings_are_not(make_spec
 
 def test_folder_preprocessing_is_plain_json(make_spec, photos_home: Path):
     dataset = build_dataset(make_spec(CATS_DOGS, split=LESSON_SPLIT))
-    assert json.loads(json.dumps(dataset.preprocessing)) == dataset.preprocessing
-    assert dataset.preprocessing["kind"] == "images"
-    assert dataset.preprocessing["origin"] == "folder"
-    assert dataset.preprocessing["image"] == dataset.image
-    assert dataset.preprocessing["class_names"] == ["Cat", "Dog"]
+    saved = dataset.preprocessing.to_dict()
+    assert json.loads(json.dumps(saved)) == saved
+    assert saved["kind"] == "images" and dataset.preprocessing.is_images
+    assert dataset.preprocessing.origin == saved["origin"] == "folder"
+    assert dataset.preprocessing.image.to_dict() == saved["image"] == dataset.image
+    assert dataset.preprocessing.class_names == ("Cat", "Dog")
 
 
 def test_too_many_rows_for_a_folder(make_spec, tmp_path: Path):

@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 
 import dlworkflow.data
 from dlworkflow.data import BUILTIN_DATASETS, build_dataset, load_table
+from dlworkflow.data.preprocessing import TablePreprocessing
 from dlworkflow.errors import DataError, SpecError
 from dlworkflow.spec import DataSpec, load_spec
 
@@ -104,28 +105,30 @@ def test_parts_follow_the_dataset_contract(make_spec):
         assert part.x.dtype == np.float32 and part.x.flags.c_contiguous
         assert len(part.x) == len(part.y) == len(part.labels) == len(part.frame)
         assert {"DATE", "MONTH", "BASEL_sunshine"} <= set(part.frame.columns)  # raw rows keep every column
-    assert dataset.feature_names == tuple(dataset.preprocessing["feature_names"])
+    assert dataset.feature_names == dataset.preprocessing.feature_names
 
 
 def test_preprocessing_is_json(make_spec):
     spec = make_spec({**PENGUINS, "scaling": "standardize"}, split={"type": "stratified", "test": 0.2})
     preprocessing = build_dataset(spec).preprocessing
-    assert json.loads(json.dumps(preprocessing)) == preprocessing
-    assert preprocessing["target"] == "species"
-    assert preprocessing["shift"] == 0
-    assert preprocessing["task"] == "classification"
-    assert preprocessing["target_encoding"] == "onehot"
-    assert preprocessing["class_names"] == ["Adelie", "Chinstrap", "Gentoo"]
-    assert preprocessing["scaling"]["method"] == "standardize"
-    assert preprocessing["scaling"]["feature_names"] == preprocessing["feature_names"]
+    saved = preprocessing.to_dict()
+    assert json.loads(json.dumps(saved)) == saved
+    assert TablePreprocessing.from_dict(saved) == preprocessing
+    assert preprocessing.target == saved["target"] == "species"
+    assert preprocessing.shift == saved["shift"] == 0
+    assert preprocessing.task == "classification"
+    assert preprocessing.target_encoding == "onehot"
+    assert saved["class_names"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert preprocessing.scaling.method == saved["scaling"]["method"] == "standardize"
+    assert saved["scaling"]["feature_names"] == saved["feature_names"]
 
 
 def test_scaler_is_fitted_on_the_training_rows(make_spec):
     dataset = build_dataset(make_spec({**WEATHER, "scaling": "standardize"}, split=WEATHER_SPLIT))
     np.testing.assert_allclose(dataset.train.x.mean(axis=0), 0.0, atol=1e-5)
     train_means = dataset.train.frame[list(dataset.feature_names)].mean()
-    offsets = dataset.preprocessing["scaling"]["offset"]
-    np.testing.assert_allclose([offsets[name] for name in dataset.feature_names], train_means.to_numpy())
+    assert dataset.preprocessing.scaling.feature_names == dataset.feature_names
+    np.testing.assert_allclose(dataset.preprocessing.scaling.offset, train_means.to_numpy())
     assert not np.allclose(dataset.test.x.mean(axis=0), 0.0, atol=1e-5)
 
 

@@ -52,7 +52,7 @@ def test_repeated_columns_and_image_preprocessing_are_refused():
     with pytest.raises(DataError, match="repeated column names: 'a'"):
         prepare_rows(pd.DataFrame([[1, 2, 3, 4]], columns=["a", "a", "b", "c"]), saved(), source="x")
     with pytest.raises(DataError, match="the model takes images, not a table"):
-        prepare_rows(TRAIN, {"kind": "images"}, source="x")
+        prepare_rows(TRAIN, {"kind": "images", "image": {"height": 8, "width": 8}}, source="x")
 
 
 def test_read_rows_parses_numbers_bit_for_bit_and_names_the_file(tmp_path):

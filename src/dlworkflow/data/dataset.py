@@ -11,11 +11,18 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from dlworkflow.data.preprocessing import (
+    Preprocessing,
+    TablePreprocessing,
+    as_preprocessing,
+)
 
 Task = Literal["classification", "regression"]
 PART_NAMES = ("train", "validation", "test")
@@ -72,8 +79,11 @@ class Dataset:
         class_names: Class labels in encoding order (classification), else None.
         target_encoding: ``onehot`` or ``integer`` for classification, None for regression.
         parts: ``train`` and ``test`` always; ``validation`` only when its fraction is above 0.
-        preprocessing: The fitted preprocessing as JSON-compatible data (scaler statistics,
-            feature names, target encoding), saved with the run; nothing pickled.
+        preprocessing: The fitted preprocessing (:class:`~dlworkflow.data.preprocessing.TablePreprocessing`
+            or :class:`~dlworkflow.data.preprocessing.ImagePreprocessing`: feature names, scaler
+            statistics, target encoding, classes, image size), saved with the run as
+            ``preprocessing.json`` by its ``to_dict``; nothing pickled. A dict given here is read
+            with :meth:`Preprocessing.from_dict <dlworkflow.data.preprocessing.Preprocessing.from_dict>`.
         fingerprint: sha256 of the prepared table (features and target) before the split.
         test_fingerprint: sha256 of the test rows (raw features and target, in order).
         image: For image data: ``{"height", "width", "channels", "scale"}`` — the size every
@@ -90,11 +100,15 @@ class Dataset:
     class_names: tuple[str, ...] | None
     target_encoding: Literal["onehot", "integer"] | None
     parts: dict[str, Part]
-    preprocessing: dict[str, Any] = field(default_factory=dict)
+    preprocessing: Preprocessing = field(default_factory=TablePreprocessing)
     fingerprint: str = ""
     test_fingerprint: str = ""
     image: dict[str, Any] | None = None
     warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.preprocessing, Mapping):
+            object.__setattr__(self, "preprocessing", as_preprocessing(self.preprocessing))
 
     @property
     def train(self) -> Part:

@@ -11,7 +11,7 @@ of ignoring them. The steps both kinds share live here:
   from the test set;
 * resizing to ``data.image_size`` with Pillow (bilinear);
 * encoding the class labels as the network's target (``integer`` or ``onehot``);
-* the JSON preprocessing record and the per-image frame of a part.
+* the preprocessing saved with a run and the per-image frame of a part.
 
 Pillow is imported inside the functions that need it.
 
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dlworkflow.data.preprocessing import ImageInput, ImagePreprocessing, ImageScaling
 from dlworkflow.data.scaling import SCALING_METHODS, ScalingMethod
 from dlworkflow.errors import DataError, Problem, SpecError
 from dlworkflow.spec.schema import Spec
@@ -244,8 +245,8 @@ def image_info(height: int, width: int, channels: int, scaling: str) -> dict[str
 
 def image_preprocessing(
     image: dict[str, Any], class_names: Sequence[str], target_encoding: str, scaling: str, *, origin: str
-) -> dict[str, Any]:
-    """The preprocessing of image data as JSON-compatible data (saved with a run).
+) -> ImagePreprocessing:
+    """The preprocessing of image data, saved with a run (``preprocessing.json``).
 
     Args:
         image: ``Dataset.image``.
@@ -255,24 +256,24 @@ def image_preprocessing(
         origin: Which kind of image source: ``arrays`` or ``folder``.
 
     Returns:
+        The image size, classes, target encoding and pixel scaling; its ``to_dict`` is
         ``{"kind": "images", "origin", "image", "class_names", "target", "task",
         "target_encoding", "scaling": {"method", "scale"}}``.
 
     Example:
         >>> image_preprocessing(image_info(8, 8, 3, "pixels"), ["a", "b"], "integer", "pixels",
-        ...                     origin="folder")["scaling"]
-        {'method': 'pixels', 'scale': 0.00392156862745098}
+        ...                     origin="folder").scaling
+        ImageScaling(method='pixels', scale=0.00392156862745098)
     """
-    return {
-        "kind": "images",
-        "origin": origin,
-        "image": dict(image),
-        "class_names": list(class_names),
-        "target": IMAGE_TARGET,
-        "task": "classification",
-        "target_encoding": target_encoding,
-        "scaling": {"method": scaling, "scale": image_scale(scaling)},
-    }
+    return ImagePreprocessing(
+        origin=origin,
+        image=ImageInput.from_dict(image, path="image"),
+        class_names=tuple(class_names),
+        target=IMAGE_TARGET,
+        task="classification",
+        target_encoding=target_encoding,
+        scaling=ImageScaling(scaling, image_scale(scaling)),
+    )
 
 
 def label_frame(

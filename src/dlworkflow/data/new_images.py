@@ -1,6 +1,7 @@
 """New images for a trained image model: one file or a folder, read as the run's images were.
 
-A run's saved preprocessing (``preprocessing.json`` of an image run) says how its images
+A run's saved preprocessing (``preprocessing.json`` of an image run, read as an
+:class:`~dlworkflow.data.preprocessing.ImagePreprocessing`) says how its images
 became network input: their ``height × width``, their channels and the scaling. New images
 go the same way as the images of the run's kind of source (``origin``):
 
@@ -37,6 +38,11 @@ import pandas as pd
 from dlworkflow.data.dataset import Part
 from dlworkflow.data.image_folder import IMAGE_EXTENSIONS
 from dlworkflow.data.image_preparation import resize_images, scale_images
+from dlworkflow.data.preprocessing import (
+    ImagePreprocessing,
+    Preprocessing,
+    as_preprocessing,
+)
 from dlworkflow.errors import DataError, Problem
 
 NEW_PART = "new"
@@ -95,12 +101,13 @@ def list_images(path: str | Path) -> tuple[Path, list[str]]:
     return path, sorted(found)
 
 
-def prepare_images(path: str | Path, preprocessing: Mapping[str, Any]) -> Part:
+def prepare_images(path: str | Path, preprocessing: Preprocessing | Mapping[str, Any]) -> Part:
     """Read new images as the run read its own: the network's input for one file or a folder.
 
     Args:
         path: An image file or a folder of images (``--input``).
-        preprocessing: The saved preprocessing of an image run (``kind = "images"``).
+        preprocessing: The saved preprocessing of an image run (or its ``preprocessing.json``
+            dict, ``kind = "images"``).
 
     Returns:
         A part named ``new`` whose frame has a ``file`` column (relative to the folder, or
@@ -110,31 +117,32 @@ def prepare_images(path: str | Path, preprocessing: Mapping[str, Any]) -> Part:
 
     Raises:
         DataError: when the input is not an image or a folder of images, a file cannot be
-            read (naming each one), or the saved preprocessing is not an image model's.
+            read (naming each one), or the saved preprocessing is not an image model's (or
+            cannot be read).
 
     Example:
         >>> prepare_images("cat.jpg", saved).files  # doctest: +SKIP
         ('/home/ann/cat.jpg',)
     """
     root, files = list_images(path)
-    if preprocessing.get("kind") != "images":
+    preprocessing = as_preprocessing(preprocessing)
+    if not isinstance(preprocessing, ImagePreprocessing):
         raise DataError.single(
             str(Path(path)), "", "the model takes a table, not images",
             hint="Give a CSV file with the model's feature columns as --input.",
         )
-    image = preprocessing.get("image") or {}
-    height, width, channels = int(image["height"]), int(image["width"]), int(image.get("channels", 3))
+    image = preprocessing.image
+    height, width, channels = image.height, image.width, image.channels
     _check_headers(root, files)
     frame = pd.DataFrame({"file": files})
     count = len(files)
     y = np.zeros(count, np.int32)
     labels = np.zeros(count, np.int64)
-    if preprocessing.get("origin") == "folder":
+    if preprocessing.origin == "folder":
         absolute = tuple(str(root / name) for name in files)
         return Part(name=NEW_PART, x=None, y=y, labels=labels, frame=frame, files=absolute)
-    method = str((preprocessing.get("scaling") or {}).get("method", "none"))
     pixels = np.stack([_decode(root / name, (height, width), channels) for name in files])
-    return Part(name=NEW_PART, x=scale_images(pixels, method), y=y, labels=labels, frame=frame)
+    return Part(name=NEW_PART, x=scale_images(pixels, preprocessing.scaling.method), y=y, labels=labels, frame=frame)
 
 
 def _decode(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:

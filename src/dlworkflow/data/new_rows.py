@@ -1,7 +1,8 @@
 """New rows for a trained model: a run's saved preprocessing applied to a table it has not seen.
 
 A run saves its fitted preprocessing as JSON (``preprocessing.json``: feature names, scaler
-statistics, target and class names). :func:`prepare_rows` applies it to new rows exactly as
+statistics, target and class names), read back as a
+:class:`~dlworkflow.data.preprocessing.TablePreprocessing`. :func:`prepare_rows` applies it to new rows exactly as
 training applied it to the rows of a split, so the network gets the same numbers for the
 same rows:
 
@@ -49,7 +50,11 @@ import pandas as pd
 from dlworkflow.data.csv_file import read_csv
 from dlworkflow.data.dataset import Part
 from dlworkflow.data.parquet_file import read_parquet
-from dlworkflow.data.scaling import Scaler
+from dlworkflow.data.preprocessing import (
+    Preprocessing,
+    TablePreprocessing,
+    as_preprocessing,
+)
 from dlworkflow.errors import DataError, Problem
 from dlworkflow.spec.registries import file_type
 
@@ -102,12 +107,12 @@ def read_rows(path: str | Path) -> pd.DataFrame:
     return read_csv(path, source=where, spec_path="", missing_hint="Check the --input path.")
 
 
-def accepted_columns(preprocessing: Mapping[str, Any], data_spec: Mapping[str, Any] | None = None,
+def accepted_columns(preprocessing: Preprocessing | Mapping[str, Any], data_spec: Mapping[str, Any] | None = None,
                      persistence: str | None = None) -> tuple[str, ...]:
     """Names and glob patterns of the columns new rows may carry besides the features.
 
     Args:
-        preprocessing: The saved preprocessing (``preprocessing.json``).
+        preprocessing: The saved preprocessing (or its ``preprocessing.json`` dict).
         data_spec: The run's resolved ``[data]`` section (its ``drop`` list is used).
         persistence: ``evaluate.persistence``, a column of the training table.
 
@@ -118,7 +123,7 @@ def accepted_columns(preprocessing: Mapping[str, Any], data_spec: Mapping[str, A
         >>> accepted_columns({"target": "species"}, {"drop": ["island", "sex"]})
         ('species', 'island', 'sex')
     """
-    names = [str(preprocessing.get("target") or "")]
+    names = [as_preprocessing(preprocessing).target or ""]
     names += [str(pattern) for pattern in (data_spec or {}).get("drop", ())]
     names += [persistence] if persistence else []
     return tuple(dict.fromkeys(name for name in names if name))
@@ -180,7 +185,7 @@ def check_columns(
 
 def prepare_rows(
     frame: pd.DataFrame,
-    preprocessing: Mapping[str, Any],
+    preprocessing: Preprocessing | Mapping[str, Any],
     *,
     source: str,
     accepted: Iterable[str] = (),
@@ -190,7 +195,7 @@ def prepare_rows(
 
     Args:
         frame: The new rows (e.g. from :func:`read_rows`).
-        preprocessing: The saved preprocessing of a table run (``preprocessing.json``).
+        preprocessing: The saved preprocessing of a table run (or its ``preprocessing.json`` dict).
         source: Where the rows came from (a file name), for messages.
         accepted: Other columns allowed besides the features and the target (see
             :func:`accepted_columns`).
@@ -202,32 +207,33 @@ def prepare_rows(
 
     Raises:
         DataError: for missing or extra columns (one error naming both), a feature column
-            that is not numeric, or missing values in feature columns (naming the rows).
+            that is not numeric, missing values in feature columns (naming the rows), an
+            image model's preprocessing, or a saved dict that cannot be read.
 
     Example:
         >>> part = prepare_rows(new_days, saved, source="new_days.csv")  # doctest: +SKIP
         >>> part.x.dtype, part.x.shape  # doctest: +SKIP
         (dtype('float32'), (5, 89))
     """
-    if preprocessing.get("kind") == "images":
+    preprocessing = as_preprocessing(preprocessing)
+    if not isinstance(preprocessing, TablePreprocessing):
         raise DataError.single(
             source, "", "the model takes images, not a table",
             hint="Give an image file or a folder of images as --input.",
         )
     frame = frame.copy()
     frame.columns = [str(column) for column in frame.columns]
-    feature_names = [str(name) for name in preprocessing.get("feature_names", ())]
+    feature_names = list(preprocessing.feature_names)
     duplicated = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
     if duplicated:
         raise DataError.single(source, "columns", f"repeated column names: {_names(duplicated)}",
                                hint="Give every column once.")
-    allowed = [str(preprocessing["target"])] if preprocessing.get("target") else []
+    allowed = [preprocessing.target] if preprocessing.target else []
     allowed += list(accepted)
     check_columns(list(frame.columns), feature_names, source=source, accepted=allowed, ignore_extra=ignore_extra)
     features = frame[feature_names]
     _check_values(features, source)
-    scaler = Scaler.from_dict(preprocessing.get("scaling") or {"method": "none", "feature_names": feature_names})
-    x = scaler.transform(features)
+    x = preprocessing.scaling.to_scaler().transform(features)
     rows = len(frame)
     return Part(name=NEW_PART, x=x, y=np.zeros(rows, np.float32), labels=np.zeros(rows), frame=frame)
 

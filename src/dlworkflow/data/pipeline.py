@@ -19,8 +19,6 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -28,6 +26,7 @@ from dlworkflow.data.data_source import ImageSource
 from dlworkflow.data.dataset import PART_NAMES, Dataset, Part
 from dlworkflow.data.fingerprint import table_fingerprint
 from dlworkflow.data.preparation import PreparedTable, prepare_table
+from dlworkflow.data.preprocessing import TablePreprocessing, TableScaling
 from dlworkflow.data.scaling import SCALING_METHODS, Scaler, table_methods
 from dlworkflow.data.sources import choose_source, load_table
 from dlworkflow.data.split import duplicated_rows_warnings, split_rows
@@ -55,7 +54,7 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
 
     Returns:
         The dataset: network-ready arrays per part, the raw rows they came from, and the
-        preprocessing as JSON-compatible data.
+        fitted preprocessing (:class:`~dlworkflow.data.preprocessing.TablePreprocessing`).
 
     Raises:
         SpecError: for a spec that cannot apply to any data (unknown dataset, stratified
@@ -147,13 +146,13 @@ def _part(name: str, prepared: PreparedTable, rows: np.ndarray, scaler: Scaler) 
     )
 
 
-def _preprocessing(spec: Spec, prepared: PreparedTable, scaler: Scaler) -> dict[str, Any]:
-    return {
-        "feature_names": list(prepared.feature_names),
-        "target": spec.data.target,
-        "shift": spec.data.shift,
-        "task": prepared.task,
-        "target_encoding": prepared.target_encoding,
-        "class_names": None if prepared.class_names is None else list(prepared.class_names),
-        "scaling": scaler.to_dict(),
-    }
+def _preprocessing(spec: Spec, prepared: PreparedTable, scaler: Scaler) -> TablePreprocessing:
+    return TablePreprocessing(
+        feature_names=tuple(prepared.feature_names),
+        target=spec.data.target,
+        shift=spec.data.shift,
+        task=prepared.task,
+        target_encoding=prepared.target_encoding,
+        class_names=None if prepared.class_names is None else tuple(prepared.class_names),
+        scaling=TableScaling.from_scaler(scaler),
+    )

@@ -332,7 +332,7 @@ def save(
     from dlworkflow.registry import artifacts
 
     trainer.save(model, folder.path(artifacts.MODEL))
-    folder.path(artifacts.PREPROCESSING).write_text(json.dumps(dataset.preprocessing, indent=2))
+    folder.path(artifacts.PREPROCESSING).write_text(json.dumps(dataset.preprocessing.to_dict(), indent=2))
     folder.path(artifacts.SPEC).write_text(tomli_w.dumps(spec.resolved()))
     training.history.to_csv(folder.path(artifacts.HISTORY), index=False)
     for name, predicted in scores.predictions.items():

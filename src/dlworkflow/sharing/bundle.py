@@ -37,11 +37,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlworkflow.errors import DataError, Problem, RegistryError
 from dlworkflow.hashing import file_sha256
 from dlworkflow.registry import artifacts
+
+if TYPE_CHECKING:
+    from dlworkflow.data.preprocessing import Preprocessing
 
 BUNDLE_FILE = "bundle.json"
 """The manifest of a bundle."""
@@ -82,7 +85,7 @@ def sha256_file(path: str | Path) -> str:
 
 
 def manifest(
-    directory: str | Path, files: list[str], record: Mapping[str, Any], preprocessing: Mapping[str, Any] | None = None
+    directory: str | Path, files: list[str], record: Mapping[str, Any], preprocessing: Preprocessing | None = None
 ) -> dict[str, Any]:
     """The manifest of a bundle folder: what it is, where it came from, each file's sha256.
 
@@ -114,7 +117,7 @@ def manifest(
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "task": data.get("task"),
         "target": data.get("target"),
-        "kind": "images" if (preprocessing or {}).get("kind") == "images" else "table",
+        "kind": "images" if preprocessing is not None and preprocessing.is_images else "table",
         "backend": backend,
         "versions": {name: recorded[name] for name in wanted if name in recorded},
         "files": {
@@ -172,7 +175,7 @@ def write_bundle(
     try:
         for name in MODEL_FILES:
             shutil.copyfile(source / name, staging / name)
-        preprocessing = json.loads((staging / artifacts.PREPROCESSING).read_text(encoding="utf-8"))
+        preprocessing = _read_preprocessing(staging / artifacts.PREPROCESSING)
         (staging / MODEL_CARD).write_text(model_card(record, preprocessing), encoding="utf-8")
         listed = manifest(staging, [*MODEL_FILES, MODEL_CARD], record, preprocessing)
         (staging / BUNDLE_FILE).write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
@@ -251,13 +254,15 @@ class Bundle:
         run_id: The run the model comes from.
         name: The run's name.
         backend: The Keras backend the run trained with, or None when unknown.
-        preprocessing: The saved preprocessing (``preprocessing.json``).
+        preprocessing: The saved preprocessing (``preprocessing.json``, read as a
+            :class:`~dlworkflow.data.preprocessing.TablePreprocessing` or
+            :class:`~dlworkflow.data.preprocessing.ImagePreprocessing`).
         spec: The resolved spec (``spec.toml``) as a dict.
         manifest: The parsed ``bundle.json``; None for a run folder.
 
     Example:
         >>> bundle = Bundle.open("shared/weather")  # doctest: +SKIP
-        >>> bundle.model_path.name, bundle.preprocessing["scaling"]["method"]  # doctest: +SKIP
+        >>> bundle.model_path.name, bundle.preprocessing.scaling.method  # doctest: +SKIP
         ('model.keras', 'none')
     """
 
@@ -266,7 +271,7 @@ class Bundle:
     run_id: str | None
     name: str | None
     backend: str | None
-    preprocessing: dict[str, Any]
+    preprocessing: Preprocessing
     spec: dict[str, Any]
     manifest: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -278,7 +283,7 @@ class Bundle:
     @property
     def is_images(self) -> bool:
         """Whether the model takes images (else a table)."""
-        return self.preprocessing.get("kind") == "images"
+        return self.preprocessing.is_images
 
     @classmethod
     def open(cls, directory: str | Path) -> Bundle:
@@ -324,7 +329,7 @@ class Bundle:
             run_id=listed.get("run_id"),
             name=listed.get("name"),
             backend=listed.get("backend"),
-            preprocessing=_read_json(folder / artifacts.PREPROCESSING),
+            preprocessing=_read_preprocessing(folder / artifacts.PREPROCESSING),
             spec=_read_toml(folder / artifacts.SPEC),
             manifest=listed,
         )
@@ -363,7 +368,7 @@ class Bundle:
             run_id=run_id,
             name=record.get("name"),
             backend=record.get("backend"),
-            preprocessing=_read_json(folder / artifacts.PREPROCESSING),
+            preprocessing=_read_preprocessing(folder / artifacts.PREPROCESSING),
             spec=_read_toml(folder / artifacts.SPEC),
         )
 
@@ -417,6 +422,12 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise DataError.single(str(path), "", "must hold a JSON object", got=type(value).__name__,
                                hint="Export the run again.")
     return value
+
+
+def _read_preprocessing(path: Path) -> Preprocessing:
+    from dlworkflow.data.preprocessing import Preprocessing
+
+    return Preprocessing.from_dict(_read_json(path), source=str(path))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

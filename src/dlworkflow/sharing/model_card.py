@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlworkflow.evaluation.comparison import compare_to_baselines, selection_part
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.formatting import BRIEF_DIGITS, SIGNIFICANT_DIGITS, format_number
+
+if TYPE_CHECKING:
+    from dlworkflow.data.preprocessing import Preprocessing
 
 PARTS = ("train", "validation", "test")
 """The data parts, in report order."""
@@ -114,15 +117,15 @@ def number(value: Any, digits: int = SIGNIFICANT_DIGITS) -> str:
     return escape_markdown(format_number(value, digits))
 
 
-def model_card(record: Mapping[str, Any], preprocessing: Mapping[str, Any] | None = None) -> str:
+def model_card(record: Mapping[str, Any], preprocessing: Preprocessing | Mapping[str, Any] | None = None) -> str:
     """Write the model card of a run as Markdown.
 
     Args:
         record: The run's record (:attr:`dlworkflow.api.Run.record`, ``dlw show --json``, or
             the dict the runner stores). A record not yet stored (``test_set.looks`` None)
             says its look is counted when the run is recorded.
-        preprocessing: The run's saved preprocessing (``preprocessing.json``,
-            ``Dataset.preprocessing``); without it the preprocessing section is built from
+        preprocessing: The run's saved preprocessing (``Dataset.preprocessing``, or the
+            ``preprocessing.json`` dict); without it the preprocessing section is built from
             the record's spec and data sections alone.
 
     Returns:
@@ -133,7 +136,7 @@ def model_card(record: Mapping[str, Any], preprocessing: Mapping[str, Any] | Non
         >>> "## Metrics beside the baselines" in model_card(run.record, run.dataset.preprocessing)  # doctest: +SKIP
         True
     """
-    saved = dict(preprocessing or {})
+    saved = _saved(preprocessing)
     sections = [
         _title(record),
         _intended_use(record, saved),
@@ -170,24 +173,37 @@ def _title(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _task_sentence(record: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
+def _saved(preprocessing: Preprocessing | Mapping[str, Any] | None) -> Preprocessing | None:
+    """The typed preprocessing, or None when none (or an empty dict) is given."""
+    if not preprocessing:
+        return None
+    from dlworkflow.data.preprocessing import as_preprocessing
+
+    return as_preprocessing(preprocessing)
+
+
+def _task_sentence(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
+    from dlworkflow.data.preprocessing import ImagePreprocessing, TablePreprocessing
+
     data = record.get("data") or {}
-    task = data.get("task") or saved.get("task")
-    features = data.get("features") or saved.get("feature_names") or []
+    table = saved if isinstance(saved, TablePreprocessing) else None
     source = escape_markdown(data.get("name") or "the training data")
-    shift = int(_spec(record, "data").get("shift") or saved.get("shift") or 0)
-    if saved.get("kind") == "images":
-        image = saved.get("image") or {}
-        classes = data.get("class_names") or saved.get("class_names") or []
+    saved_classes = saved.class_names if saved is not None else None
+    if isinstance(saved, ImagePreprocessing):
+        image = saved.image
+        classes = data.get("class_names") or saved_classes or []
         return (
-            f"An image classifier: it assigns each image ({image.get('height')}×{image.get('width')} pixels, "
-            f"{image.get('channels')} channels after resizing) one of {len(classes)} classes "
+            f"An image classifier: it assigns each image ({image.height}×{image.width} pixels, "
+            f"{image.channels} channels after resizing) one of {len(classes)} classes "
             f"({', '.join(escape_markdown(name) for name in classes)}), trained on images of {source}."
         )
-    target = code(data.get("target") or saved.get("target"))
+    task = data.get("task") or (table.task if table else None)
+    features = data.get("features") or (table.feature_names if table else None) or []
+    shift = int(_spec(record, "data").get("shift") or (table.shift if table else 0) or 0)
+    target = code(data.get("target") or (table.target if table else None))
     when = f" {_rows_away(shift)} (data.shift = {shift})" if shift else ""
     if task == "classification":
-        classes = data.get("class_names") or saved.get("class_names") or []
+        classes = data.get("class_names") or saved_classes or []
         what = (f"A classifier: it predicts the class of {target}{when} — one of "
                 f"{', '.join(escape_markdown(name) for name in classes)} — with a probability per class")
     else:
@@ -200,7 +216,7 @@ def _rows_away(shift: int) -> str:
     return f"{rows} row{'s' if rows != 1 else ''} {'later' if shift < 0 else 'earlier'}"
 
 
-def _intended_use(record: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
+def _intended_use(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
     lines = ["## Intended use", ""]
     description = record.get("description")
     if description:
@@ -270,17 +286,17 @@ def _data(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _preprocessing(record: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
+def _preprocessing(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
+    from dlworkflow.data.preprocessing import ImagePreprocessing, TablePreprocessing
+
     spec_data = _spec(record, "data")
     data = record.get("data") or {}
     lines = ["## Preprocessing", ""]
-    if saved.get("kind") == "images":
-        image = saved.get("image") or {}
-        scaling = (saved.get("scaling") or {}).get("method", spec_data.get("scaling"))
-        lines.append(f"- Images resized to {image.get('height')}×{image.get('width')} pixels, "
-                     f"{image.get('channels')} channels (bilinear)")
-        lines.append(f"- Scaling: {code(scaling)} (pixels multiplied by {number(image.get('scale'))})")
-        origin = saved.get("origin")
+    if isinstance(saved, ImagePreprocessing):
+        image = saved.image
+        lines.append(f"- Images resized to {image.height}×{image.width} pixels, {image.channels} channels (bilinear)")
+        lines.append(f"- Scaling: {code(saved.scaling.method)} (pixels multiplied by {number(image.scale)})")
+        origin = saved.origin
         if origin:
             lines.append(f"- Read from: {'image files' if origin == 'folder' else 'image arrays'}")
     else:
@@ -297,20 +313,20 @@ def _preprocessing(record: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
         if spec_data.get("select"):
             steps.append("select " + ", ".join(code(name) for name in spec_data["select"]))
         lines.append("- Steps, in order: " + (" → ".join(steps) if steps else "none") + " → split → scale")
-        scaling = saved.get("scaling") or {}
-        method = scaling.get("method") or spec_data.get("scaling") or "none"
+        table = saved if isinstance(saved, TablePreprocessing) else None
+        method = (table.scaling.method if table else None) or spec_data.get("scaling") or "none"
         fitted = {
             "standardize": " (mean and standard deviation of the training rows; a constant column keeps scale 1)",
             "minmax": " (minimum and range of the training rows)",
         }.get(method, "")
         lines.append(f"- Scaling: {code(method)}{fitted}; the statistics are in `preprocessing.json`")
-        features = list(saved.get("feature_names") or data.get("features") or [])
+        features = list((table.feature_names if table else None) or data.get("features") or [])
         shown = ", ".join(code(name) for name in features[:MAX_FEATURES_LISTED])
         more = f", … ({len(features) - MAX_FEATURES_LISTED} more)" if len(features) > MAX_FEATURES_LISTED else ""
         lines.append(f"- Features ({len(features)}, in network order): {shown}{more}")
-    classes = saved.get("class_names") or data.get("class_names")
+    classes = (saved.class_names if saved else None) or data.get("class_names")
     if classes:
-        encoding = saved.get("target_encoding") or spec_data.get("target_encoding")
+        encoding = (saved.target_encoding if saved else None) or spec_data.get("target_encoding")
         lines.append(f"- Classes ({len(classes)}, in output order): "
                      + ", ".join(code(name) for name in classes) + f"; target encoding {code(encoding)}")
     return "\n".join(lines)
@@ -416,7 +432,7 @@ def _diagnosis(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _limitations(record: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
+def _limitations(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
     data, split = record.get("data") or {}, record.get("split") or {}
     spec_data = _spec(record, "data")
     primary = record.get("primary") or {}
@@ -448,10 +464,10 @@ def _limitations(record: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
             f"It predicts the target {_rows_away(int(spec_data['shift']))} than each input row: a row must be "
             "one time step of the same series, at the same step length, as in training."
         )
-    classes = data.get("class_names") or saved.get("class_names")
+    classes = data.get("class_names") or (saved.class_names if saved else None)
     if classes:
         items.append("It always answers with one of its classes, even for an input of none of them.")
-    if spec_data.get("scaling", "none") == "none" and saved.get("kind") != "images":
+    if spec_data.get("scaling", "none") == "none" and not (saved and saved.is_images):
         items.append("The features are not scaled, so columns with large values dominate the first layer.")
     if any(f.get("kind") == "overfitting" for f in record.get("diagnosis") or []):
         items.append("The diagnosis found overfitting: the training metrics overstate how it does on new rows.")

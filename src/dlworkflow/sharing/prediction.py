@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dlworkflow.data.dataset import Part
+    from dlworkflow.data.preprocessing import Preprocessing
     from dlworkflow.sharing.bundle import Bundle
 
 PREDICTION_COLUMN = "prediction"
@@ -80,13 +81,14 @@ def new_input(bundle: Bundle, source: str | Path | pd.DataFrame, *, ignore_extra
     )
 
 
-def predict_part(model: Any, part: Part, preprocessing: Mapping[str, Any]) -> np.ndarray:
+def predict_part(model: Any, part: Part, preprocessing: Preprocessing | Mapping[str, Any]) -> np.ndarray:
     """The model's predictions for a part, exactly as a run computes its own.
 
     Args:
         model: The loaded Keras model.
         part: From :func:`new_input`.
-        preprocessing: The saved preprocessing (how a streamed image part is decoded).
+        preprocessing: The saved preprocessing, or its ``preprocessing.json`` dict (how a
+            streamed image part is decoded).
 
     Returns:
         ``(rows,)`` values or ``(rows, classes)`` probabilities, float64.
@@ -98,18 +100,23 @@ def predict_part(model: Any, part: Part, preprocessing: Mapping[str, Any]) -> np
         >>> predict_part(model, part, bundle.preprocessing).shape  # doctest: +SKIP
         (5,)
     """
+    from dlworkflow.data.preprocessing import ImagePreprocessing, as_preprocessing
     from dlworkflow.training.prediction import predict
 
-    return predict(model, part, image=preprocessing.get("image"))
+    saved = as_preprocessing(preprocessing)
+    image = saved.image.to_dict() if isinstance(saved, ImagePreprocessing) else None
+    return predict(model, part, image=image)
 
 
-def predictions_frame(part: Part, predicted: np.ndarray, preprocessing: Mapping[str, Any]) -> pd.DataFrame:
+def predictions_frame(
+    part: Part, predicted: np.ndarray, preprocessing: Preprocessing | Mapping[str, Any]
+) -> pd.DataFrame:
     """Lay out predictions as a run's predictions files do, one row per input row, in input order.
 
     Args:
         part: The input (its frame gives the ``file`` column of images).
         predicted: From :func:`predict_part`.
-        preprocessing: The saved preprocessing (class names).
+        preprocessing: The saved preprocessing, or its ``preprocessing.json`` dict (class names).
 
     Returns:
         ``[file,] prediction[, probability_<class>...]``.
@@ -124,10 +131,13 @@ def predictions_frame(part: Part, predicted: np.ndarray, preprocessing: Mapping[
     """
     import pandas as pd
 
+    from dlworkflow.data.preprocessing import as_preprocessing
+
+    saved = as_preprocessing(preprocessing)
     frame = pd.DataFrame(index=pd.RangeIndex(len(part.frame)))
-    if preprocessing.get("kind") == "images" and "file" in part.frame.columns:
+    if saved.is_images and "file" in part.frame.columns:
         frame["file"] = part.frame["file"].to_numpy()
-    class_names = preprocessing.get("class_names")
+    class_names = saved.class_names
     if not class_names:
         frame[PREDICTION_COLUMN] = np.asarray(predicted).reshape(-1)
         return frame
