@@ -6,7 +6,8 @@ files by path). A module is left out when importing it imports Keras, TensorFlow
 found from the import statements that run at import time (module level, ``try``/``if``
 blocks, class bodies; not function bodies nor ``if TYPE_CHECKING:``), followed through the
 package's own modules. An example that needs a trained model, the network or a registry
-on disk says ``# doctest: +SKIP``; every other example must hold.
+on disk says ``# doctest: +SKIP``; every other example must hold. An example runs in a
+temporary folder, which it may name ``tmp``; what it sets in ``os.environ`` is undone.
 
 Run only these: ``python -m pytest tests/test_docstrings.py``.
 """
@@ -119,7 +120,8 @@ def test_docstring_example(example: doctest.DocTest, tmp_path: Path, monkeypatch
     # An example may set an environment variable or write a file: neither outlives it.
     environment = dict(os.environ)
     monkeypatch.chdir(tmp_path)
-    example.globs = dict(example.globs)  # each run starts from the module's own names
+    # Each run starts from the module's own names, and ``tmp``: a folder for the files an example writes.
+    example.globs = {"tmp": tmp_path, **example.globs}
     runner = doctest.DocTestRunner(optionflags=OPTION_FLAGS)
     report: list[str] = []
     try:

@@ -7,7 +7,7 @@ home module on first use and keeps the value, and a ``__dir__`` that shows the n
 
 Example:
     >>> homes = {"fit_model": "dlworkflow.training.trainer"}
-    >>> __getattr__, __dir__ = lazy_exports(__name__, globals(), homes)  # doctest: +SKIP
+    >>> __getattr__, __dir__ = lazy_exports(__name__, globals(), homes)
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def image_grid(
             ``columns`` is not positive, or an image is not 2-D or 3-D with 1, 3 or 4 channels.
 
     Example:
-        >>> image_grid([np.zeros((32, 32, 3), np.uint8)], ["cat"], ["dog"], tmp / "grid.png")  # doctest: +SKIP
+        >>> image_grid([np.zeros((32, 32, 3), np.uint8)], ["cat"], ["dog"], tmp / "grid.png")
         PosixPath('.../grid.png')
     """
     count = len(images)
@@ -131,7 +131,7 @@ def confusion_matrix_plot(
         ValueError: When the matrix is not square or does not have one row per name.
 
     Example:
-        >>> confusion_matrix_plot([[3, 1], [0, 4]], ["cat", "dog"], tmp / "confusion.png")  # doctest: +SKIP
+        >>> confusion_matrix_plot([[3, 1], [0, 4]], ["cat", "dog"], tmp / "confusion.png")
         PosixPath('.../confusion.png')
     """
     counts = np.asarray(matrix)
@@ -193,7 +193,7 @@ def class_accuracy_plot(
         ValueError: As :func:`class_accuracy_figure`.
 
     Example:
-        >>> class_accuracy_plot({"cat": 0.75, "dog": 1.0}, tmp / "bars.png", overall_accuracy=0.875)  # doctest: +SKIP
+        >>> class_accuracy_plot({"cat": 0.75, "dog": 1.0}, tmp / "bars.png", overall_accuracy=0.875)
         PosixPath('.../bars.png')
     """
     figure = class_accuracy_figure(per_class_accuracy, overall_accuracy=overall_accuracy, title=title)
@@ -224,8 +224,8 @@ def class_accuracy_figure(
         ValueError: When there is no class, or an accuracy lies outside ``[0, 1]``.
 
     Example:
-        >>> figure = class_accuracy_figure({"cat": 0.75, "dog": 1.0}, overall_accuracy=0.875)  # doctest: +SKIP
-        >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]  # doctest: +SKIP
+        >>> figure = class_accuracy_figure({"cat": 0.75, "dog": 1.0}, overall_accuracy=0.875)
+        >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
         ['overall accuracy 0.875']
     """
     names = [str(name) for name in per_class_accuracy]

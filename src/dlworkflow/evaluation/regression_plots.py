@@ -115,7 +115,7 @@ def predicted_vs_true_plot(
         ValueError: As :func:`predicted_vs_true_figure`.
 
     Example:
-        >>> predicted_vs_true_plot({"test": [1.0, 2.0]}, {"test": [1.5, 2.5]}, tmp / "scatter.png")  # doctest: +SKIP
+        >>> predicted_vs_true_plot({"test": [1.0, 2.0]}, {"test": [1.5, 2.5]}, tmp / "scatter.png")
         PosixPath('.../scatter.png')
     """
     from dlworkflow.evaluation.plots import _save
@@ -157,8 +157,8 @@ def predicted_vs_true_figure(
             part differ in length.
 
     Example:
-        >>> figure = predicted_vs_true_figure({"test": [1.0, 3.0]}, {"test": [2.0, 2.0]})  # doctest: +SKIP
-        >>> figure.axes[0].get_title()  # doctest: +SKIP
+        >>> figure = predicted_vs_true_figure({"test": [1.0, 3.0]}, {"test": [2.0, 2.0]})
+        >>> figure.axes[0].get_title()
         'test set (2 rows)\\nmodel RMSE 1'
     """
     from dlworkflow.evaluation.plots import _figure  # imported here: plots loads dlworkflow.data
@@ -238,7 +238,7 @@ def residuals_plot(
         ValueError: As :func:`residuals_figure`.
 
     Example:
-        >>> residuals_plot([1.0, 2.0, 4.0], [1.5, 2.0, 3.0], tmp / "residuals.png")  # doctest: +SKIP
+        >>> residuals_plot([1.0, 2.0, 4.0], [1.5, 2.0, 3.0], tmp / "residuals.png")
         PosixPath('.../residuals.png')
     """
     from dlworkflow.evaluation.plots import _save
@@ -279,8 +279,8 @@ def residuals_figure(
             values that are neither numbers nor dates.
 
     Example:
-        >>> figure = residuals_figure([1.0, 2.0], [0.5, 2.5], baseline=[1.0, 1.0])  # doctest: +SKIP
-        >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]  # doctest: +SKIP
+        >>> figure = residuals_figure([1.0, 2.0], [0.5, 2.5], baseline=[1.0, 1.0])
+        >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
         ['baseline (RMSE 0.707)', 'model (RMSE 0.5)']
     """
     from matplotlib.ticker import MaxNLocator

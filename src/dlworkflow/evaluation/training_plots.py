@@ -101,7 +101,7 @@ def history_plot(
     Example:
         >>> import pandas as pd
         >>> history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [3.0, 2.0, 1.5], "val_loss": [3.1, 2.5, 2.6]})
-        >>> history_plot(history, tmp / "history.png", best_epoch=2)  # doctest: +SKIP
+        >>> history_plot(history, tmp / "history.png", best_epoch=2)
         PosixPath('.../history.png')
     """
     from dlworkflow.evaluation.plots import _save

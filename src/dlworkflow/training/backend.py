@@ -49,7 +49,7 @@ def is_installed(backend: str) -> bool:
         True when the package is found on ``sys.path`` (it is not imported).
 
     Example:
-        >>> is_installed("jax")  # doctest: +SKIP
+        >>> is_installed("jax")
         True
     """
     package = _PACKAGES.get(backend, backend)

@@ -45,7 +45,7 @@ def registered_metric_names() -> list[str] | None:
         The names, in Keras' order, or None when the table is gone.
 
     Example:
-        >>> "root_mean_squared_error" in registered_metric_names()  # doctest: +SKIP
+        >>> "root_mean_squared_error" in registered_metric_names()
         True
     """
     try:

@@ -184,7 +184,7 @@ def make_metrics(metrics: Sequence[str], *, source: str = "<spec>") -> list[Any]
         SpecError: listing every unknown or unusable metric at ``train.metrics[i]``.
 
     Example:
-        >>> [getattr(m, "name", m) for m in make_metrics(["RootMeanSquaredError", "mae"])]  # doctest: +SKIP
+        >>> [getattr(m, "name", m) for m in make_metrics(["RootMeanSquaredError", "mae"])]
         ['root_mean_squared_error', 'mae']
     """
     import keras
