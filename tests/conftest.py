@@ -2,33 +2,109 @@
 synthetic datasets, the lesson's data files.
 
 The whole test process uses one Keras backend (JAX, the fast one for small dense models),
-set here before anything imports Keras.
+set here before anything imports Keras, and one JAX compilation cache for the session. The
+session fails when a process a test started is still alive at its end.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import signal
+import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Every process the suite starts inherits this mark, also one its parent left behind (an
+# orphan is adopted by init but keeps its environment): see no_process_outlives_the_suite.
+SESSION_MARK = f"DLW_TEST_SESSION={os.getpid()}-{time.time_ns()}"
+os.environ["DLW_TEST_SESSION"] = SESSION_MARK.split("=", 1)[1]
 
 # Fix the backend for the whole process now: a spec whose automatic choice is TensorFlow
 # (penguins' softmax, a builder) then trains on JAX with a BackendWarning, whichever test
 # happens to run first.
 import keras  # noqa: E402,F401
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
-from pathlib import Path
+from dlworkflow.data.dataset import Dataset, Part  # noqa: E402
+from dlworkflow.training.backend import enable_compilation_cache  # noqa: E402
 
-import numpy as np
-import pandas as pd
-import pytest
-
-from dlworkflow.data.dataset import Dataset, Part
+# JAX's persistent compilation cache, as `dlw run` uses it, in a folder of this session's own
+# (the processes the tests start inherit it): the many runs of the same example model
+# compile their steps once. Fresh per session, so no test depends on an earlier session.
+# Here it keeps every compiled function, also the quick ones (`dlw run` keeps those over
+# 0.1 s): the tests train many small models, and their weight initialisers recur.
+_COMPILATION_CACHE = tempfile.mkdtemp(prefix="dlw-test-xla-")
+atexit.register(shutil.rmtree, _COMPILATION_CACHE, ignore_errors=True)
+os.environ["DLW_COMPILATION_CACHE"] = _COMPILATION_CACHE
+enable_compilation_cache()
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPOSITORY.parent / "shared" / "data"
+
+
+# multiprocessing's helpers (the tuner's workers start them) that this process started read a
+# pipe from it and exit when it exits: they end with the suite, not before.
+_ENDS_WITH_THE_SUITE = ("from multiprocessing.resource_tracker import main", "from multiprocessing.forkserver import main")
+
+
+def processes_started_by_the_suite() -> dict[int, str]:
+    """The live processes (zombies aside) that carry this session's mark → their command lines.
+
+    Empty where there is no ``/proc`` (the check is Linux-only).
+    """
+    mark = SESSION_MARK.encode()
+    found = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if mark not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+        if state in ("Z", "X"):
+            continue
+        if int(parent) == os.getpid() and any(helper in command for helper in _ENDS_WITH_THE_SUITE):
+            continue
+        found[int(entry.name)] = command
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_suite() -> Iterator[None]:
+    """Fail the session when a process started by a test is still alive once every other fixture is done.
+
+    Set up before any other fixture, so torn down after all of them (the PostgreSQL server
+    included). A process gets 10 s to finish exiting; those still alive then are killed (by
+    their id) and named in the error.
+    """
+    yield
+    deadline = time.monotonic() + 10
+    while (left := processes_started_by_the_suite()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if left:
+        listing = "\n".join(f"  {pid}: {command[:200]}" for pid, command in sorted(left.items()))
+        pytest.fail(f"{len(left)} process(es) started by the tests outlived them (now killed):\n{listing}", pytrace=False)
 
 
 @pytest.fixture
@@ -119,12 +195,22 @@ if TYPE_CHECKING:
     from postgres_server import PostgresServer
 
 
+# Variants made by a shared fixture's parameters (no decorator of their own to carry the
+# mark), in the slow set: node id → why, and which default test covers the same ground.
+SLOW_VARIANTS = {
+    "tests/tuning/test_tune.py::test_two_workers_record_every_trial_exactly_once[postgresql]":
+        "two worker processes, each starting Keras; the [sqlite] variant runs the same workers by default",
+}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs the PostgreSQL server ``postgresql`` (before ``-m`` selects)."""
+    """Mark every test that needs the PostgreSQL server ``postgresql``, and the slow variants ``slow`` (before ``-m`` selects)."""
     for item in items:
         if "postgres_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgresql)
+        if item.nodeid in SLOW_VARIANTS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ def data_home(shared_data, monkeypatch):
         ("dollar_street_dense", "617,510", "617,510"),
         ("dollar_street_extra_layer", "137,060", "137,060"),
         ("dollar_street_dropout", "137,060", "137,060"),
-        ("transfer_densenet", "7,093,360", "53,808"),
+        # Building DenseNet121 takes seconds; the other eight check the same summary.
+        pytest.param("transfer_densenet", "7,093,360", "53,808", marks=pytest.mark.slow),
     ],
 )
 def test_summary_of_the_image_examples(example, total, trainable, data_home):

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from typer.testing import CliRunner
+
+from dlworkflow.cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-EPOCHS = 150
+EPOCHS = 40
+STOP_AT = 10  # the checkpoint epoch at which the run is stopped; 30 epochs to spare before it would finish
 
 
 def dlw(*arguments, cwd):
-    return subprocess.run([sys.executable, "-m", "dlworkflow.cli", *map(str, arguments)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    """`dlw ARGUMENTS` run from the folder `cwd`, in this process (only the run that is stopped needs one of its own)."""
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(app, list(map(str, arguments)))
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
-def start_and_stop(cwd: Path, sig: signal.Signals, *, at_epoch: int = 20) -> None:
+def start_and_stop(cwd: Path, sig: signal.Signals, *, at_epoch: int = STOP_AT) -> None:
     """Start `dlw run` and send it a signal once its checkpoint holds epoch `at_epoch`."""
     process = subprocess.Popen(
         [sys.executable, "-m", "dlworkflow.cli", "run", str(EXAMPLES / "weather_small.toml"), "--quiet",
@@ -54,7 +62,7 @@ def test_an_interrupted_run_is_recorded_and_resume_finishes_it(tmp_path, sig):
     assert row["status"] == "interrupted"
     shown = json.loads(dlw("show", row["id"], "--json", cwd=tmp_path).stdout)
     stopped_at = shown["training"]["epochs_run"]
-    assert 20 <= stopped_at < EPOCHS and f"after epoch {stopped_at} of {EPOCHS}" in shown["error"]
+    assert STOP_AT <= stopped_at < EPOCHS and f"after epoch {stopped_at} of {EPOCHS}" in shown["error"]
 
     resumed = dlw("resume", row["id"], "--quiet", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr

@@ -147,6 +147,9 @@ def test_compilation_cache_folder(monkeypatch, setting, expected):
     assert (None if folder is None else folder.as_posix()) == expected
 
 
+# Two fresh processes. The suite itself runs with the cache on (tests/conftest.py), so every
+# repeated run in it already reuses compiled steps and must give the same numbers.
+@pytest.mark.slow
 def test_a_second_run_reuses_the_compiled_steps_and_gives_the_same_numbers(tmp_path):
     import json
     import subprocess
