@@ -71,6 +71,10 @@ def test_cifar10_run_records_classes_and_pictures(data_home, tmp_path):
     assert {"confusion_matrix.png", "test_images.png", "model.keras"} <= files
 
 
+# The lesson's augmented CNN streamed from a folder: in the slow set. By default a run on an
+# image folder is predicted again from its files (sharing/test_prediction.py), augmentation
+# trains (training/test_augmentation.py) and streamed training matches in-memory (training/test_streams.py).
+@pytest.mark.slow
 def test_dogs_cats_streams_the_folder(data_home, tmp_path):
     registry = f"sqlite:///{tmp_path / 'registry.db'}"
     result = runner.invoke(

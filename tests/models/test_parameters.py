@@ -267,6 +267,9 @@ def test_nested_model_is_one_row():
     assert report.layers[1].formula == f"{COUNTED_BY_KERAS}: 2 layers" and report.layers[1].total == 36
 
 
+# Building DenseNet121 takes seconds: in the slow set. test_base.py builds pretrained bases
+# (VGG16) by default, and the summaries of the other lesson models check the counting.
+@pytest.mark.slow
 def test_lesson_densenet121_transfer_model():
     # The lesson's transfer-learning model: a frozen DenseNet121 base (160×160×3, max pooling)
     # under Flatten, BatchNormalization, Dense(50, relu), Dropout(0.5), Dense(10).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,24 @@ def records(registry_url):
         return [store.get(row.id).to_dict() for row in store.list_runs()]
 
 
-def test_trials_are_runs_scored_on_validation_and_only_the_final_run_looks_at_test(registry_url, tmp_path):
-    result = tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=4, **FAST)
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """The weather study of 4 trials (2 epochs each) and its final run, in a registry of its own.
+
+    Tests read it; a test that adds to it works on a copy (:func:`copy_of`).
+    """
+    registry = f"sqlite:///{tmp_path_factory.mktemp('study') / 'dlw' / 'registry.db'}"
+    return registry, tune(EXAMPLES / "weather_tune.toml", registry=registry, tune__n_trials=4, **FAST)
+
+
+def copy_of(registry_url, tmp_path):
+    """A copy of a SQLite registry's folder (the registry, its studies and run folders), and its URL."""
+    shutil.copytree(Path(registry_url.removeprefix("sqlite:///")).parent, tmp_path / "dlw")
+    return f"sqlite:///{tmp_path / 'dlw' / 'registry.db'}"
+
+
+def test_trials_are_runs_scored_on_validation_and_only_the_final_run_looks_at_test(study):
+    registry_url, result = study
 
     stored = records(registry_url)
     trials = [r for r in stored if (r["study"] or {}).get("role") == "trial"]
@@ -45,25 +62,24 @@ def test_trials_are_runs_scored_on_validation_and_only_the_final_run_looks_at_te
     assert (result.folder / "trials.csv").is_file()
 
 
-def test_running_the_study_again_continues_it_without_a_second_test_look(registry_url):
-    tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=2, **FAST)
-    again = tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=3, **FAST)
-    assert len(again.trials) == 3  # one more trial, the first two kept
+def test_running_the_study_again_continues_it_without_a_second_test_look(study, tmp_path):
+    registry_url = copy_of(study[0], tmp_path)
+    again = tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=5, **FAST)
+    assert len(again.trials) == 5  # one more trial, the first four kept
     looks = [r["test_set"]["looks"] for r in records(registry_url) if (r["study"] or {}).get("role") == "final"]
     assert max(looks) <= 2  # a new final run only if the best trial changed
 
 
-def test_a_study_name_made_from_another_spec_is_refused(registry_url):
-    tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=1, **FAST)
+def test_a_study_name_made_from_another_spec_is_refused(study, tmp_path):
+    registry_url = copy_of(study[0], tmp_path)
     with pytest.raises(SpecError, match="a study named 'weather_tune' already exists, made from a different spec"):
         tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=1, train__epochs=3)
 
 
-def test_the_same_seed_gives_the_same_trials_in_the_same_order(registry_url):
-    first = tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=3, tune__study="a",
-                 train__epochs=1)
-    second = tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=3, tune__study="b",
-                  train__epochs=1)
+def test_the_same_seed_gives_the_same_trials_in_the_same_order(study, tmp_path):
+    first = study[1]  # the study "weather_tune", 4 trials
+    second = tune(EXAMPLES / "weather_tune.toml", registry=copy_of(study[0], tmp_path), tune__n_trials=4,
+                  tune__study="again", **FAST)
     columns = ["model.layers[0].units", "model.layers[1].units"]
     assert first.trials[columns].to_dict("records") == second.trials[columns].to_dict("records")
 
