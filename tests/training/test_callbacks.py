@@ -10,21 +10,7 @@ from rich.console import Console
 from dlworkflow.spec import validate_spec
 from dlworkflow.training import EpochProgress, StopOnNaN, TrackedEarlyStopping, make_callbacks
 from dlworkflow.training.progress import format_logs
-
-
-class FakeModel:
-    """Stands in for a Keras model: callbacks only set ``stop_training`` and read weights."""
-
-    def __init__(self):
-        self.stop_training = False
-        self.metrics = []
-        self.weights = [0.0]
-
-    def get_weights(self):
-        return list(self.weights)
-
-    def set_weights(self, weights):
-        self.weights = list(weights)
+from fake_keras_model import FakeModel
 
 
 def train_spec(**train):

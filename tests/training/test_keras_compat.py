@@ -24,6 +24,7 @@ from dlworkflow.training.keras_compat import (
     steps_per_execution_of,
     tensorflow_reported_absent,
 )
+from fake_keras_model import FakeModel
 
 X = np.linspace(0, 1, 24, dtype="float32").reshape(8, 3)
 Y = X.sum(axis=1, keepdims=True)
@@ -35,21 +36,6 @@ def tiny_model(*, metrics=("mae",), steps_per_execution=1, compile=True):
     if compile:
         model.compile(optimizer="sgd", loss="mse", metrics=list(metrics), steps_per_execution=steps_per_execution)
     return model
-
-
-class FakeModel:
-    """What EarlyStopping touches of its model when fed logs by hand."""
-
-    def __init__(self):
-        self.stop_training = False
-        self.metrics = []
-        self.weights = [0.0]
-
-    def get_weights(self):
-        return list(self.weights)
-
-    def set_weights(self, weights):
-        self.weights = list(weights)
 
 
 def feed(stopping, values, *, model=None, first_epoch=0, begin=True, end=True):
