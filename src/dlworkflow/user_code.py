@@ -21,6 +21,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+
+from dlworkflow.errors import SpecError
 
 
 @contextmanager
@@ -43,3 +46,39 @@ def first_on_sys_path(folder: str | Path) -> Iterator[None]:
     finally:
         if added and entry in sys.path:
             sys.path.remove(entry)
+
+
+def import_user_module(reference: str, folder: str | Path, *, source: str, spec_path: str) -> ModuleType:
+    """Import the module of a ``"module:attribute"`` reference, the spec's folder searched first.
+
+    Args:
+        reference: The spec's ``"module:attribute"`` text.
+        folder: The folder searched first (the spec file's).
+        source: The spec file, for the error.
+        spec_path: The spec key that names the reference (``model.builder``, ``evaluate.baselines[0]``).
+
+    Returns:
+        The imported module.
+
+    Raises:
+        SpecError: at ``spec_path`` when the module cannot be imported, saying where it was looked for.
+
+    Example:
+        >>> import_user_module("json:dumps", ".", source="spec.toml", spec_path="model.builder").__name__
+        'json'
+        >>> try:
+        ...     import_user_module("no_such_module:build", ".", source="spec.toml", spec_path="model.builder")
+        ... except SpecError as err:
+        ...     str(err).startswith("spec.toml: model.builder: cannot import the module 'no_such_module'")
+        True
+    """
+    module_name = reference.partition(":")[0]
+    with first_on_sys_path(folder):
+        try:
+            return importlib.import_module(module_name)
+        except ImportError as err:
+            raise SpecError.single(
+                source, spec_path, f"cannot import the module {module_name!r} ({err})", got=reference,
+                hint=f"Put {module_name.replace('.', '/')}.py in the spec file's folder ({folder}), which is "
+                "searched first, or install it; sys.path is then searched in order.",
+            ) from err

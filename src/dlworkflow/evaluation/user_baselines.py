@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -43,7 +42,7 @@ import numpy as np
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.data.home import spec_folder
 from dlworkflow.errors import SpecError, suggestion
-from dlworkflow.user_code import first_on_sys_path
+from dlworkflow.user_code import import_user_module
 from dlworkflow.evaluation.baseline import Baseline
 
 if TYPE_CHECKING:
@@ -187,16 +186,7 @@ def import_baseline(reference: str, *, source: str = "<spec>", spec_path: str = 
         'MedianBaseline'
     """
     module_name, _, class_name = reference.partition(":")
-    folder = spec_folder(source)
-    with first_on_sys_path(folder):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as err:
-            raise SpecError.single(
-                source, spec_path, f"cannot import the module {module_name!r} ({err})", got=reference,
-                hint=f"Put {module_name.replace('.', '/')}.py in the spec file's folder ({folder}), which is "
-                "searched first, or install it; sys.path is then searched in order.",
-            ) from err
+    module = import_user_module(reference, spec_folder(source), source=source, spec_path=spec_path)
     cls = getattr(module, class_name, None)
     if not inspect.isclass(cls):
         classes = [name for name, value in vars(module).items() if inspect.isclass(value) and not name.startswith("_")]

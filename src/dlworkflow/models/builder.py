@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlworkflow.errors import SpecError, suggestion
-from dlworkflow.user_code import first_on_sys_path
+from dlworkflow.user_code import import_user_module
 from dlworkflow.models.arguments import argument_error, keras_message
 
 if TYPE_CHECKING:
@@ -298,17 +297,7 @@ def _call_builder(spec: Spec, dataset: Dataset | None, input_shape: tuple[int, .
 
     source, reference = spec.source, spec.model.builder or ""
     module_name, function_name = reference.split(":", 1)
-    directory = spec_directory(source)
-    with first_on_sys_path(directory):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as err:
-            raise SpecError.single(
-                source, "model.builder", f"cannot import the module {module_name!r} ({err})",
-                got=reference,
-                hint=f"Put {module_name.replace('.', '/')}.py in the spec file's folder ({directory}), which is "
-                "searched first, or install it; sys.path is then searched in order.",
-            ) from err
+    module = import_user_module(reference, spec_directory(source), source=source, spec_path="model.builder")
     function = getattr(module, function_name, None)
     if not callable(function):
         names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
