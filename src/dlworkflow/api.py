@@ -343,7 +343,7 @@ def compare(run_ids: Iterable[str], *, registry: str | None = None) -> Any:
     from dlworkflow.reporting.comparison_curves import COMPARISONS_DIR, draw_comparison_curves
 
     with Registry.open(registry) as store:
-        records = [store.get(run_id).to_dict() for run_id in run_ids]
+        records = [store.get(run_id) for run_id in run_ids]
         comparison = compare_runs(records, where=f"registry {store.url}")
         folder = store.home / COMPARISONS_DIR
     path = draw_comparison_curves(records, folder)

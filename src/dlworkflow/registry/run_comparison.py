@@ -7,7 +7,8 @@ set it ranks the runs by their headline metric (best first), and the runs' best 
 (chosen on validation, as each run chose it) among them, so that it shows at a glance
 which models beat the naive answer.
 
-Works on plain record dicts (``RunRecord.to_dict()``); imports neither Keras nor numpy.
+Works on typed records (a dict in the ``RunRecord.to_dict()`` shape is read into one);
+imports neither Keras nor numpy.
 
 Example:
     >>> table = compare_runs([record_a, record_b])  # doctest: +SKIP
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlworkflow.errors import RegistryError
+from dlworkflow.registry.record import RunRecord
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.registry.run_summary import higher_is_better
 
@@ -57,11 +59,11 @@ class RunComparison:
     curves: str | None = None
 
 
-def compare_runs(records: Sequence[Mapping[str, Any]], *, where: str = "dlw compare") -> RunComparison:
+def compare_runs(records: Sequence[RunRecord | Mapping[str, Any]], *, where: str = "dlw compare") -> RunComparison:
     """Rank runs evaluated on one test set, each beside its best baseline.
 
     Args:
-        records: Two or more run records (``RunRecord.to_dict()`` shape).
+        records: Two or more run records (or dicts in the ``RunRecord.to_dict()`` shape).
         where: How error messages name the comparison (e.g. the registry).
 
     Returns:
@@ -76,17 +78,17 @@ def compare_runs(records: Sequence[Mapping[str, Any]], *, where: str = "dlw comp
         >>> compare_runs([weather_run, batchnorm_run]).metric  # doctest: +SKIP
         'rmse'
     """
+    records = [record if isinstance(record, RunRecord) else RunRecord.from_dict(dict(record)) for record in records]
     if len(records) < 2:
         raise RegistryError.single(
             where, "runs", f"needs two runs or more to compare; got {len(records)}",
             hint="Name the runs to compare: dlw compare RUN RUN [RUN...] (ids from dlw runs).",
         )
-    scored = [record for record in records if (record.get("test_set") or {}).get("fingerprint")]
-    fingerprints = {record["test_set"]["fingerprint"] for record in scored}
+    scored = [record for record in records if record.test_set.fingerprint]
+    fingerprints = {record.test_set.fingerprint for record in scored}
     if len(fingerprints) > 1:
         listing = "; ".join(
-            f"{record['id']} ({record['name']}) on {record['test_set'].get('name')!r} "
-            f"[{record['test_set']['fingerprint'][:12]}]"
+            f"{record.id} ({record.name}) on {record.test_set.name!r} [{record.test_set.fingerprint[:12]}]"
             for record in scored
         )
         raise RegistryError.single(
@@ -95,7 +97,7 @@ def compare_runs(records: Sequence[Mapping[str, Any]], *, where: str = "dlw comp
             hint="Compare runs of one test set (dlw runs --test-set NAME lists them); "
             "a metric on other rows says nothing about which model is better.",
         )
-    metrics = {(record.get("primary") or {}).get("metric") for record in scored} - {None}
+    metrics = {record.primary.metric for record in scored} - {None}
     if len(metrics) > 1:
         raise RegistryError.single(
             where, "runs", f"rank by different headline metrics ({', '.join(sorted(metrics))})",
@@ -109,10 +111,10 @@ def compare_runs(records: Sequence[Mapping[str, Any]], *, where: str = "dlw comp
     columns: list[str] = []
     for row in rows:
         columns += [name for name in row["test"] if name not in columns]
-    first = scored[0]["test_set"] if scored else {}
+    first = scored[0].test_set if scored else None
     return RunComparison(
-        test_set_name=first.get("name"),
-        test_set_fingerprint=first.get("fingerprint"),
+        test_set_name=first.name if first else None,
+        test_set_fingerprint=first.fingerprint if first else None,
         metric=metric,
         metrics=columns,
         rows=valued + [row for row in rows if row["value"] is None],
@@ -124,12 +126,12 @@ def _evaluation_metrics(scores: Mapping[str, Any] | None) -> dict[str, Any]:
     return {name: value for name, value in (scores or {}).items() if name in METRIC_DIRECTIONS}
 
 
-def _baseline_rows(records: Sequence[Mapping[str, Any]], metric: str | None) -> list[dict[str, Any]]:
+def _baseline_rows(records: Sequence[RunRecord], metric: str | None) -> list[dict[str, Any]]:
     """One row per distinct best baseline of the runs, with its test metrics (from the first run that has it)."""
     rows: dict[str, dict[str, Any]] = {}
     for record in records:
-        name = (record.get("primary") or {}).get("baseline")
-        scores = ((record.get("baselines") or {}).get(name) or {}).get("test")
+        name = record.primary.baseline
+        scores = (record.baselines.get(name) or {}).get("test")
         if name is None or name in rows or not scores:
             continue
         test = _evaluation_metrics(scores)
@@ -141,21 +143,20 @@ def _baseline_rows(records: Sequence[Mapping[str, Any]], metric: str | None) -> 
     return list(rows.values())
 
 
-def _row(record: Mapping[str, Any]) -> dict[str, Any]:
-    primary = record.get("primary") or {}
-    training = record.get("training") or {}
+def _row(record: RunRecord) -> dict[str, Any]:
+    primary, training = record.primary, record.training
     return {
         "kind": "run",
-        "id": record["id"],
-        "name": record.get("name"),
-        "description": record.get("description", ""),
-        "status": record.get("status"),
-        "value": primary.get("value"),
-        "test": _evaluation_metrics((record.get("metrics") or {}).get("test")),
-        "baseline": primary.get("baseline"),
-        "baseline_value": primary.get("baseline_value"),
-        "skill": primary.get("skill"),
-        "epochs_run": training.get("epochs_run"),
-        "best_epoch": training.get("best_epoch"),
-        "git_commit": (record.get("git") or {}).get("commit"),
+        "id": record.id,
+        "name": record.name,
+        "description": record.description,
+        "status": record.status,
+        "value": primary.value,
+        "test": _evaluation_metrics(record.metrics.get("test")),
+        "baseline": primary.baseline,
+        "baseline_value": primary.baseline_value,
+        "skill": primary.skill,
+        "epochs_run": training.epochs_run,
+        "best_epoch": training.best_epoch,
+        "git_commit": record.git.commit,
     }

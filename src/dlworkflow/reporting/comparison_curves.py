@@ -7,21 +7,24 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dlworkflow.registry import artifacts
+
+if TYPE_CHECKING:
+    from dlworkflow.registry.record import RunRecord
 
 COMPARISONS_DIR = "comparisons"
 """The folder under the registry home with the overlaid curves of ``dlw compare``."""
 
 
-def draw_comparison_curves(records: Sequence[Mapping[str, Any]], folder: Path) -> Path | None:
+def draw_comparison_curves(records: Sequence[RunRecord], folder: Path) -> Path | None:
     """Draw the compared runs' curves overlaid, named by their ids, into ``folder``.
 
     Args:
-        records: The compared runs' records (``dlw show --json`` shape).
+        records: The compared runs' records.
         folder: Where the PNG goes (created when needed).
 
     Returns:
@@ -33,10 +36,10 @@ def draw_comparison_curves(records: Sequence[Mapping[str, Any]], folder: Path) -
 
     histories = {}
     for record in records:
-        history_file = Path((record.get("artifacts") or {}).get("dir") or "") / artifacts.HISTORY
+        history_file = Path(record.artifacts.dir or "") / artifacts.HISTORY
         if history_file.is_file():
-            histories[f"{record['name']} ({record['id']})"] = pd.read_csv(history_file)
+            histories[f"{record.name} ({record.id})"] = pd.read_csv(history_file)
     if len(histories) < 2:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    return overlaid_histories_plot(histories, folder / f"{'_vs_'.join(r['id'] for r in records)[:200]}.png")
+    return overlaid_histories_plot(histories, folder / f"{'_vs_'.join(record.id for record in records)[:200]}.png")
