@@ -310,6 +310,16 @@ class RunRecord:
         return cls(**values)
 
     @classmethod
+    def coerce(cls, value: RunRecord | dict[str, Any]) -> RunRecord:
+        """The value as a record: a record is kept, a dict in the :meth:`to_dict` shape is read.
+
+        Example:
+            >>> RunRecord.coerce({"id": "r1", "name": "m"}).id
+            'r1'
+        """
+        return value if isinstance(value, cls) else cls.from_dict(dict(value))
+
+    @classmethod
     def from_json(cls, text: str) -> RunRecord:
         """Build a record from :meth:`to_json` text.
 

@@ -78,7 +78,7 @@ def compare_runs(records: Sequence[RunRecord | Mapping[str, Any]], *, where: str
         >>> compare_runs([weather_run, batchnorm_run]).metric  # doctest: +SKIP
         'rmse'
     """
-    records = [record if isinstance(record, RunRecord) else RunRecord.from_dict(dict(record)) for record in records]
+    records = [RunRecord.coerce(record) for record in records]
     if len(records) < 2:
         raise RegistryError.single(
             where, "runs", f"needs two runs or more to compare; got {len(records)}",

@@ -45,6 +45,7 @@ from dlworkflow.registry import artifacts
 
 if TYPE_CHECKING:
     from dlworkflow.data.preprocessing import Preprocessing
+    from dlworkflow.registry.record import RunRecord
 
 BUNDLE_FILE = "bundle.json"
 """The manifest of a bundle."""
@@ -85,7 +86,7 @@ def sha256_file(path: str | Path) -> str:
 
 
 def manifest(
-    directory: str | Path, files: list[str], record: Mapping[str, Any], preprocessing: Preprocessing | None = None
+    directory: str | Path, files: list[str], record: RunRecord | Mapping[str, Any], preprocessing: Preprocessing | None = None
 ) -> dict[str, Any]:
     """The manifest of a bundle folder: what it is, where it came from, each file's sha256.
 
@@ -104,19 +105,21 @@ def manifest(
         >>> manifest("bundle", ["model.keras"], record)["files"]["model.keras"]["bytes"]  # doctest: +SKIP
         181234
     """
+    from dlworkflow.registry.record import RunRecord
+
     folder = Path(directory)
-    backend = record.get("backend")
-    recorded = record.get("versions") or {}
+    record = RunRecord.coerce(record)
+    backend = record.backend
+    recorded = record.versions
     wanted = ("python", "dlworkflow", "keras", *BACKEND_PACKAGES.get(str(backend), ()), "numpy")
-    data = record.get("data") or {}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "run_id": record.get("id"),
-        "name": record.get("name"),
+        "run_id": record.id,
+        "name": record.name,
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "task": data.get("task"),
-        "target": data.get("target"),
+        "task": record.data.task,
+        "target": record.data.target,
         "kind": "images" if preprocessing is not None and preprocessing.is_images else "table",
         "backend": backend,
         "versions": {name: recorded[name] for name in wanted if name in recorded},
@@ -157,7 +160,7 @@ def write_bundle(
     from dlworkflow.sharing.model_card import model_card
 
     source = Path(run_dir)
-    run_id = str(record.get("id"))
+    run_id = str(record["id"])
     missing = [name for name in MODEL_FILES if not (source / name).is_file()]
     if missing:
         raise RegistryError.single(
@@ -335,7 +338,7 @@ class Bundle:
         )
 
     @classmethod
-    def from_run(cls, directory: str | Path, record: Mapping[str, Any]) -> Bundle:
+    def from_run(cls, directory: str | Path, record: RunRecord | Mapping[str, Any]) -> Bundle:
         """Read a run's folder in the registry as a bundle (no manifest to check).
 
         Args:
@@ -350,13 +353,16 @@ class Bundle:
             DataError: when the preprocessing or spec cannot be read.
 
         Example:
-            >>> Bundle.from_run(store.run_dir(run_id), store.get(run_id).to_dict())  # doctest: +SKIP
+            >>> Bundle.from_run(store.run_dir(run_id), store.get(run_id))  # doctest: +SKIP
         """
+        from dlworkflow.registry.record import RunRecord
+
         folder = Path(directory)
-        run_id = record.get("id")
+        record = RunRecord.coerce(record)
+        run_id = record.id
         missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
-        if record.get("status") != "finished" or missing:
-            state = record.get("status")
+        if record.status != "finished" or missing:
+            state = record.status
             what = f"is {state} and has no model" if state != "finished" else f"its folder lacks {', '.join(missing)}"
             raise RegistryError.single(
                 str(folder), f"run {run_id}", what,
@@ -366,8 +372,8 @@ class Bundle:
             directory=folder,
             where=f"run {run_id}",
             run_id=run_id,
-            name=record.get("name"),
-            backend=record.get("backend"),
+            name=record.name,
+            backend=record.backend,
             preprocessing=_read_preprocessing(folder / artifacts.PREPROCESSING),
             spec=_read_toml(folder / artifacts.SPEC),
         )

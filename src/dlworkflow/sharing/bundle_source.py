@@ -50,4 +50,4 @@ def bundle_for(source: str | Path, registry: str | None) -> Bundle:
                 problem.where, "RUN|DIR", f"{text!r} is neither a bundle folder nor a run: {problem.what}",
                 hint=problem.hint,
             ) from err
-        return Bundle.from_run(store.run_dir(record.id), record.to_dict())
+        return Bundle.from_run(store.run_dir(record.id), record)
