@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from dlworkflow.registry.record import RunRecord
+
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "recover", "run",
@@ -124,7 +126,7 @@ def run(
     return result
 
 
-def baseline_comparison(record: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+def baseline_comparison(record: RunRecord | Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """Every standard metric of a run beside the best baseline, per part, with skill scores.
 
     The best baseline is chosen on validation (train when there is none), never on test.
@@ -141,10 +143,12 @@ def baseline_comparison(record: Mapping[str, Any]) -> dict[str, dict[str, dict[s
     """
     from dlworkflow.evaluation import compare_to_baselines
 
-    baselines = record["baselines"]
-    first = next(iter(baselines.values()), {})
-    metrics = [name for name in first.get("train", {}) if name in record["metrics"].get("test", {})]
-    return {name: compare_to_baselines(record["metrics"], baselines, name) for name in metrics}
+    from dlworkflow.registry.record import RunRecord
+
+    record = RunRecord.coerce(record)
+    first = next(iter(record.baselines.values()), {})
+    metrics = [name for name in first.get("train", {}) if name in record.metrics.get("test", {})]
+    return {name: compare_to_baselines(record.metrics, record.baselines, name) for name in metrics}
 
 
 def runs(*, test_set: str | None = None, registry: str | None = None) -> pd.DataFrame:

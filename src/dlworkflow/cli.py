@@ -17,7 +17,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich import box
@@ -28,6 +28,10 @@ from typer.core import TyperGroup
 
 from dlworkflow.errors import WorkflowError
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
+
+if TYPE_CHECKING:
+    from dlworkflow.registry.record import RunRecord
+    from dlworkflow.registry.record_sections import RecordedFinding
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -99,15 +103,15 @@ def run(
         err.print(f"[yellow]warning:[/] {warning}")
 
 
-def _render_run(record: dict[str, Any]) -> None:
-    split, training, primary = record["split"], record["training"], record["primary"]
-    out.print(f"[bold]{record['name']}[/]  run [cyan]{record['id']}[/]  ({record['backend']} backend)")
+def _render_run(record: RunRecord) -> None:
+    split, training, primary = record.split, record.training, record.primary
+    out.print(f"[bold]{record.name}[/]  run [cyan]{record.id}[/]  ({record.backend} backend)")
     out.print(
-        f"split {split['type']} (seed {split['seed']}): {split['train']} train / "
-        f"{split['validation']} validation / {split['test']} test · "
-        f"{format_number(record['params']['total'])} parameters · {training['epochs_run']} epochs, "
-        f"weights of epoch {training['evaluated_epoch']} evaluated"
-        + (" (early stop)" if training["stopped_early"] else "")
+        f"split {split.type} (seed {split.seed}): {split.train} train / "
+        f"{split.validation} validation / {split.test} test · "
+        f"{format_number(record.params.total)} parameters · {training.epochs_run} epochs, "
+        f"weights of epoch {training.evaluated_epoch} evaluated"
+        + (" (early stop)" if training.stopped_early else "")
     )
     from dlworkflow import api
 
@@ -116,11 +120,11 @@ def _render_run(record: dict[str, Any]) -> None:
     table = Table(title="model beside the baselines", title_justify="left")
     for column in ("metric", "train", "validation", "test", f"best baseline (on {chosen_on}): test", "skill"):
         table.add_column(column, justify="left" if column in ("metric",) or "baseline" in column else "right")
-    metrics = record["metrics"]
+    metrics = record.metrics
     for metric, parts in comparison.items():
         test = parts.get("test", {})
         table.add_row(
-            f"[bold]{metric}[/]" if metric == primary["metric"] else metric,
+            f"[bold]{metric}[/]" if metric == primary.metric else metric,
             format_number((metrics.get("train") or {}).get(metric)),
             format_number((metrics.get("validation") or {}).get(metric)),
             format_number(metrics["test"].get(metric)),
@@ -128,29 +132,29 @@ def _render_run(record: dict[str, Any]) -> None:
             format_number(test.get("skill"), BRIEF_DIGITS),
         )
     out.print(table)
-    for name, reason in (record.get("baselines_skipped") or {}).items():
+    for name, reason in record.baselines_skipped.items():
         out.print(f"baseline {name} skipped: {reason}")
-    classes = record.get("classes")
+    classes = record.classes
     if classes:
         accuracy = classes["per_class_accuracy"].get("test", {})
         shown = (f"{name} {format_number(value, BRIEF_DIGITS)}" for name, value in accuracy.items())
         out.print("test accuracy per class: " + " · ".join(shown))
-    _render_diagnosis(record.get("diagnosis") or [])
-    pictures = [name for name in record["artifacts"].get("files", []) if name.endswith(".png")]
+    _render_diagnosis(record.diagnosis)
+    pictures = [name for name in record.artifacts.files if name.endswith(".png")]
     if pictures:
-        out.print(f"plots: {', '.join(pictures)} in {record['artifacts']['dir']}")
-    test_set = record["test_set"]
-    out.print(f"test set [bold]{test_set['name']}[/] ({test_set['fingerprint'][:12]}): look #{test_set['look']}")
+        out.print(f"plots: {', '.join(pictures)} in {record.artifacts.dir}")
+    test_set = record.test_set
+    out.print(f"test set [bold]{test_set.name}[/] ({(test_set.fingerprint or '')[:12]}): look #{test_set.look}")
 
 
-def _render_diagnosis(findings: list[dict[str, Any]]) -> None:
+def _render_diagnosis(findings: list[RecordedFinding]) -> None:
     """Each finding: what, the evidence, and the workshop's remedies in order (user text never read as markup)."""
     from rich.text import Text
 
     for finding in findings:
-        out.print(Text.assemble(("diagnosis: ", "bold yellow"), (finding["summary"], "bold")))
-        out.print(Text(f"  evidence: {finding['evidence']}"))
-        for number, remedy in enumerate(finding.get("remedies") or [], start=1):
+        out.print(Text.assemble(("diagnosis: ", "bold yellow"), (finding.summary or "", "bold")))
+        out.print(Text(f"  evidence: {finding.evidence}"))
+        for number, remedy in enumerate(finding.remedies, start=1):
             out.print(Text(f"  {number}. {remedy}"))
 
 
@@ -215,20 +219,23 @@ def show(
     """One run's full record."""
     from dlworkflow import api
 
-    record = api.show(run_id, registry=registry)
+    shown = api.show(run_id, registry=registry)
     if as_json:
-        sys.stdout.write(json.dumps(record, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(shown, indent=2, default=str) + "\n")
         return
-    if record["status"] == "finished":
+    from dlworkflow.registry.record import RunRecord
+
+    record = RunRecord.coerce(shown)
+    if record.status == "finished":
         _render_run(record)
     else:
-        out.print(f"[bold]{record['name']}[/]  run [cyan]{record['id']}[/]  [red]{record['status']}[/]: {record['error']}")
-    git = record["git"]
-    out.print(f"commit {git.get('commit') or '–'}{' (dirty)' if git.get('dirty') else ''} · spec {record['spec_file']}")
-    if record.get("artifacts", {}).get("dir"):
-        out.print(f"artifacts {record['artifacts']['dir']}")
-    for item in record.get("comments", []):
-        out.print(f"comment ({item['created_at']}): {item['text']}")
+        out.print(f"[bold]{record.name}[/]  run [cyan]{record.id}[/]  [red]{record.status}[/]: {record.error}")
+    git = record.git
+    out.print(f"commit {git.commit or '–'}{' (dirty)' if git.dirty else ''} · spec {record.spec_file}")
+    if record.artifacts.dir:
+        out.print(f"artifacts {record.artifacts.dir}")
+    for item in record.comments:
+        out.print(f"comment ({item.created_at}): {item.text}")
 
 
 @app.command()
