@@ -392,7 +392,7 @@ def write_model_card(folder: RunFolder, record: RunRecord, dataset: Dataset) -> 
 
     shutil.rmtree(folder.path(artifacts.CHECKPOINT_DIR), ignore_errors=True)
     folder.path(artifacts.OWNER).unlink(missing_ok=True)
-    folder.path(artifacts.MODEL_CARD).write_text(model_card(record.to_dict(), dataset.preprocessing), encoding="utf-8")
+    folder.path(artifacts.MODEL_CARD).write_text(model_card(record, dataset.preprocessing), encoding="utf-8")
 
 
 def with_artifacts(record: RunRecord, run_dir: Path) -> RunRecord:

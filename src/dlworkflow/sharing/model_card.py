@@ -16,15 +16,16 @@ as every dlworkflow output shows them (:mod:`dlworkflow.formatting`): ``3.877``,
 Pure: reads nothing, imports nothing heavy.
 
 Example:
-    >>> card = model_card(record, preprocessing)  # doctest: +SKIP
-    >>> card.splitlines()[0]  # doctest: +SKIP
+    >>> from dlworkflow.registry.record import RunRecord
+    >>> card = model_card(RunRecord(id="20250101-120000-3f2a9c", name="weather"))
+    >>> card.splitlines()[0]
     '# Model card: weather'
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from dlworkflow.evaluation.comparison import compare_to_baselines, selection_part
@@ -33,6 +34,7 @@ from dlworkflow.formatting import BRIEF_DIGITS, SIGNIFICANT_DIGITS, format_numbe
 
 if TYPE_CHECKING:
     from dlworkflow.data.preprocessing import Preprocessing
+    from dlworkflow.registry.record import RunRecord
 
 PARTS = ("train", "validation", "test")
 """The data parts, in report order."""
@@ -117,13 +119,16 @@ def number(value: Any, digits: int = SIGNIFICANT_DIGITS) -> str:
     return escape_markdown(format_number(value, digits))
 
 
-def model_card(record: Mapping[str, Any], preprocessing: Preprocessing | Mapping[str, Any] | None = None) -> str:
+def model_card(
+    record: RunRecord | Mapping[str, Any], preprocessing: Preprocessing | Mapping[str, Any] | None = None
+) -> str:
     """Write the model card of a run as Markdown.
 
     Args:
-        record: The run's record (:attr:`dlworkflow.api.Run.record`, ``dlw show --json``, or
-            the dict the runner stores). A record not yet stored (``test_set.looks`` None)
-            says its look is counted when the run is recorded.
+        record: The run's record (:attr:`dlworkflow.api.Run.record`), or a dict in its JSON
+            shape (``dlw show --json``, :meth:`~dlworkflow.registry.record.RunRecord.to_dict`).
+            A record not yet stored (``test_set.looks`` None) says its look is counted when
+            the run is recorded.
         preprocessing: The run's saved preprocessing (``Dataset.preprocessing``, or the
             ``preprocessing.json`` dict); without it the preprocessing section is built from
             the record's spec and data sections alone.
@@ -131,24 +136,34 @@ def model_card(record: Mapping[str, Any], preprocessing: Preprocessing | Mapping
     Returns:
         The card, ending with a newline.
 
+    Raises:
+        RegistryError: when ``record`` is a dict without ``id`` and ``name``.
+
     Example:
+        >>> from dlworkflow.registry.record import RunRecord
+        >>> record = RunRecord(id="r1", name="weather", status="failed", error="loss became NaN")
+        >>> "No metrics: the run did not finish." in model_card(record)
+        True
         >>> run = dlworkflow.run("examples/weather.toml", train__epochs=2)  # doctest: +SKIP
         >>> "## Metrics beside the baselines" in model_card(run.record, run.dataset.preprocessing)  # doctest: +SKIP
         True
     """
+    from dlworkflow.registry.record import RunRecord
+
+    run = RunRecord.coerce(record)
     saved = _saved(preprocessing)
     sections = [
-        _title(record),
-        _intended_use(record, saved),
-        _model(record),
-        _data(record),
-        _preprocessing(record, saved),
-        _metrics(record),
-        _looks(record),
-        _diagnosis(record),
-        _limitations(record, saved),
-        _comments(record),
-        _provenance(record),
+        _title(run),
+        _intended_use(run, saved),
+        _model(run),
+        _data(run),
+        _preprocessing(run, saved),
+        _metrics(run),
+        _looks(run),
+        _diagnosis(run),
+        _limitations(run, saved),
+        _comments(run),
+        _provenance(run),
     ]
     return "\n\n".join(section for section in sections if section).rstrip() + "\n"
 
@@ -156,17 +171,18 @@ def model_card(record: Mapping[str, Any], preprocessing: Preprocessing | Mapping
 # ---------------------------------------------------------------------------- sections
 
 
-def _spec(record: Mapping[str, Any], section: str) -> Mapping[str, Any]:
-    return (record.get("spec") or {}).get(section) or {}
+def _spec(record: RunRecord, section: str) -> Mapping[str, Any]:
+    """A section of the record's resolved spec (a plain dict), empty when absent."""
+    return (record.spec or {}).get(section) or {}
 
 
-def _title(record: Mapping[str, Any]) -> str:
-    lines = [f"# Model card: {escape_markdown(record.get('name') or 'unnamed model')}", ""]
-    when = record.get("finished_at") or record.get("created_at")
-    facts = [f"Run {code(record.get('id'))}", f"status {escape_markdown(record.get('status'))}"]
+def _title(record: RunRecord) -> str:
+    lines = [f"# Model card: {escape_markdown(record.name or 'unnamed model')}", ""]
+    when = record.finished_at or record.created_at
+    facts = [f"Run {code(record.id)}", f"status {escape_markdown(record.status)}"]
     if when:
         facts.append(f"trained {escape_markdown(when)}")
-    version = (record.get("versions") or {}).get("dlworkflow")
+    version = record.versions.get("dlworkflow")
     if version:
         facts.append(f"dlworkflow {escape_markdown(version)}")
     lines.append(" · ".join(facts))
@@ -182,28 +198,28 @@ def _saved(preprocessing: Preprocessing | Mapping[str, Any] | None) -> Preproces
     return as_preprocessing(preprocessing)
 
 
-def _task_sentence(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
+def _task_sentence(record: RunRecord, saved: Preprocessing | None) -> str:
     from dlworkflow.data.preprocessing import ImagePreprocessing, TablePreprocessing
 
-    data = record.get("data") or {}
+    data = record.data
     table = saved if isinstance(saved, TablePreprocessing) else None
-    source = escape_markdown(data.get("name") or "the training data")
+    source = escape_markdown(data.name or "the training data")
     saved_classes = saved.class_names if saved is not None else None
     if isinstance(saved, ImagePreprocessing):
         image = saved.image
-        classes = data.get("class_names") or saved_classes or []
+        classes = data.class_names or saved_classes or []
         return (
             f"An image classifier: it assigns each image ({image.height}×{image.width} pixels, "
             f"{image.channels} channels after resizing) one of {len(classes)} classes "
             f"({', '.join(escape_markdown(name) for name in classes)}), trained on images of {source}."
         )
-    task = data.get("task") or (table.task if table else None)
-    features = data.get("features") or (table.feature_names if table else None) or []
+    task = data.task or (table.task if table else None)
+    features = data.features or (table.feature_names if table else None) or []
     shift = int(_spec(record, "data").get("shift") or (table.shift if table else 0) or 0)
-    target = code(data.get("target") or (table.target if table else None))
+    target = code(data.target or (table.target if table else None))
     when = f" {_rows_away(shift)} (data.shift = {shift})" if shift else ""
     if task == "classification":
-        classes = data.get("class_names") or saved_classes or []
+        classes = data.class_names or saved_classes or []
         what = (f"A classifier: it predicts the class of {target}{when} — one of "
                 f"{', '.join(escape_markdown(name) for name in classes)} — with a probability per class")
     else:
@@ -216,17 +232,18 @@ def _rows_away(shift: int) -> str:
     return f"{rows} row{'s' if rows != 1 else ''} {'later' if shift < 0 else 'earlier'}"
 
 
-def _intended_use(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
+def _intended_use(record: RunRecord, saved: Preprocessing | None) -> str:
     lines = ["## Intended use", ""]
-    description = record.get("description")
-    if description:
-        lines += [f"**Description:** {escape_markdown(description)}", ""]
+    if record.description:
+        lines += [f"**Description:** {escape_markdown(record.description)}", ""]
     lines.append(_task_sentence(record, saved))
     lines += [
         "",
-        "Use it on new rows from the same source, place and period as its training data, prepared the same "
-        "way: `dlw predict` applies the saved preprocessing. It was trained to be compared with the baselines "
-        "below; check the limitations before relying on it.",
+        (
+            "Use it on new rows from the same source, place and period as its training data, prepared the same "
+            "way: `dlw predict` applies the saved preprocessing. It was trained to be compared with the baselines "
+            "below; check the limitations before relying on it."
+        ),
     ]
     return "\n".join(lines)
 
@@ -236,10 +253,9 @@ def _layer_text(layer: Mapping[str, Any]) -> str:
     return f"{layer.get('type')}({arguments})"
 
 
-def _model(record: Mapping[str, Any]) -> str:
+def _model(record: RunRecord) -> str:
     model, train = _spec(record, "model"), _spec(record, "train")
-    params = record.get("params") or {}
-    training = record.get("training") or {}
+    params, training = record.params, record.training
     lines = ["## Model", ""]
     base = model.get("base")
     if base:
@@ -250,47 +266,46 @@ def _model(record: Mapping[str, Any]) -> str:
     if layers:
         lines.append("- Layers: " + " → ".join(code(_layer_text(layer)) for layer in layers))
     lines.append(
-        f"- Parameters: {number(params.get('total'))} ({number(params.get('trainable'))} trainable, "
-        f"{number(params.get('non_trainable'))} non-trainable)"
+        f"- Parameters: {number(params.total)} ({number(params.trainable)} trainable, "
+        f"{number(params.non_trainable)} non-trainable)"
     )
     optimizer = (train.get("optimizer") or {}).get("type")
     loss = (train.get("loss") or {}).get("type")
-    epochs = training.get("epochs_run")
+    epochs = training.epochs_run
     trained = [f"optimizer {code(optimizer)}" if optimizer else "", f"loss {code(loss)}" if loss else "",
                f"batch size {train.get('batch_size')}" if train.get("batch_size") else "",
                f"{epochs} epochs" if epochs is not None else "",
-               f"seed {record.get('seed')}" if record.get("seed") is not None else ""]
+               f"seed {record.seed}" if record.seed is not None else ""]
     lines.append("- Training: " + ", ".join(item for item in trained if item))
-    evaluated = training.get("evaluated_epoch")
+    evaluated = training.evaluated_epoch
     if evaluated is not None:
-        early = " (early stopping)" if training.get("stopped_early") else ""
+        early = " (early stopping)" if training.stopped_early else ""
         lines.append(f"- Weights of epoch {evaluated} evaluated and shared{early}")
     return "\n".join(lines)
 
 
-def _data(record: Mapping[str, Any]) -> str:
-    data, split, test_set = record.get("data") or {}, record.get("split") or {}, record.get("test_set") or {}
+def _data(record: RunRecord) -> str:
+    data, split, test_set = record.data, record.split, record.test_set
     spec_data = _spec(record, "data")
     source = spec_data.get("dataset") or spec_data.get("path")
     kind = "built-in dataset" if spec_data.get("dataset") else "file or folder"
     lines = ["## Data and split", "", "| | |", "|---|---|"]
-    lines.append(f"| source | {escape_markdown(data.get('name'))} ({kind} {escape_markdown(source)}) |")
-    lines.append(f"| data fingerprint (sha256) | {escape_markdown(data.get('fingerprint'))} |")
-    if data.get("target"):
-        lines.append(f"| target | {escape_markdown(data.get('target'))} ({escape_markdown(data.get('task'))}) |")
-    sizes = " / ".join(f"{number(split.get(part))} {part}" for part in PARTS)
+    lines.append(f"| source | {escape_markdown(data.name)} ({kind} {escape_markdown(source)}) |")
+    lines.append(f"| data fingerprint (sha256) | {escape_markdown(data.fingerprint)} |")
+    if data.target:
+        lines.append(f"| target | {escape_markdown(data.target)} ({escape_markdown(data.task)}) |")
+    sizes = " / ".join(f"{number(getattr(split, part))} {part}" for part in PARTS)
     lines.append(f"| rows | {sizes} |")
-    lines.append(f"| split | {escape_markdown(split.get('type'))}, seed {number(split.get('seed'))} |")
-    fingerprint = escape_markdown(test_set.get("fingerprint"))
-    lines.append(f"| test set | {escape_markdown(test_set.get('name'))} (fingerprint {fingerprint}) |")
+    lines.append(f"| split | {escape_markdown(split.type)}, seed {number(split.seed)} |")
+    lines.append(f"| test set | {escape_markdown(test_set.name)} (fingerprint {escape_markdown(test_set.fingerprint)}) |")
     return "\n".join(lines)
 
 
-def _preprocessing(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
+def _preprocessing(record: RunRecord, saved: Preprocessing | None) -> str:
     from dlworkflow.data.preprocessing import ImagePreprocessing, TablePreprocessing
 
     spec_data = _spec(record, "data")
-    data = record.get("data") or {}
+    data = record.data
     lines = ["## Preprocessing", ""]
     if isinstance(saved, ImagePreprocessing):
         image = saved.image
@@ -320,11 +335,11 @@ def _preprocessing(record: Mapping[str, Any], saved: Preprocessing | None) -> st
             "minmax": " (minimum and range of the training rows)",
         }.get(method, "")
         lines.append(f"- Scaling: {code(method)}{fitted}; the statistics are in `preprocessing.json`")
-        features = list((table.feature_names if table else None) or data.get("features") or [])
+        features = list((table.feature_names if table else None) or data.features or [])
         shown = ", ".join(code(name) for name in features[:MAX_FEATURES_LISTED])
         more = f", … ({len(features) - MAX_FEATURES_LISTED} more)" if len(features) > MAX_FEATURES_LISTED else ""
         lines.append(f"- Features ({len(features)}, in network order): {shown}{more}")
-    classes = (saved.class_names if saved else None) or data.get("class_names")
+    classes = (saved.class_names if saved else None) or data.class_names
     if classes:
         encoding = (saved.target_encoding if saved else None) or spec_data.get("target_encoding")
         lines.append(f"- Classes ({len(classes)}, in output order): "
@@ -332,37 +347,33 @@ def _preprocessing(record: Mapping[str, Any], saved: Preprocessing | None) -> st
     return "\n".join(lines)
 
 
-def _metric_names(record: Mapping[str, Any]) -> list[str]:
-    baselines = record.get("baselines") or {}
-    test = (record.get("metrics") or {}).get("test") or {}
+def _metric_names(record: RunRecord) -> list[str]:
+    test = record.metrics.get("test") or {}
     names = []
-    for parts in baselines.values():
+    for parts in record.baselines.values():
         for values in parts.values():
             names += [name for name in values if name in METRIC_DIRECTIONS and name in test and name not in names]
-    primary = (record.get("primary") or {}).get("metric")
+    primary = record.primary.metric
     if primary in names:
         names.remove(primary)
         names.insert(0, primary)
     return names
 
 
-def _metrics(record: Mapping[str, Any]) -> str:
-    metrics = record.get("metrics") or {}
-    baselines = record.get("baselines") or {}
-    primary = record.get("primary") or {}
+def _metrics(record: RunRecord) -> str:
+    metrics, baselines, primary = record.metrics, record.baselines, record.primary
     lines = ["## Metrics beside the baselines", ""]
     if not metrics.get("test"):
         lines.append("No metrics: the run did not finish.")
         return "\n".join(lines)
-    if primary.get("metric"):
+    if primary.metric:
         verdict = ""
-        skill = primary.get("skill")
-        if skill is not None:
-            verdict = " — better than the baseline" if skill > 0 else " — **no better than the baseline**"
+        if primary.skill is not None:
+            verdict = " — better than the baseline" if primary.skill > 0 else " — **no better than the baseline**"
         lines.append(
-            f"Headline: test {code(primary.get('metric'))} **{number(primary.get('value'))}** against "
-            f"{number(primary.get('baseline_value'))} for the best baseline, "
-            f"{escape_markdown(primary.get('baseline') or 'none')} (skill {number(primary.get('skill'), BRIEF_DIGITS)}){verdict}."
+            f"Headline: test {code(primary.metric)} **{number(primary.value)}** against "
+            f"{number(primary.baseline_value)} for the best baseline, "
+            f"{escape_markdown(primary.baseline or 'none')} (skill {number(primary.skill, BRIEF_DIGITS)}){verdict}."
         )
         lines.append("")
     names = _metric_names(record)
@@ -374,7 +385,7 @@ def _metrics(record: Mapping[str, Any]) -> str:
                   "|---|---|---:|---|---:|---:|"]
         for name in names:
             comparison = compare_to_baselines(metrics, baselines, name)
-            label = f"**{name}**" if name == primary.get("metric") else name
+            label = f"**{name}**" if name == primary.metric else name
             for part in PARTS:
                 entry = comparison.get(part)
                 if entry is None:
@@ -389,22 +400,19 @@ def _metrics(record: Mapping[str, Any]) -> str:
         for baseline, parts in baselines.items():
             test = parts.get("test") or {}
             lines.append(f"| {escape_markdown(baseline)} | " + " | ".join(number(test.get(n)) for n in names) + " |")
-    skipped = record.get("baselines_skipped") or {}
-    for name, reason in skipped.items():
+    for name, reason in record.baselines_skipped.items():
         lines.append("")
         lines.append(f"Baseline {escape_markdown(name)} skipped: {escape_markdown(reason)}")
-    classes = record.get("classes") or {}
-    accuracy = (classes.get("per_class_accuracy") or {}).get("test") or {}
+    accuracy = ((record.classes or {}).get("per_class_accuracy") or {}).get("test") or {}
     if accuracy:
         lines += ["", "Test accuracy per class: " + " · ".join(
             f"{escape_markdown(name)} {number(value, BRIEF_DIGITS)}" for name, value in accuracy.items())]
     return "\n".join(lines)
 
 
-def _looks(record: Mapping[str, Any]) -> str:
-    test_set = record.get("test_set") or {}
-    looks, look = test_set.get("looks"), test_set.get("look")
-    name = escape_markdown(test_set.get("name"))
+def _looks(record: RunRecord) -> str:
+    looks, look = record.test_set.looks, record.test_set.look
+    name = escape_markdown(record.test_set.name)
     lines = ["## Test-set looks", ""]
     if looks is None:
         lines.append(f"This run's look at the test set {name} is counted when the run is recorded; "
@@ -417,46 +425,42 @@ def _looks(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _diagnosis(record: Mapping[str, Any]) -> str:
-    findings = record.get("diagnosis") or []
+def _diagnosis(record: RunRecord) -> str:
     lines = ["## Diagnosis", ""]
-    if not findings:
+    if not record.diagnosis:
         lines.append("No problem found in the training curves and baselines.")
         return "\n".join(lines)
-    for finding in findings:
-        kind = escape_markdown(str(finding.get("kind", "")).replace("_", " "))
-        lines.append(f"- **{kind}**: {escape_markdown(finding.get('summary'))} "
-                     f"Evidence: {escape_markdown(finding.get('evidence'))}")
-        for position, remedy in enumerate(finding.get("remedies") or [], start=1):
+    for finding in record.diagnosis:
+        kind = escape_markdown(str(finding.kind).replace("_", " "))
+        lines.append(f"- **{kind}**: {escape_markdown(finding.summary)} "
+                     f"Evidence: {escape_markdown(finding.evidence)}")
+        for position, remedy in enumerate(finding.remedies or [], start=1):
             lines.append(f"  {position}. {escape_markdown(remedy)}")
     return "\n".join(lines)
 
 
-def _limitations(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
-    data, split = record.get("data") or {}, record.get("split") or {}
+def _limitations(record: RunRecord, saved: Preprocessing | None) -> str:
+    data, split, primary = record.data, record.split, record.primary
     spec_data = _spec(record, "data")
-    primary = record.get("primary") or {}
-    test_set = record.get("test_set") or {}
     items = []
-    source = escape_markdown(data.get("name") or "its data")
+    source = escape_markdown(data.name or "its data")
     window = f", the first {number(spec_data['rows'])} rows" if spec_data.get("rows") else ""
     items.append(
-        f"Trained on {number(split.get('train'))} rows of {source}{window} "
-        f"(fingerprint {escape_markdown(str(data.get('fingerprint') or '')[:12])}): rows from another place, "
+        f"Trained on {number(split.train)} rows of {source}{window} "
+        f"(fingerprint {escape_markdown(str(data.fingerprint or '')[:12])}): rows from another place, "
         "period or population than these were never seen, and predictions for them are untested."
     )
-    skill = primary.get("skill")
-    if skill is not None and skill <= 0:
+    if primary.skill is not None and primary.skill <= 0:
         items.append(
-            f"No better than the baseline: on the test set its {code(primary.get('metric'))} "
-            f"({number(primary.get('value'))}) does not beat {escape_markdown(primary.get('baseline'))} "
-            f"({number(primary.get('baseline_value'))}). The baseline is the simpler choice."
+            f"No better than the baseline: on the test set its {code(primary.metric)} "
+            f"({number(primary.value)}) does not beat {escape_markdown(primary.baseline)} "
+            f"({number(primary.baseline_value)}). The baseline is the simpler choice."
         )
-    if not split.get("validation"):
+    if not split.validation:
         items.append("No validation set: nothing but the test set shows how it does on unseen rows.")
-    if split.get("test") is not None and split.get("test") < 100:
-        items.append(f"A small test set ({number(split.get('test'))} rows): its metrics are uncertain.")
-    looks = test_set.get("looks")
+    if split.test is not None and split.test < 100:
+        items.append(f"A small test set ({number(split.test)} rows): its metrics are uncertain.")
+    looks = record.test_set.looks
     if looks is not None and looks > 1:
         items.append(f"The test set has been looked at {looks} times, so its score is optimistic.")
     if spec_data.get("shift"):
@@ -464,41 +468,36 @@ def _limitations(record: Mapping[str, Any], saved: Preprocessing | None) -> str:
             f"It predicts the target {_rows_away(int(spec_data['shift']))} than each input row: a row must be "
             "one time step of the same series, at the same step length, as in training."
         )
-    classes = data.get("class_names") or (saved.class_names if saved else None)
-    if classes:
+    if data.class_names or (saved.class_names if saved else None):
         items.append("It always answers with one of its classes, even for an input of none of them.")
     if spec_data.get("scaling", "none") == "none" and not (saved and saved.is_images):
         items.append("The features are not scaled, so columns with large values dominate the first layer.")
-    if any(f.get("kind") == "overfitting" for f in record.get("diagnosis") or []):
+    if any(finding.kind == "overfitting" for finding in record.diagnosis):
         items.append("The diagnosis found overfitting: the training metrics overstate how it does on new rows.")
     return "\n".join(["## Limitations", "", *(f"- {item}" for item in items)])
 
 
-def _comments(record: Mapping[str, Any]) -> str:
-    notes: Sequence[Mapping[str, Any]] = record.get("comments") or []
-    if not notes:
+def _comments(record: RunRecord) -> str:
+    if not record.comments:
         return ""
     lines = ["## Comments", ""]
-    lines += [f"- {escape_markdown(note.get('created_at'))}: {escape_markdown(note.get('text'))}" for note in notes]
+    lines += [f"- {escape_markdown(note.created_at)}: {escape_markdown(note.text)}" for note in record.comments]
     return "\n".join(lines)
 
 
-def _provenance(record: Mapping[str, Any]) -> str:
-    git = record.get("git") or {}
-    commit = git.get("commit")
-    dirty = git.get("dirty")
+def _provenance(record: RunRecord) -> str:
+    commit, dirty = record.git.commit, record.git.dirty
     lines = ["## Provenance", ""]
     if commit:
         state = " with uncommitted changes (dirty)" if dirty else (" (clean)" if dirty is False else "")
         lines.append(f"- Git commit {code(commit)}{state}")
     else:
         lines.append("- Git commit: none (not run in a git repository)" + (" (dirty)" if dirty else ""))
-    if record.get("spec_file"):
-        lines.append(f"- Spec file: {code(record['spec_file'])}; spec hash {code(record.get('spec_hash'))}")
-    if record.get("backend"):
-        lines.append(f"- Keras backend: {code(record['backend'])}")
-    versions = record.get("versions") or {}
-    if versions:
+    if record.spec_file:
+        lines.append(f"- Spec file: {code(record.spec_file)}; spec hash {code(record.spec_hash)}")
+    if record.backend:
+        lines.append(f"- Keras backend: {code(record.backend)}")
+    if record.versions:
         lines += ["", "| package | version |", "|---|---|"]
-        lines += [f"| {escape_markdown(name)} | {escape_markdown(value)} |" for name, value in versions.items()]
+        lines += [f"| {escape_markdown(name)} | {escape_markdown(value)} |" for name, value in record.versions.items()]
     return "\n".join(lines)
