@@ -507,7 +507,7 @@ def export(run_id: str, directory: str | Path, *, force: bool = False, registry:
 
     with Registry.open(registry) as store:
         record = store.get(run_id)
-        return write_bundle(store.run_dir(record.id), record.to_dict(), directory, force=force)
+        return write_bundle(store.run_dir(record.id), record, directory, force=force)
 
 
 def predict(

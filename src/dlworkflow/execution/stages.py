@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlworkflow.execution.policy import RunPolicy
-from dlworkflow.registry.record import RunRecord
-from dlworkflow.registry.record import utc_now
+from dlworkflow.registry.record import RunRecord, utc_now
 from dlworkflow.registry.record_sections import (
     ArtifactList,
     DataSection,
@@ -232,7 +231,8 @@ def score(
     Returns:
         Metrics, predictions, baselines, class report, diagnosis and headline.
     """
-    from dlworkflow.evaluation import evaluate_baselines, score as standard_scores, skipped_baselines
+    from dlworkflow.evaluation import evaluate_baselines, skipped_baselines
+    from dlworkflow.evaluation import score as standard_scores
     from dlworkflow.evaluation.classes import class_report
     from dlworkflow.evaluation.diagnosis import RunSettings, diagnose
 

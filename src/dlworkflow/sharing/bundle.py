@@ -131,7 +131,7 @@ def manifest(
 
 def write_bundle(
     run_dir: str | Path,
-    record: Mapping[str, Any],
+    record: RunRecord | Mapping[str, Any],
     destination: str | Path,
     *,
     force: bool = False,
@@ -159,8 +159,11 @@ def write_bundle(
     """
     from dlworkflow.sharing.model_card import model_card
 
+    from dlworkflow.registry.record import RunRecord
+
     source = Path(run_dir)
-    run_id = str(record["id"])
+    record = RunRecord.coerce(record)
+    run_id = record.id
     missing = [name for name in MODEL_FILES if not (source / name).is_file()]
     if missing:
         raise RegistryError.single(
