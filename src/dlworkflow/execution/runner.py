@@ -91,8 +91,7 @@ def execute(
                                 console=console, quiet=quiet)
         timings["train"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        scores = stages.score(started.built.model, spec, dataset, policy, training, started.built, trainer,
-                              started.metric)
+        scores = stages.score(started.built, spec, dataset, policy, training, trainer, started.metric)
         timings["evaluate"] = time.perf_counter() - clock
         stages.save(started.folder, started.built.model, spec, dataset, training, scores, policy, trainer)
     except BaseException as err:

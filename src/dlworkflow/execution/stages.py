@@ -213,18 +213,17 @@ def scored_parts(dataset: Dataset, policy: RunPolicy) -> Dataset:
 
 
 def score(
-    model: Any, spec: Spec, dataset: Dataset, policy: RunPolicy, training: TrainingResult,
-    built: BuiltModel, trainer: Trainer, metric: str,
+    built: BuiltModel, spec: Spec, dataset: Dataset, policy: RunPolicy, training: TrainingResult,
+    trainer: Trainer, metric: str,
 ) -> Scores:
     """The score stage: predict and score the policy's parts beside the baselines, diagnose, choose the headline.
 
     Args:
-        model: The trained model.
+        built: The model, trained, and its parameter report (the trainable count feeds the diagnosis).
         spec: The run's spec.
         dataset: The prepared dataset (all parts; the policy says which are scored).
         policy: Which parts, and how the headline is chosen.
         training: What training did (history, evaluated epoch).
-        built: The built model (its parameter count feeds the diagnosis).
         trainer: The framework.
         metric: The primary metric (:func:`primary_metric_checked`).
 
@@ -240,9 +239,9 @@ def score(
     metrics: dict[str, dict[str, float]] = {}
     predictions: dict[str, np.ndarray] = {}
     for name, part in scored.parts.items():
-        predictions[name] = trainer.predict(model, part, dataset.image)
+        predictions[name] = trainer.predict(built.model, part, dataset.image)
         metrics[name] = {
-            **trainer.evaluate(model, part, dataset.image),
+            **trainer.evaluate(built.model, part, dataset.image),
             **standard_scores(dataset.task, part.labels, predictions[name], num_classes=dataset.output_units),
         }
     baselines = evaluate_baselines(scored, spec.evaluate, source=spec.source)
