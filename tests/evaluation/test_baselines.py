@@ -589,7 +589,7 @@ def test_user_baselines_are_validated_in_the_spec_and_when_imported(make_dataset
         (f"{user_module}:MedianBaselin", rf"the module '{user_module}' has no class 'MedianBaselin'; got .*"
                                          r"Did you mean 'MedianBaseline'\?"),
         (f"{user_module}:NoPredict", rf"{user_module}:NoPredict is not a baseline: it has no predict method"),
-        (f"{user_module}:NeedsArguments", rf"cannot make {user_module}:NeedsArguments\(\) without arguments"),
+        (f"{user_module}:NeedsArguments", rf"making {user_module}:NeedsArguments\(\) with no arguments raised TypeError"),
     ]
     for reference, message in cases:
         with pytest.raises(SpecError, match=r"^w\.toml: evaluate\.baselines\[1\]: " + message):

@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +40,9 @@ import numpy as np
 
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.data.home import spec_folder
-from dlworkflow.errors import SpecError, suggestion
-from dlworkflow.user_code import import_user_module
+from dlworkflow.errors import SpecError
 from dlworkflow.evaluation.baseline import Baseline
+from dlworkflow.user_code import call_user_code, import_user_attribute
 
 if TYPE_CHECKING:
     from dlworkflow.spec.schema import EvaluateSpec
@@ -81,11 +80,11 @@ class UserBaseline(Baseline):
     def skip_reason(self, dataset: Dataset) -> str | None:
         """The user class's own ``skip_reason(dataset)``, when it has one."""
         own = getattr(self.estimator, "skip_reason", None)
-        return own(dataset) if callable(own) else None
+        return self._call(own, dataset, method="skip_reason") if callable(own) else None
 
     def fit(self, train: Part) -> UserBaseline:
         """Fit the user's baseline on the training part."""
-        self.estimator.fit(train)
+        self._call(self.estimator.fit, train, method="fit")
         return self
 
     def predict(self, part: Part) -> np.ndarray:
@@ -95,7 +94,7 @@ class UserBaseline(Baseline):
             SpecError: at ``evaluate.baselines[i]`` when the predictions do not hold one
                 number (or one row of class probabilities) per row of the part.
         """
-        predicted = self.estimator.predict(part)
+        predicted = self._call(self.estimator.predict, part, method="predict")
         try:
             values = np.asarray(predicted, dtype=np.float64)
         except (TypeError, ValueError) as err:
@@ -106,6 +105,12 @@ class UserBaseline(Baseline):
                 f"(classification) per row; the {part.name} part has {part.size} rows, got shape {values.shape}"
             )
         return values.reshape(-1) if values.ndim == 2 and values.shape[1] == 1 else values
+
+    def _call(self, method_function: Any, *args: Any, method: str) -> Any:
+        return call_user_code(
+            method_function, *args, describe=f"{self.reference}.{method}()", source=self.source,
+            spec_path=self.spec_path, hint="Fix the baseline class (see the docs: 'Your own baselines').",
+        )
 
     def _error(self, what: str) -> SpecError:
         return SpecError.single(self.source, self.spec_path, f"{self.reference}: {what}",
@@ -178,22 +183,15 @@ def import_baseline(reference: str, *, source: str = "<spec>", spec_path: str = 
         The class.
 
     Raises:
-        SpecError: at ``spec_path`` when the module cannot be imported, lacks the class, or
-            the class has no ``fit`` and ``predict`` methods.
+        SpecError: at ``spec_path`` when the module is not the user's (the standard library,
+            dlworkflow or a library it runs on), cannot be imported, does not define the class
+            itself (a re-export), or the class has no ``fit`` and ``predict`` methods.
 
     Example:
         >>> import_baseline("my_baselines:MedianBaseline", source="weather.toml").__name__  # doctest: +SKIP
         'MedianBaseline'
     """
-    module_name, _, class_name = reference.partition(":")
-    module = import_user_module(reference, spec_folder(source), source=source, spec_path=spec_path)
-    cls = getattr(module, class_name, None)
-    if not inspect.isclass(cls):
-        classes = [name for name, value in vars(module).items() if inspect.isclass(value) and not name.startswith("_")]
-        raise SpecError.single(
-            source, spec_path, f"the module {module_name!r} has no class {class_name!r}", got=reference,
-            hint=suggestion(class_name, classes) or "Check the class name.",
-        )
+    cls = import_user_attribute(reference, spec_folder(source), source=source, spec_path=spec_path, kind="class")
     missing = [method for method in ("fit", "predict") if not callable(getattr(cls, method, None))]
     if missing:
         raise SpecError.single(
@@ -207,15 +205,12 @@ def import_baseline(reference: str, *, source: str = "<spec>", spec_path: str = 
 def _instance(
     cls: type, reference: str, dataset: Dataset, evaluate_spec: EvaluateSpec | None, source: str, spec_path: str
 ) -> Any:
-    try:
-        if issubclass(cls, Baseline):  # it may read the dataset and [evaluate], or opt out (None)
-            return cls.from_dataset(dataset, evaluate_spec, source)
-        return cls()
-    except TypeError as err:
-        raise SpecError.single(
-            source, spec_path, f"cannot make {reference}() without arguments ({err})", got=reference,
-            hint="Give every argument of the class's __init__ a default value.",
-        ) from err
+    hint = "Give every argument of the class's __init__ a default value, and let it return normally."
+    if issubclass(cls, Baseline):  # it may read the dataset and [evaluate], or opt out (None)
+        return call_user_code(cls.from_dataset, dataset, evaluate_spec, source, describe=f"{reference}.from_dataset()",
+                              source=source, spec_path=spec_path, hint=hint)
+    return call_user_code(cls, describe=f"making {reference}() with no arguments", source=source,
+                          spec_path=spec_path, hint=hint)
 
 
 def _first_line(text: str | None) -> str:

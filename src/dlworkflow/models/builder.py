@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlworkflow.errors import SpecError, suggestion
-from dlworkflow.user_code import import_user_module
 from dlworkflow.models.arguments import argument_error, keras_message
+from dlworkflow.user_code import call_user_code, import_user_attribute
 
 if TYPE_CHECKING:
     import keras
@@ -296,23 +296,13 @@ def _call_builder(spec: Spec, dataset: Dataset | None, input_shape: tuple[int, .
     import keras
 
     source, reference = spec.source, spec.model.builder or ""
-    module_name, function_name = reference.split(":", 1)
-    module = import_user_module(reference, spec_directory(source), source=source, spec_path="model.builder")
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
-        raise SpecError.single(
-            source, "model.builder", f"the module {module_name!r} has no function {function_name!r}",
-            got=reference, hint=suggestion(function_name, names) or "Check the function name.",
-        )
+    function = import_user_attribute(reference, spec_directory(source), source=source, spec_path="model.builder")
     keyword_arguments = _builder_arguments(spec, dataset, input_shape, function)
-    try:
-        model = function(**keyword_arguments)
-    except (TypeError, ValueError) as err:
-        raise SpecError.single(
-            source, "model.builder", f"{reference} failed: {keras_message(err)}",
-            hint="Fix the builder function or model.builder_args.",
-        ) from err
+    model = call_user_code(
+        function, describe=f"the builder {reference}", source=source, spec_path="model.builder",
+        hint="Fix the builder function or model.builder_args; it must return a keras.Model. Nothing was recorded.",
+        **keyword_arguments,
+    )
     if not isinstance(model, keras.Model):
         raise SpecError.single(
             source, "model.builder", f"{reference} must return a keras.Model",
@@ -382,6 +372,13 @@ def _output_shape(model: Any, input_shape: tuple[int, ...], source: str) -> tupl
             "model.builder",
             f"the model cannot take input of shape {_shape_text((None, *input_shape))}: {keras_message(err)}",
             hint="Check the builder's input shape.",
+        ) from err
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # the user's model code may raise anything: one clear error
+        raise SpecError.single(
+            source, "model.builder", f"the model raised {type(err).__name__} when called on one row: {err}",
+            hint="Fix the model's call() method.",
         ) from err
     return (None, *tuple(np.shape(result))[1:])
 
