@@ -21,20 +21,30 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich import box
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from dlworkflow.errors import WorkflowError
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
+from dlworkflow.plain_text import PlainConsole, printable
 
 if TYPE_CHECKING:
     from dlworkflow.registry.record import RunRecord
     from dlworkflow.registry.record_sections import RecordedFinding
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Every string these print is plain text (no markup, control characters escaped): user text
+# (names, comments, labels, paths, messages) can neither crash a command nor steer the terminal.
+out = PlainConsole()
+err = PlainConsole(stderr=True)
+
+
+def _styled(*parts: str | tuple[str, str]) -> Text:
+    """One line of plain text with styled parts: ``_styled(("error: ", "bold red"), message)``."""
+    return Text.assemble(*(
+        (printable(part[0], newlines=True), part[1]) if isinstance(part, tuple) else printable(part, newlines=True)
+        for part in parts
+    ))
 
 
 class Commands(TyperGroup):
@@ -64,7 +74,7 @@ class Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except WorkflowError as error:
-            err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False)
+            err.print(_styled(("error:", "bold red"), f" {error}"), soft_wrap=True)
             raise typer.Exit(code=error.exit_code) from None
 
 
@@ -100,12 +110,12 @@ def run(
     result = api.run(spec, overrides=overrides, registry=registry, quiet=quiet, console=err)
     _render_run(result.record)
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+        err.print(_styled(("warning:", "yellow"), f" {warning}"))
 
 
 def _render_run(record: RunRecord) -> None:
     split, training, primary = record.split, record.training, record.primary
-    out.print(f"[bold]{record.name}[/]  run [cyan]{record.id}[/]  ({record.backend} backend)")
+    out.print(_styled((record.name, "bold"), "  run ", (record.id, "cyan"), f"  ({record.backend} backend)"))
     out.print(
         f"split {split.type} (seed {split.seed}): {split.train} train / "
         f"{split.validation} validation / {split.test} test · "
@@ -124,7 +134,7 @@ def _render_run(record: RunRecord) -> None:
     for metric, parts in comparison.items():
         test = parts.get("test", {})
         table.add_row(
-            f"[bold]{metric}[/]" if metric == primary.metric else metric,
+            _styled((metric, "bold")) if metric == primary.metric else metric,
             format_number((metrics.get("train") or {}).get(metric)),
             format_number((metrics.get("validation") or {}).get(metric)),
             format_number(metrics["test"].get(metric)),
@@ -144,18 +154,17 @@ def _render_run(record: RunRecord) -> None:
     if pictures:
         out.print(f"plots: {', '.join(pictures)} in {record.artifacts.dir}")
     test_set = record.test_set
-    out.print(f"test set [bold]{test_set.name}[/] ({(test_set.fingerprint or '')[:12]}): look #{test_set.look}")
+    out.print(_styled("test set ", (test_set.name or "", "bold"),
+                      f" ({(test_set.fingerprint or '')[:12]}): look #{test_set.look}"))
 
 
 def _render_diagnosis(findings: list[RecordedFinding]) -> None:
-    """Each finding: what, the evidence, and the workshop's remedies in order (user text never read as markup)."""
-    from rich.text import Text
-
+    """Each finding: what, the evidence, and the workshop's remedies in order."""
     for finding in findings:
-        out.print(Text.assemble(("diagnosis: ", "bold yellow"), (finding.summary or "", "bold")))
-        out.print(Text(f"  evidence: {finding.evidence}"))
+        out.print(_styled(("diagnosis: ", "bold yellow"), (finding.summary or "", "bold")))
+        out.print(f"  evidence: {finding.evidence}")
         for number, remedy in enumerate(finding.remedies, start=1):
-            out.print(Text(f"  {number}. {remedy}"))
+            out.print(f"  {number}. {remedy}")
 
 
 @app.command("runs")
@@ -207,7 +216,8 @@ def list_runs(
             table.add_row(*cells, commit, row.comments or "")
         out.print(table)
         if board.hidden:
-            out.print(f"[dim]… and {format_number(board.hidden)} more runs on this test set by {metric} (--all, or --limit N)[/]")
+            more = f"… and {format_number(board.hidden)} more runs on this test set by {metric} (--all, or --limit N)"
+            out.print(_styled((more, "dim")))
 
 
 @app.command()
@@ -229,13 +239,14 @@ def show(
     if record.status == "finished":
         _render_run(record)
     else:
-        out.print(f"[bold]{record.name}[/]  run [cyan]{record.id}[/]  [red]{record.status}[/]: {record.error}")
+        out.print(_styled((record.name, "bold"), "  run ", (record.id, "cyan"), "  ", (record.status, "red"),
+                          f": {record.error}"))
     git = record.git
     out.print(f"commit {git.commit or '–'}{' (dirty)' if git.dirty else ''} · spec {record.spec_file}")
     if record.artifacts.dir:
         out.print(f"artifacts {record.artifacts.dir}")
-    for item in record.comments:
-        out.print(f"comment ({item.created_at}): {item.text}")
+    for number, item in enumerate(record.comments, start=1):
+        out.print(f"comment {number} ({item.created_at}): {item.text}")
 
 
 @app.command()
@@ -252,7 +263,7 @@ def summary(
     for column in ("layer", "type", "output shape", "parameters", "how they are counted"):
         table.add_column(column, justify="right" if column == "parameters" else "left")
     for layer in parameters.layers:
-        explanation = f"{layer.formula}\n[dim]{layer.note}[/]" if layer.note else layer.formula
+        explanation = _styled(layer.formula, "\n", (layer.note, "dim")) if layer.note else layer.formula
         table.add_row(layer.name, layer.type, str(layer.output_shape), format_number(layer.total), explanation)
     out.print(table)
     rows = format_number(report.sizes["train"]) if report.sizes else "not loaded (model.input_shape given)"
@@ -261,20 +272,24 @@ def summary(
         f"non-trainable {format_number(parameters.non_trainable)}) · training rows: {rows}"
     )
     if report.warning:
-        err.print(f"[yellow]warning:[/] {report.warning}")
+        err.print(_styled(("warning:", "yellow"), f" {report.warning}"))
 
 
 @app.command()
 def comment(
     run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
-    text: str = typer.Argument(..., help="The comment."),
+    text: Optional[str] = typer.Argument(None, help="The comment (with --edit N: its new text)."),
+    edit: Optional[int] = typer.Option(None, "--edit", metavar="N", min=1,
+                                       help="Replace comment N (numbered as dlw show lists them)."),
+    delete: Optional[int] = typer.Option(None, "--delete", metavar="N", min=1, help="Delete comment N."),
     registry: Optional[str] = REGISTRY_OPTION,
 ) -> None:
-    """Add a comment to a run (the COMMENTS column of the results table)."""
+    """Add a comment to a run (the COMMENTS column of the results table), or correct or delete one."""
     from dlworkflow import api
 
-    record = api.comment(run_id, text, registry=registry)
-    out.print(f"Comment added to run {record['id']} ({len(record['comments'])} in all).")
+    record = api.comment(run_id, text, edit=edit, delete=delete, registry=registry)
+    done = "deleted from" if delete else "changed on" if edit else "added to"
+    out.print(f"Comment {done} run {record['id']} ({len(record['comments'])} in all).")
 
 
 @app.command()
@@ -309,7 +324,7 @@ def tune(
     _render_run(result.final)
     out.print(f"study table and plots: {', '.join(result.files)} in {result.folder}")
     for note in result.notes:
-        err.print(f"[yellow]note:[/] {note}", markup=True)
+        err.print(_styled(("note:", "yellow"), f" {note}"))
 
 
 @app.command()
@@ -369,7 +384,9 @@ def report(
     from dlworkflow import api
 
     path = api.report(run_id, output=output, registry=registry)
-    out.print(f"report: {path}")
+    from rich.text import Text
+
+    out.print(Text(f"report: {path}"), soft_wrap=True)
     if open_it:
         import webbrowser
 
@@ -424,11 +441,9 @@ def export(
     from dlworkflow import api
 
     folder = api.export(run_id, directory, force=force, registry=registry)
-    from rich.text import Text
-
     files = sorted(path.name for path in folder.iterdir())
-    out.print(Text(f"Bundle written to {folder}: {', '.join(files)}"), soft_wrap=True)
-    out.print(Text(f"Predict with: dlw predict {folder} --input rows.csv --output predictions.csv"), soft_wrap=True)
+    out.print(f"Bundle written to {folder}: {', '.join(files)}", soft_wrap=True)
+    out.print(f"Predict with: dlw predict {folder} --input rows.csv --output predictions.csv", soft_wrap=True)
 
 
 @app.command()
@@ -447,11 +462,10 @@ def predict(
 
     frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra)
     if output is None:
-        sys.stdout.write(frame.to_csv(index=False))
+        rows = frame.to_csv(index=False)  # labels a terminal would act on are escaped there, not in a pipe
+        sys.stdout.write(printable(rows, newlines=True) if sys.stdout.isatty() else rows)
         return
-    from rich.text import Text
-
-    err.print(Text(f"{len(frame)} predictions written to {output}"), soft_wrap=True)
+    err.print(f"{len(frame)} predictions written to {output}", soft_wrap=True)
 
 
 def main() -> None:

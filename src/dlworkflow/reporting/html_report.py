@@ -21,8 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dlworkflow.errors import RegistryError
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
+from dlworkflow.output_files import OutputFile
 
 PARTS = ("train", "validation", "test")
 """The splits whose metrics the page shows, in order."""
@@ -45,6 +47,9 @@ TEMPLATE = "report.html.j2"
 
 SUMMARY_TEMPLATE = "summary.html.j2"
 """The notebook block's Jinja2 template."""
+
+GENERATOR_TAG = '<meta name="generator" content="dlworkflow'
+"""How a page dlworkflow wrote begins (the template's ``generator`` tag): such a file may be replaced."""
 
 
 def _environment() -> Any:
@@ -117,27 +122,53 @@ def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml:
 
 
 def write_report(record: Mapping[str, Any], run_dir: Path | None, output: Path) -> Path:
-    """Render the page and write it (to a temporary file first, then renamed: never half-written).
+    """Render the page and write it through a temporary file renamed into place: never half-written.
+
+    Only a regular file is written (a folder, device, FIFO or socket is refused), and an
+    existing file only when it is a page dlworkflow wrote (its ``generator`` tag): anything
+    else at ``output`` is left as it is.
 
     Args:
         record: The run's record.
         run_dir: The run folder (its plots are embedded).
-        output: Where to write the page.
+        output: Where to write the page; missing folders are created.
 
     Returns:
         ``output``.
+
+    Raises:
+        RegistryError: when ``output`` is not a regular file, is a file dlworkflow did not
+            write, or cannot be written (a full disk); nothing is left half-written.
 
     Example:
         >>> write_report(record, run_dir, Path("weather.html"))  # doctest: +SKIP
         PosixPath('weather.html')
     """
-    page = render_report(record, run_dir)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(output)
-    return output
+    target = OutputFile(output, option="-o", error=RegistryError, replaceable=is_report, make_parents=True)
+    target.check()  # before the page is rendered
+    return target.write_text(render_report(record, run_dir))
+
+
+def is_report(path: Path) -> bool:
+    """Whether a file is a page dlworkflow wrote (its head holds dlworkflow's ``generator`` tag).
+
+    Args:
+        path: An existing file.
+
+    Returns:
+        True for an earlier ``dlw report``'s page.
+
+    Example:
+        >>> _ = (tmp / "notes.html").write_text("<p>my notes</p>")
+        >>> is_report(tmp / "notes.html")
+        False
+    """
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return GENERATOR_TAG.encode() in head
 
 
 def embedded_plots(run_dir: Path | None) -> list[dict[str, str]]:
