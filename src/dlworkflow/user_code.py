@@ -181,19 +181,40 @@ def refuse_foreign_module(reference: str, *, source: str, spec_path: str) -> Non
         ...     str(err).split(";")[0]
         "spec.toml: model.builder: 'subprocess' is part of the standard library, not your code"
     """
+    problem = foreign_module_problem(reference)
+    if problem is not None:
+        raise SpecError.single(source, spec_path, problem, got=reference, hint=FOREIGN_MODULE_HINT)
+
+
+FOREIGN_MODULE_HINT = (
+    "Write the function or class in a module of your own beside the spec (e.g. my_models.py with "
+    "def build(...) returning the model) and name it: 'my_models:build'. Nothing was imported or run."
+)
+
+
+def foreign_module_problem(reference: str) -> str | None:
+    """Why a ``"module:attribute"`` reference names code that is not the user's, or None; nothing is imported.
+
+    Args:
+        reference: The spec's ``"module:attribute"`` text.
+
+    Returns:
+        The problem (the module belongs to the standard library, or to dlworkflow and its libraries), or None.
+
+    Example:
+        >>> foreign_module_problem("my_models:build") is None
+        True
+        >>> foreign_module_problem("builtins:eval")
+        "'builtins' is part of the standard library, not your code; a spec may only name a function or class of your own"
+    """
     top = reference.partition(":")[0].split(".")[0]
     if top in sys.stdlib_module_names or top in sys.builtin_module_names:
         owner = "the standard library"
     elif top in NOT_USER_CODE:
         owner = "dlworkflow or a library it runs on"
     else:
-        return
-    raise SpecError.single(
-        source, spec_path, f"{top!r} is part of {owner}, not your code; a spec may only name a function or "
-        "class of your own", got=reference,
-        hint="Write a module beside the spec (e.g. my_models.py with def build(...): ... returning the model) "
-        "and name it: 'my_models:build'. Nothing was imported or run.",
-    )
+        return None
+    return f"{top!r} is part of {owner}, not your code; a spec may only name a function or class of your own"
 
 
 def call_user_code(function: Callable[..., Any], *args: Any, describe: str, source: str, spec_path: str,

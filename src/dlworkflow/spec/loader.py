@@ -20,6 +20,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from dlworkflow.errors import Problem, SpecError, suggestion
+from dlworkflow.spec.limits import (
+    MAX_NESTING,
+    MAX_SPEC_BYTES,
+    file_kind_problem,
+    nesting_depth,
+)
 from dlworkflow.spec.overrides import apply_overrides
 from dlworkflow.spec.schema import Spec
 
@@ -69,25 +75,47 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         The raw document.
 
     Raises:
-        SpecError: when the file is missing or is not valid TOML (with line and column).
+        SpecError: when the file is missing, not a regular file (a folder, a device, a FIFO: refused before
+            it is opened), larger than :data:`~dlworkflow.spec.limits.MAX_SPEC_BYTES`, not UTF-8, nested
+            deeper than :data:`~dlworkflow.spec.limits.MAX_NESTING` or not valid TOML (with line and column).
 
     Example:
         >>> read_toml("examples/penguins.toml")["name"]  # doctest: +SKIP
         'penguins'
     """
     path = Path(path)
+    kind = file_kind_problem(path)
+    if kind is not None:  # checked before opening: a FIFO would block, /dev/zero never ends
+        raise SpecError.single(str(path), "", f"is {kind}, not a spec file",
+                               hint="Give the path of a TOML spec file (a regular file).")
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_SPEC_BYTES + 1)
+        if len(raw) > MAX_SPEC_BYTES:
+            raise SpecError.single(
+                str(path), "", f"the spec file is larger than {MAX_SPEC_BYTES // 2**20} MiB",
+                got=f"{path.stat().st_size:,} bytes", hint="A spec is a short TOML file; check that this is the spec.",
+            )
+        text = raw.decode("utf-8")
     except FileNotFoundError as err:
         raise SpecError.single(str(path), "", "spec file not found", hint="Check the path.") from err
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError.single(str(path), "", f"cannot read the spec file ({err})", hint="Save it as UTF-8 text.") from err
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text.replace("\r\n", "\n").replace("\r", "\n"))  # as read_text() reads it
     except tomllib.TOMLDecodeError as err:
         raise SpecError.single(
             str(path), "", f"invalid TOML: {err}", hint="Fix the syntax at that line and column."
         ) from err
+    except RecursionError as err:
+        raise _too_deep(str(path)) from err
+
+
+def _too_deep(source: str) -> SpecError:
+    return SpecError.single(
+        source, "", f"tables and lists nest more than {MAX_NESTING} levels deep",
+        hint="A spec nests a few levels at most ([model.layers] tables holding lists); flatten the deep value.",
+    )
 
 
 def load_spec(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Spec:
@@ -161,6 +189,8 @@ def validate_spec(document: Mapping[str, Any] | Spec, source: str = "<spec>") ->
     """
     if isinstance(document, Spec):
         return document
+    if nesting_depth(document) > MAX_NESTING:
+        raise _too_deep(source)
     document = dict(document)
     not_finite = [
         Problem(source, dotted(location), "must be a finite number", got=value,

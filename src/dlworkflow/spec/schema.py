@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 
 from dlworkflow.errors import suggestion
 from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
+from dlworkflow.spec.limits import check_layer_count, check_plain_values, check_users_own_code, refuse_layer
 from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, spec_problem, unknown_name
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
@@ -181,7 +182,7 @@ class LayerSpec(Section):
     def _known_layer(cls, value: str) -> str:
         if value not in LAYER_TYPES:
             raise ValueError(f"unknown Keras layer {value!r}. {suggestion(value, LAYER_TYPES)}")
-        return value
+        return refuse_layer(value)
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -237,6 +238,10 @@ class ModelSpec(Section):
     builder_args: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments passed to the builder function."
     )
+
+    _layer_count = field_validator("layers", mode="before")(check_layer_count)
+    _users_own_code = field_validator("builder")(check_users_own_code)
+    _plain_arguments = field_validator("builder_args")(check_plain_values)
 
     @model_validator(mode="after")
     def _layers_or_builder(self) -> ModelSpec:
@@ -394,7 +399,7 @@ def _baseline_reference(value: str) -> str:
             "must be 'module:Class', a Python module and a baseline class in it", value,
             "Write e.g. 'my_baselines:MedianBaseline' (my_baselines.py next to the spec file, or importable).",
         )
-    return value
+    return check_users_own_code(value)
 
 
 BaselineReference = Annotated[str, AfterValidator(_baseline_reference)]

@@ -1,0 +1,216 @@
+"""Bounds on what a spec may ask for, each checked before any work: file size and kind, nesting, layers, code.
+
+A spec file is read only when it is a regular file of at most :data:`MAX_SPEC_BYTES` (a device such
+as ``/dev/zero`` or a FIFO is refused before it is opened, so nothing hangs or reads gigabytes); its
+tables and lists may nest at most :data:`MAX_NESTING` deep; a model has at most :data:`MAX_LAYERS`
+layers; the layers in :data:`REFUSED_LAYERS` (they load files or wrap Python code) are refused; and
+``model.builder_args`` hold plain values only (numbers, strings, booleans, lists and tables of them).
+
+Example:
+    >>> nesting_depth({"a": [[1, 2], {"b": 3}]})
+    3
+    >>> plain_value_problem({"units": 3, "names": ["a", "b"]}) is None
+    True
+    >>> plain_value_problem({"f": print})
+    ('f', 'builtin_function_or_method')
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dlworkflow.spec.registries import spec_problem
+from dlworkflow.user_code import FOREIGN_MODULE_HINT, foreign_module_problem
+
+MAX_SPEC_BYTES = 1024 * 1024
+"""The largest spec file read (1 MiB); real specs are a few kilobytes."""
+
+MAX_NESTING = 32
+"""How deep tables and lists may nest in a spec (``a = [[[...]]]`` counts 3)."""
+
+MAX_LAYERS = 1000
+"""The most ``[[model.layers]]`` entries a spec may give."""
+
+REFUSED_LAYERS = {
+    "TFSMLayer": "loads a TensorFlow SavedModel (files and code) from disk",
+    "Lambda": "runs a Python function",
+    "TorchModuleWrapper": "wraps a PyTorch module (Python code)",
+    "JaxLayer": "wraps a JAX function (Python code)",
+    "FlaxLayer": "wraps a Flax module (Python code)",
+}
+"""Keras layers a spec may not name, and why: each loads files or runs code a TOML file cannot hold safely."""
+
+PLAIN_TYPES = (bool, int, float, str)
+
+
+def refused_layer_reason(layer_type: str) -> str | None:
+    """Why a spec may not name this Keras layer, or None when it may.
+
+    Args:
+        layer_type: A ``keras.layers`` class name.
+
+    Returns:
+        The reason, e.g. ``"runs a Python function"`` for ``Lambda``; None for ``Dense``.
+
+    Example:
+        >>> refused_layer_reason("Dense") is None, refused_layer_reason("TFSMLayer")
+        (True, 'loads a TensorFlow SavedModel (files and code) from disk')
+    """
+    return REFUSED_LAYERS.get(layer_type)
+
+
+def refuse_layer(layer_type: str) -> str:
+    """A spec validator: the layer type unchanged, or a spec problem for a refused layer (:data:`REFUSED_LAYERS`).
+
+    Example:
+        >>> refuse_layer("Dense")
+        'Dense'
+    """
+    reason = refused_layer_reason(layer_type)
+    if reason:
+        raise spec_problem(f"keras.layers.{layer_type} is refused in a spec: it {reason}", layer_type,
+                           "Use built-in layers, or write a model.builder function in a module beside the spec.")
+    return layer_type
+
+
+def check_layer_count(layers: Any) -> Any:
+    """A spec validator (before the layers are read): at most :data:`MAX_LAYERS` layers.
+
+    Example:
+        >>> check_layer_count([{"type": "Dense"}])
+        [{'type': 'Dense'}]
+    """
+    if isinstance(layers, (list, tuple)) and len(layers) > MAX_LAYERS:
+        raise spec_problem(f"must hold at most {MAX_LAYERS} layers", f"{len(layers)} layers",
+                           f"Use {MAX_LAYERS} layers or fewer (or a model.builder function for a larger network).")
+    return layers
+
+
+def check_users_own_code(reference: str | None) -> str | None:
+    """A spec validator: a ``module:attribute`` reference that does not name the standard library or dlworkflow's.
+
+    Nothing is imported (see :func:`dlworkflow.user_code.foreign_module_problem`).
+
+    Example:
+        >>> check_users_own_code("my_models:build")
+        'my_models:build'
+    """
+    problem = foreign_module_problem(reference) if reference is not None else None
+    if problem:
+        raise spec_problem(problem, reference, FOREIGN_MODULE_HINT)
+    return reference
+
+
+def check_plain_values(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A spec validator: ``model.builder_args`` hold plain values only (see :func:`plain_value_problem`).
+
+    Example:
+        >>> check_plain_values({"hidden": [8, 4]})
+        {'hidden': [8, 4]}
+    """
+    problem = plain_value_problem(arguments)
+    if problem is not None:
+        where, kind = problem
+        raise spec_problem(
+            f"must hold plain values (numbers, strings, booleans, lists and tables of them); {where or 'a value'} "
+            f"is {kind}", kind, "Pass plain values; build anything else inside the builder function.",
+        )
+    return arguments
+
+
+def nesting_depth(node: Any) -> int:
+    """How deep tables and lists nest in a raw document (a scalar is 0), without recursion.
+
+    Args:
+        node: A raw document or value.
+
+    Returns:
+        The depth: 1 for ``{"a": 1}``, 2 for ``{"a": [1]}``.
+
+    Example:
+        >>> nesting_depth(5), nesting_depth({"a": 1}), nesting_depth({"a": [1]})
+        (0, 1, 2)
+    """
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children = list(value.values())
+        elif isinstance(value, (list, tuple)):
+            children = list(value)
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def plain_value_problem(value: Any, location: str = "") -> tuple[str, str] | None:
+    """The first value that is not plain (number, string, boolean, list or string-keyed table of them).
+
+    Args:
+        value: A value, e.g. ``model.builder_args``.
+        location: Its dotted location so far (for the answer).
+
+    Returns:
+        ``(location, type name)`` of the first value that is not plain, or None when all are.
+
+    Example:
+        >>> plain_value_problem({"layers": [1, 2], "name": "x"}) is None
+        True
+        >>> plain_value_problem({"when": {"t": object()}})
+        ('when.t', 'object')
+    """
+    stack: list[tuple[str, Any]] = [(location, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, PLAIN_TYPES):
+            continue
+        if isinstance(item, Mapping):
+            for key, child in reversed(list(item.items())):
+                if not isinstance(key, str):
+                    return where, f"a table key {type(key).__name__}"
+                stack.append((f"{where}.{key}" if where else key, child))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{index}]", child) for index, child in reversed(list(enumerate(item))))
+        else:
+            return where, type(item).__name__
+    return None
+
+
+def file_kind_problem(path: str | Path) -> str | None:
+    """What a path is when it is not a regular file (a folder, a device, a FIFO, a socket), from ``stat`` alone.
+
+    Nothing is opened: a FIFO would block and ``/dev/zero`` never ends.
+
+    Args:
+        path: The path to check.
+
+    Returns:
+        ``"a folder"``, ``"a device"``, ``"a FIFO (named pipe)"``, ``"a socket"`` or ``"not a regular file"``;
+        None for a regular file, or when the path does not exist (the caller's own check says so).
+
+    Example:
+        >>> file_kind_problem("/dev/null"), file_kind_problem("/tmp")
+        ('a device', 'a folder')
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
