@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlworkflow.errors import SpecError
 from dlworkflow.execution.result import ModelSummary, Run
 from dlworkflow.spec.resolution import Overrides, SpecLike, resolve_spec
 
@@ -455,25 +456,49 @@ def tensorboard_logs(run_ids: Iterable[str] = (), *, registry: str | None = None
         return tensorboard_folders(store, list(run_ids))
 
 
-def comment(run_id: str, text: str, *, registry: str | None = None) -> dict[str, Any]:
-    """Add a comment to a run (the COMMENTS column of the results table).
+def comment(
+    run_id: str, text: str | None = None, *, edit: int | None = None, delete: int | None = None,
+    registry: str | None = None,
+) -> dict[str, Any]:
+    """Add a comment to a run (the COMMENTS column of the results table), or correct or delete one.
+
+    Comments are numbered from 1, oldest first, as ``dlw show`` lists them.
 
     Args:
         run_id: The run id, or a unique prefix of it.
-        text: The comment.
+        text: The comment (or, with ``edit``, its new text).
+        edit: Replace the text of this comment.
+        delete: Delete this comment (no ``text``).
         registry: A SQLAlchemy URL.
 
     Returns:
         The run's updated record.
 
+    Raises:
+        SpecError: For ``edit`` and ``delete`` together, ``delete`` with a text, or no text to add.
+        RegistryError: For an unknown run or comment number.
+
     Example:
         >>> comment("2026", "baseline beats it: needs more data")  # doctest: +SKIP
+        >>> comment("2026", delete=1)  # doctest: +SKIP
     """
     from dlworkflow.registry import Registry
 
+    if edit is not None and delete is not None or (delete is not None) == (text is not None):
+        raise SpecError.single(
+            "dlw comment", "", "give a text to add, --edit N with the new text, or --delete N alone",
+            hint='e.g. dlw comment RUN "needs more data", dlw comment RUN --edit 1 "new text", '
+                 "dlw comment RUN --delete 1",
+        )
     with Registry.open(registry) as store:
-        store.add_comment(store.get(run_id).id, text)
-        return store.get(run_id).to_dict()
+        full_id = store.resolve_id(run_id)
+        if delete is not None:
+            store.delete_comment(full_id, delete)
+        elif edit is not None:
+            store.edit_comment(full_id, edit, text)
+        else:
+            store.add_comment(full_id, text)
+        return store.get(full_id).to_dict()
 
 
 def export(run_id: str, directory: str | Path, *, force: bool = False, registry: str | None = None) -> Path:
@@ -517,6 +542,7 @@ def predict(
     *,
     registry: str | None = None,
     ignore_extra: bool = False,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Predict new rows or images with a run's model, applying its saved preprocessing.
 
@@ -537,9 +563,11 @@ def predict(
     Args:
         source: A bundle folder, or a run id (or unique prefix).
         input: A CSV file or a DataFrame (table models), or an image file or folder (image models).
-        output: Write the predictions to this CSV file too.
+        output: Write the predictions to this CSV file too: a new file (checked before any
+            work), never the input, nor a folder, device or FIFO.
         registry: A SQLAlchemy URL (for a run id).
         ignore_extra: Table models: ignore columns the model does not know.
+        force: Replace an existing ``output`` file (never the input).
 
     Returns:
         One row per input row or image, in order: ``file`` (images), ``prediction`` (the
@@ -547,8 +575,9 @@ def predict(
 
     Raises:
         DataError: for a bundle that is not intact (a file changed after export), a model
-            holding Python code, or input the model cannot take (missing or extra columns,
-            text or missing values, unreadable images).
+            holding Python code, input the model cannot take (missing or extra columns,
+            text, missing or infinite values, unreadable images), NaN or infinite predictions,
+            or an ``output`` that is the input or exists (without ``force``).
         RegistryError: when ``source`` is neither a bundle folder nor a finished run.
 
     Example:
@@ -556,15 +585,7 @@ def predict(
         [5.1, 2.1]
     """
     from dlworkflow.sharing.bundle_source import bundle_for
-    from dlworkflow.sharing.model_loading import activate_saved_backend, check_safe, load_model_safely
-    from dlworkflow.sharing.prediction import new_input, predict_part, predictions_frame, write_predictions
+    from dlworkflow.sharing.prediction import predict_bundle, prediction_output
 
-    bundle = bundle_for(source, registry)
-    check_safe(bundle.model_path)
-    part = new_input(bundle, input, ignore_extra=ignore_extra)
-    activate_saved_backend(bundle.backend, where=bundle.where)
-    model = load_model_safely(bundle.model_path)
-    frame = predictions_frame(part, predict_part(model, part, bundle.preprocessing), bundle.preprocessing)
-    if output is not None:
-        write_predictions(frame, output)
-    return frame
+    target = prediction_output(output, input, force=force)
+    return predict_bundle(bundle_for(source, registry), input, target, ignore_extra=ignore_extra)

@@ -455,12 +455,13 @@ def predict(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the predictions to this CSV file "
                                          "[default: print them as CSV]."),
     ignore_extra: bool = typer.Option(False, "--ignore-extra", help="Ignore input columns the model does not know."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --output file (never the input)."),
     registry: Optional[str] = REGISTRY_OPTION,
 ) -> None:
     """Predict new rows or images with a run's model, applying its saved preprocessing."""
     from dlworkflow import api
 
-    frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra)
+    frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra, force=force)
     if output is None:
         rows = frame.to_csv(index=False)  # labels a terminal would act on are escaped there, not in a pipe
         sys.stdout.write(printable(rows, newlines=True) if sys.stdout.isatty() else rows)

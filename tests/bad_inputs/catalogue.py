@@ -11,6 +11,7 @@ A case is a folder ``cases/<NN_name>/`` with its input files and ``expected.toml
     recorded = "failed"                 # the run the command records (a failed training), if any
     recorded_error = ["NaN"]            # fragments of that run's recorded error
     setup = ["run"]                     # "run": train spec.toml first ({run} is its id);
+                                        # "comment": then comment it with the text of comment.txt;
                                         # "bundle": write bundle/bundle.json for the files in bundle/;
                                         # "tamper": then change bundle/preprocessing.json
     xfail = "why, and the fix needed"   # a known gap, fixed in a file this catalogue may not edit
@@ -87,7 +88,7 @@ def load_cases(folder: Path = CASES_DIR) -> list[Case]:
         ValueError: for an ``expected.toml`` with an unknown key or without a required one.
     """
     cases = []
-    for case_folder in sorted(path for path in folder.iterdir() if path.is_dir()):
+    for case_folder in sorted((path for path in folder.iterdir() if path.is_dir()), key=_case_order):
         expected = tomllib.loads((case_folder / EXPECTED_FILE).read_text(encoding="utf-8"))
         unknown = set(expected) - KEYS
         if unknown:
@@ -108,6 +109,12 @@ def load_cases(folder: Path = CASES_DIR) -> list[Case]:
             files=tuple(expected.get("files", ())),
         ))
     return cases
+
+
+def _case_order(folder: Path) -> tuple[int, str]:
+    """Cases in the order of their number (``9_…`` before ``10_…`` before ``100_…``), then by name."""
+    number = folder.name.split("_", 1)[0]
+    return (int(number) if number.isdigit() else 10**9, folder.name)
 
 
 @dataclass
@@ -145,6 +152,10 @@ def run_case(case: Case, work: Path, tmp: Path) -> Outcome:
             (run,) = _runs(registry, home)
             values["run"] = run["id"]
             setup_runs.add(run["id"])
+        elif step == "comment":
+            text = (work / "comment.txt").read_bytes().decode("utf-8").rstrip("\n")  # a carriage return kept
+            result = runner.invoke(app, ["comment", values["run"], text], catch_exceptions=False)
+            assert result.exit_code == 0, f"{case.name}: the setup comment failed:\n{result.output}"
         elif step == "bundle":
             _write_manifest(work / "bundle")
         elif step == "tamper":

@@ -65,6 +65,15 @@ def test_run_show_runs_comment_round_trip(tmp_path):
     (row,) = json.loads(invoke("runs", "--registry", registry, "--json").output)
     assert row["comments"] == "first try, 2 epochs"
 
+    assert invoke("comment", run_id, "[/wrong] note", "--registry", registry).exit_code == 0
+    assert "comment 2 (" in invoke("show", run_id, "--registry", registry).output
+    edited = invoke("comment", run_id, "--edit", "2", "second [try]", "--registry", registry)
+    assert "Comment changed on run" in edited.output
+    deleted = invoke("comment", run_id, "--delete", "1", "--registry", registry)
+    assert (deleted.exit_code, "Comment deleted from run" in deleted.output) == (0, True)
+    (row,) = json.loads(invoke("runs", "--registry", registry, "--json").output)
+    assert row["comments"] == "second [try]"
+
 
 def test_misspelt_layer_is_one_clear_error_and_writes_nothing(tmp_path):
     spec = tmp_path / "typo.toml"

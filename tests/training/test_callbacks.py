@@ -104,3 +104,16 @@ def test_epoch_progress_advances_once_per_epoch():
     assert progress.last_description == "weather  epoch 3/3  loss 0.3333"
     assert "3/3" in buffer.getvalue() and "loss 0.3333" in buffer.getvalue()
     progress.close()  # closing twice is harmless
+
+
+def test_epoch_progress_shows_a_label_as_written_with_control_characters_escaped():
+    buffer = io.StringIO()
+    progress = EpochProgress(Console(file=buffer, force_terminal=True, width=150), label="[bold]pen[/x]\x1b[2J")
+    progress.set_params({"epochs": 1})
+    progress.on_train_begin()
+    progress.on_epoch_end(0, {"loss": 0.5})
+    progress.label = "[/y] (fine-tune)\r"
+    assert progress.label == "[/y] (fine-tune)\\x0d"
+    progress.on_train_end()
+    assert "[bold]pen[/x]\\x1b[2J" in buffer.getvalue()
+    assert "\x1b[2J" not in buffer.getvalue()

@@ -38,8 +38,9 @@ from dlworkflow.errors import RegistryError, suggestion
 from dlworkflow.registry import artifacts
 from dlworkflow.registry.artifacts import RunFolder
 from dlworkflow.registry.database import URL_HINT, WRITE, comments, open_database, run_records, runs, test_sets
-from dlworkflow.registry.record import STATUSES, RunRecord, utc_now
+from dlworkflow.registry.record import STATUSES, RunRecord
 from dlworkflow.registry.record_sections import RecordedComment
+from dlworkflow.registry.run_comments import RunComments
 from dlworkflow.registry.run_rows import insert_run
 from dlworkflow.registry.run_summary import Leaderboard, RunSummary, read_leaderboards
 
@@ -48,7 +49,7 @@ _RECENT_IDS = 200
 _RUN_ID_PATTERN = "%Y%m%d-%H%M%S"
 
 
-class Registry:
+class Registry(RunComments):
     """The results registry: a database of runs plus the folder of their artifacts.
 
     Open one with :meth:`open`; it is a context manager that closes its connections.
@@ -72,6 +73,9 @@ class Registry:
         self.url = url
         self.home = home
         self._where = f"registry {url}"  # how error messages name this registry
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._file = Path(database) if database and Path(database).is_file() else None
+        self._inode = self._file.stat().st_ino if self._file is not None else None
 
     # ------------------------------------------------------------------ opening
 
@@ -293,40 +297,6 @@ class Registry:
                 self._where, f"run {record.id!r}", f"cannot be recorded ({getattr(err, 'orig', None) or err})",
                 hint="Check that the registry is reachable and writable. " + URL_HINT,
             ) from err
-
-    def add_comment(self, run_id: str, text: str) -> str:
-        """Add a comment to a run (the results table's "comments" column).
-
-        Args:
-            run_id: The run's id or a unique prefix of it.
-            text: The comment; must not be blank.
-
-        Returns:
-            The run's full id.
-
-        Raises:
-            RegistryError: If the text is blank or no single run matches ``run_id``.
-
-        Example:
-            >>> registry.add_comment("20250101-1200", "overfits after epoch 40")  # doctest: +SKIP
-            '20250101-120000-3f2a9c'
-        """
-        if not isinstance(text, str) or not text.strip():
-            raise RegistryError.single(
-                self._where, "comment", "must be non-empty text", got=text, hint="Write what you noticed."
-            )
-        full_id = self.resolve_id(run_id)
-        try:
-            with self._write() as connection:
-                connection.execute(insert(comments).values(run_id=full_id, text=text.strip(), created_at=utc_now()))
-        except SQLAlchemyError as err:
-            raise RegistryError.single(
-                self._where,
-                f"run {full_id!r}",
-                f"cannot store the comment ({getattr(err, 'orig', None) or err})",
-                hint="Check that the registry is writable.",
-            ) from err
-        return full_id
 
     # ------------------------------------------------------------------ reading
 
@@ -556,8 +526,23 @@ class Registry:
                 hint="Check that the database is reachable. " + URL_HINT,
             ) from err
 
+    def statuses(self) -> dict[str, str]:
+        """Every recorded run's id and status (``dlw recover`` looks for run folders missing from it).
+
+        Example:
+            >>> registry.statuses()  # doctest: +SKIP
+            {'20250101-120000-3f2a9c': 'finished'}
+        """
+        with self._read() as connection:
+            return dict(connection.execute(select(runs.c.id, runs.c.status)).all())
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        if self._file is not None and (not self._file.is_file() or self._file.stat().st_ino != self._inode):
+            raise RegistryError.single(  # SQLite would write on into the removed file's ghost, lost at the end
+                self._where, "", f"the file {str(self._file)!r} was removed or replaced while dlw was using it",
+                hint="Put the registry file back (or choose another with --registry); then run `dlw recover`.",
+            )
         with self._engine.connect() as connection:
             connection.execution_options(**{WRITE: True})
             with connection.begin():

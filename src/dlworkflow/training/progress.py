@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column
 
 from dlworkflow.formatting import format_number
+from dlworkflow.plain_text import PlainConsole, printable
 
 SHORT_NAMES = {
     "root_mean_squared_error": "rmse",
@@ -62,9 +63,9 @@ class EpochProgress(keras.callbacks.Callback):
     """Show training progress as a rich progress bar advancing once per epoch.
 
     Args:
-        console: Where to draw; a new ``Console(stderr=True)`` when None.
+        console: Where to draw; a new :class:`~dlworkflow.plain_text.PlainConsole` on stderr when None.
         quiet: Draw nothing.
-        label: Text in front of the bar, e.g. the spec name.
+        label: Text in front of the bar, e.g. the spec name (shown as text, never as markup).
 
     Attributes:
         last_description: The text shown after the latest epoch (handy in tests and logs).
@@ -79,7 +80,7 @@ class EpochProgress(keras.callbacks.Callback):
 
     def __init__(self, console: Console | None = None, *, quiet: bool = False, label: str = "training"):
         super().__init__()
-        self.console = console if console is not None else Console(stderr=True)
+        self.console = console if console is not None else PlainConsole(stderr=True)
         self.quiet = quiet
         self.label = label
         self.last_description = ""
@@ -87,17 +88,28 @@ class EpochProgress(keras.callbacks.Callback):
         self._progress: Progress | None = None
         self._task: Any = None
 
+    @property
+    def label(self) -> str:
+        """Text in front of the bar, control characters escaped (see :func:`~dlworkflow.plain_text.printable`)."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = printable(text)
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.close()
         total = (self.params or {}).get("epochs")
         self._progress = Progress(
-            TextColumn("{task.description}", table_column=Column(no_wrap=True, min_width=len(self.label))),
+            TextColumn("{task.description}", markup=False,
+                       table_column=Column(no_wrap=True, min_width=len(self.label))),
             BarColumn(bar_width=20),
             TextColumn("epoch {task.completed}/{task.total}", table_column=Column(no_wrap=True, min_width=13)),
             TimeElapsedColumn(table_column=Column(no_wrap=True)),
             # The metrics give way first when the terminal is narrow.
             TextColumn(
                 "{task.fields[metrics]}",
+                markup=False,
                 table_column=Column(no_wrap=True, overflow="ellipsis", max_width=max(20, self.console.width - 60)),
             ),
             console=self.console,

@@ -352,6 +352,7 @@ def worker_main(document: dict[str, Any], source: str, registry: str | None, sto
     """
     import sys
 
+    from dlworkflow.plain_text import printable
     from dlworkflow.spec import validate_spec
 
     try:
@@ -360,5 +361,5 @@ def worker_main(document: dict[str, Any], source: str, registry: str | None, sto
         objective = TrialObjective(spec, prepared.dataset, prepared.backend, registry)
         run_until_done(open_study(spec, storage), objective, trial_count(spec.tune))
     except WorkflowError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(error, newlines=True)}", file=sys.stderr)
         sys.exit(error.exit_code)
