@@ -256,7 +256,7 @@ def test_a_run_on_any_csv_or_parquet_table_is_reproduced_by_predict_from_a_csv(s
         saved = read(Path(trained.record["artifacts"]["dir"]) / "predictions_test.csv")
         rows = tmp_path / f"rows_{name}.csv"
         table.loc[saved["row"]].to_csv(rows, index=False)
-        result = invoke("predict", trained.id, "--input", rows, "--output", tmp_path / "out.csv",
+        result = invoke("predict", trained.id, "--input", rows, "--output", tmp_path / "out.csv", "--force",
                         "--registry", sharing_registry)
         assert result.exit_code == 0, result.output
         np.testing.assert_array_equal(read(tmp_path / "out.csv")["prediction"].to_numpy(),

@@ -16,7 +16,8 @@ same rows:
   it: the target ``-shift`` rows later (``shift = -1``: tomorrow's value from this row);
   no row is dropped;
 * **rows** and **dropna**: not applied: every row gets a prediction, in input order, and a
-  missing or non-numeric value in a feature column is an error naming the rows and columns;
+  missing, infinite or non-numeric value in a feature column is an error naming the rows and
+  columns, as is a value the scaling turns into a float32 infinity (``1e300``);
 * **other columns**: the columns ``data.drop`` removed, the target and the persistence
   column are accepted and ignored, so the raw table the model was trained from can be given
   as is. Any other column is an error (it is often the sign of a different table), unless
@@ -207,8 +208,9 @@ def prepare_rows(
 
     Raises:
         DataError: for missing or extra columns (one error naming both), a feature column
-            that is not numeric, missing values in feature columns (naming the rows), an
-            image model's preprocessing, or a saved dict that cannot be read.
+            that is not numeric, missing or infinite values in feature columns or values too
+            large once scaled (naming the rows and columns), an image model's preprocessing, or
+            a saved dict that cannot be read.
 
     Example:
         >>> part = prepare_rows(new_days, saved, source="new_days.csv")  # doctest: +SKIP
@@ -233,7 +235,9 @@ def prepare_rows(
     check_columns(list(frame.columns), feature_names, source=source, accepted=allowed, ignore_extra=ignore_extra)
     features = frame[feature_names]
     _check_values(features, source)
-    x = preprocessing.scaling.to_scaler().transform(features)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, naming the rows
+        x = preprocessing.scaling.to_scaler().transform(features)
+    _check_scaled(x, feature_names, source)
     rows = len(frame)
     return Part(name=NEW_PART, x=x, y=np.zeros(rows, np.float32), labels=np.zeros(rows), frame=frame)
 
@@ -248,20 +252,47 @@ def _check_values(features: pd.DataFrame, source: str) -> None:
             hint="Check the values of these columns (a stray word or a decimal comma makes a column text).",
         ))
     numeric = features.drop(columns=text)
-    missing = numeric.isna()
-    if missing.to_numpy().any():
-        bad_rows = np.flatnonzero(missing.any(axis=1).to_numpy())
-        columns = [name for name in numeric.columns if missing[name].any()]
-        shown = ", ".join(str(int(row) + 1) for row in bad_rows[:MAX_ROWS_NAMED])
-        more = f" and {len(bad_rows) - MAX_ROWS_NAMED} more" if len(bad_rows) > MAX_ROWS_NAMED else ""
-        problems.append(Problem(
-            source, "rows", f"{_count(bad_rows, 'row')} {'has' if len(bad_rows) == 1 else 'have'} missing values "
-            f"in feature columns {_names(columns)} (data row{'s' if len(bad_rows) > 1 else ''} {shown}{more}, "
-            "counting from 1 after the header)",
-            hint="Fill in or remove those rows: the model needs every feature of a row to predict it.",
+    values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(values)
+    infinite = np.isinf(values)
+    if missing.any():
+        problems.append(_rows_problem(
+            source, missing, list(numeric.columns), "missing values",
+            "Fill in or remove those rows: the model needs every feature of a row to predict it.",
+        ))
+    if infinite.any():
+        problems.append(_rows_problem(
+            source, infinite, list(numeric.columns), "infinite values (inf)",
+            "Replace or remove those rows: a model trained on finite numbers cannot predict from inf "
+            "(training refuses such rows too).",
         ))
     if problems:
         raise DataError(problems)
+
+
+def _check_scaled(x: np.ndarray, feature_names: Sequence[str], source: str) -> None:
+    """Refuse values that the saved scaling turns into float32 infinities (e.g. 1e300)."""
+    overflow = ~np.isfinite(x)
+    if overflow.any():
+        raise DataError(_rows_problem(
+            source, overflow, list(feature_names),
+            f"values too large for the network once scaled (beyond float32's ±{np.finfo(np.float32).max:.1e})",
+            "Check those values: they are far outside anything a model can be trained on; fix or remove the rows.",
+        ))
+
+
+def _rows_problem(source: str, cells: np.ndarray, columns: Sequence[str], what: str, hint: str) -> Problem:
+    """One problem naming the rows (1-based, after the header) and the columns where ``cells`` is True."""
+    bad_rows = np.flatnonzero(cells.any(axis=1))
+    named = [name for index, name in enumerate(columns) if cells[:, index].any()]
+    shown = ", ".join(str(int(row) + 1) for row in bad_rows[:MAX_ROWS_NAMED])
+    more = f" and {len(bad_rows) - MAX_ROWS_NAMED} more" if len(bad_rows) > MAX_ROWS_NAMED else ""
+    return Problem(
+        source, "rows", f"{_count(bad_rows, 'row')} {'has' if len(bad_rows) == 1 else 'have'} {what} "
+        f"in feature columns {_names(named)} (data row{'s' if len(bad_rows) > 1 else ''} {shown}{more}, "
+        "counting from 1 after the header)",
+        hint=hint,
+    )
 
 
 def _count(names: Sequence[Any], noun: str) -> str:

@@ -40,7 +40,12 @@ if TYPE_CHECKING:
         load_model_safely,
         unsafe_layers,
     )
-    from dlworkflow.sharing.prediction import new_input, predict_part, predictions_frame, write_predictions
+    from dlworkflow.sharing.prediction import (
+        new_input,
+        predict_part,
+        predictions_frame,
+        write_predictions,
+    )
 
 _BUNDLE = "dlworkflow.sharing.bundle"
 _CARD = "dlworkflow.sharing.model_card"
@@ -69,9 +74,9 @@ _LAZY = {
 
 __all__ = [
     "BUNDLE_FILE",
-    "Bundle",
     "FORMAT_VERSION",
     "MODEL_CARD",
+    "Bundle",
     "activate_saved_backend",
     "check_safe",
     "code",

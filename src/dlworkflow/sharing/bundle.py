@@ -35,7 +35,7 @@ import shutil
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +117,7 @@ def manifest(
         "format_version": FORMAT_VERSION,
         "run_id": record.id,
         "name": record.name,
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "task": record.data.task,
         "target": record.data.target,
         "kind": "images" if preprocessing is not None and preprocessing.is_images else "table",
@@ -157,9 +157,8 @@ def write_bundle(
         >>> write_bundle(registry.run_dir(run_id), record, "shared/weather", force=True)  # doctest: +SKIP
         PosixPath('/home/ann/shared/weather')
     """
-    from dlworkflow.sharing.model_card import model_card
-
     from dlworkflow.registry.record import RunRecord
+    from dlworkflow.sharing.model_card import model_card
 
     source = Path(run_dir)
     record = RunRecord.coerce(record)
@@ -285,6 +284,12 @@ class Bundle:
     def model_path(self) -> Path:
         """The ``.keras`` file."""
         return self.directory / artifacts.MODEL
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The model's own files: those the manifest lists and the manifest (a run: its model files)."""
+        names = [*self.manifest["files"], BUNDLE_FILE] if self.manifest else list(MODEL_FILES)
+        return tuple(self.directory / name for name in names)
 
     @property
     def is_images(self) -> bool:

@@ -151,7 +151,12 @@ def activate_saved_backend(name: str | None, *, where: str) -> str:
         >>> activate_saved_backend("jax", where="bundle/bundle.json")  # doctest: +SKIP
         'jax'
     """
-    from dlworkflow.training.backend import BACKENDS, BackendWarning, activate_backend, is_installed
+    from dlworkflow.training.backend import (
+        BACKENDS,
+        BackendWarning,
+        activate_backend,
+        is_installed,
+    )
 
     keras_module = sys.modules.get("keras")
     if keras_module is not None:

@@ -19,12 +19,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlworkflow.errors import DataError
+from dlworkflow.output_files import OutputFile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +40,9 @@ PREDICTION_COLUMN = "prediction"
 
 PROBABILITY_PREFIX = "probability_"
 """Prefix of the per-class probability columns."""
+
+MAX_NAMED = 10
+"""At most this many rows or image files are named in one message."""
 
 
 def new_input(bundle: Bundle, source: str | Path | pd.DataFrame, *, ignore_extra: bool = False) -> Part:
@@ -154,29 +159,151 @@ def predictions_frame(
     return frame
 
 
-def write_predictions(frame: pd.DataFrame, output: str | Path) -> Path:
-    """Write predictions as CSV (numbers written so they read back bit for bit).
+def check_finite(predicted: np.ndarray, part: Part, *, where: str) -> None:
+    """Refuse predictions that are NaN or infinite: an error naming the rows (or image files).
+
+    Args:
+        predicted: From :func:`predict_part`.
+        part: The input (row numbers, or the ``file`` column of images).
+        where: The model file, for the message.
+
+    Raises:
+        DataError: naming the rows whose prediction is not a finite number.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> rows = SimpleNamespace(frame=__import__("pandas").DataFrame({"a": [1, 2, 3]}))
+        >>> check_finite(np.array([1.0, np.inf, np.nan]), rows, where="bundle/model.keras")
+        Traceback (most recent call last):
+        ...
+        dlworkflow.errors.DataError: bundle/model.keras: the model gives NaN or infinite predictions for 2 rows \
+(data rows 2, 3, counting from 1 after the header); nothing was written. ...
+    """
+    values = np.asarray(predicted, dtype=np.float64)
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1) if values.size else np.zeros(0, bool)
+    if not bad.any():
+        return
+    indices = np.flatnonzero(bad)
+    more = f" and {len(indices) - MAX_NAMED} more" if len(indices) > MAX_NAMED else ""
+    frame = part.frame
+    if "file" in frame.columns and len(frame) == len(values):
+        files = ", ".join(repr(str(frame["file"].iloc[index])) for index in indices[:MAX_NAMED])
+        named = f"{len(indices)} image{'s' if len(indices) > 1 else ''} ({files}{more})"
+    else:
+        rows = ", ".join(str(int(index) + 1) for index in indices[:MAX_NAMED])
+        plural = "s" if len(indices) > 1 else ""
+        named = f"{len(indices)} row{plural} (data row{plural} {rows}{more}, counting from 1 after the header)"
+    raise DataError.single(
+        where, "", f"the model gives NaN or infinite predictions for {named}; nothing was written",
+        hint="Check those inputs: values far outside the training data can overflow the network. "
+        "If every row fails, the model itself is broken (its weights hold NaN): train and export it again.",
+    )
+
+
+def prediction_output(
+    output: str | Path | None, source: str | Path | pd.DataFrame, *, force: bool = False
+) -> OutputFile | None:
+    """The ``--output`` file of a prediction, checked before any work: never the input, never an existing file.
+
+    Args:
+        output: The CSV file to write, or None (nothing is written).
+        source: The input (``--input``): the output may never be it.
+        force: Replace an existing file (``--force``); the input is refused even so.
+
+    Returns:
+        The checked output, or None.
+
+    Raises:
+        DataError: when ``output`` is the input file, exists (without ``force``), or is a
+            folder, device, FIFO or socket, or its folder does not exist.
+
+    Example:
+        >>> _ = (tmp / "rows.csv").write_text("a\\n1\\n")
+        >>> prediction_output(tmp / "rows.csv", tmp / "rows.csv", force=True)
+        Traceback (most recent call last):
+        ...
+        dlworkflow.errors.DataError: .../rows.csv: --output: is the input file ...; writing there would destroy ...
+    """
+    if output is None:
+        return None
+    inputs = [Path(source)] if isinstance(source, (str, Path)) else []
+    target = OutputFile(output, force=force, option="--output", error=DataError, inputs=inputs)
+    target.check()
+    return target
+
+
+def write_predictions(frame: pd.DataFrame, output: str | Path | OutputFile, *, force: bool = False) -> Path:
+    """Write predictions as CSV (numbers written so they read back bit for bit), all at once or not at all.
 
     Args:
         frame: From :func:`predictions_frame`.
-        output: The CSV file; its folder must exist.
+        output: The CSV file (its folder must exist), or an :class:`~dlworkflow.output_files.OutputFile`.
+        force: Replace an existing file (never a folder, device or FIFO).
 
     Returns:
         The file written.
 
     Raises:
-        DataError: when the file cannot be written.
+        DataError: when the file exists (without ``force``), is not a regular file, or cannot
+            be written (a full disk); no temporary file is left.
 
     Example:
         >>> write_predictions(frame, "predictions.csv")  # doctest: +SKIP
         PosixPath('predictions.csv')
     """
-    path = Path(output)
-    try:
-        frame.to_csv(path, index=False)
-    except OSError as err:
-        raise DataError.single(
-            str(path), "", f"cannot write the predictions ({err.strerror or err})",
-            hint="Check that the folder exists and is writable (--output).",
-        ) from err
-    return path
+    target = output if isinstance(output, OutputFile) else OutputFile(output, force=force)
+    with target.writing() as temporary:
+        frame.to_csv(temporary, index=False)
+    return target.path
+
+
+def predict_bundle(
+    bundle: Bundle,
+    source: str | Path | pd.DataFrame,
+    output: OutputFile | None = None,
+    *,
+    ignore_extra: bool = False,
+) -> pd.DataFrame:
+    """Check the input, load the model safely, predict, refuse non-finite values, write the CSV.
+
+    The input is read and checked before Keras is imported; the backend the run trained
+    with is then activated and the model loaded with safe mode (see
+    :mod:`dlworkflow.sharing.model_loading`).
+
+    Args:
+        bundle: The model (:func:`dlworkflow.sharing.bundle_source.bundle_for`).
+        source: A CSV file or a DataFrame (table models), an image file or folder (image models).
+        output: Where to write the predictions (:func:`prediction_output`), or None.
+        ignore_extra: Table models: ignore columns the model does not know.
+
+    Returns:
+        The predictions (:func:`predictions_frame`).
+
+    Raises:
+        DataError: for input the model cannot take, a model holding Python code or too large
+            to load, NaN or infinite predictions (naming the rows), or an output that cannot
+            be written (nothing is written then).
+
+    Example:
+        >>> predict_bundle(Bundle.open("shared/weather"), "new_days.csv").shape  # doctest: +SKIP
+        (5, 1)
+    """
+    from dlworkflow.sharing.model_loading import (
+        activate_saved_backend,
+        check_safe,
+        load_model_safely,
+    )
+
+    if output is not None:  # nor may the predictions replace the model's own files
+        output = replace(output, inputs=(*output.inputs, *bundle.files))
+        output.check()
+    check_safe(bundle.model_path)
+    part = new_input(bundle, source, ignore_extra=ignore_extra)
+    activate_saved_backend(bundle.backend, where=bundle.where)
+    model = load_model_safely(bundle.model_path)
+    predicted = predict_part(model, part, bundle.preprocessing)
+    check_finite(predicted, part, where=str(bundle.model_path))
+    frame = predictions_frame(part, predicted, bundle.preprocessing)
+    if output is not None:
+        write_predictions(frame, output)
+    return frame
