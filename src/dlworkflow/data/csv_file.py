@@ -20,7 +20,9 @@ import pandas as pd
 
 from dlworkflow.data.data_source import TableSource, error_summary
 from dlworkflow.data.home import spec_folder_text
+from dlworkflow.data.preparation import showable_names
 from dlworkflow.errors import DataError
+from dlworkflow.spec.limits import file_kind_problem
 
 FLOAT_PRECISION = "round_trip"
 """pandas' ``float_precision`` for every CSV dlworkflow reads: correctly rounded numbers."""
@@ -49,8 +51,9 @@ def read_csv(
         The table, with at least one row and string column names.
 
     Raises:
-        DataError: when the file is missing, a folder, not UTF-8, not parseable as CSV, or
-            has no rows.
+        DataError: when the file is missing, a folder, a device or FIFO (refused before it is
+            opened), not UTF-8, not parseable as CSV, has no rows, or repeats a column name in
+            its header.
 
     Example:
         >>> read_csv("table.csv", source="spec.toml")  # doctest: +SKIP
@@ -62,6 +65,10 @@ def read_csv(
     def error(named_what: str, plain_what: str, hint: str, **got: object) -> DataError:
         return DataError.single(source, spec_path, named_what if named else plain_what, hint=hint, **got)
 
+    kind = file_kind_problem(path)
+    if kind is not None and kind != "a folder":  # checked before opening: a FIFO blocks, a device never ends
+        raise error(f"{quoted} is {kind}, not a CSV file", f"is {kind}, not a CSV file",
+                    "Give a regular CSV file (copy the data into one first).")
     try:
         table = pd.read_csv(path, float_precision=FLOAT_PRECISION)
     except FileNotFoundError as err:
@@ -91,8 +98,31 @@ def read_csv(
             "Give a CSV file with a header line and at least one row.",
             got=f"{table.shape[0]} rows x {table.shape[1]} columns",
         )
+    repeated = _repeated_columns(path, table)
+    if repeated:
+        listed = ", ".join(map(repr, repeated)) if showable_names(repeated) else f"{len(repeated)} name(s), not shown"
+        raise error(
+            f"{quoted} repeats column names in its header: {listed}",
+            f"the header repeats column names: {listed}",
+            "Give every column its own name in the header line (pandas would rename the copies 'a.1', 'a.2' "
+            "silently).",
+        )
     table.columns = [str(column) for column in table.columns]
     return table
+
+
+def _repeated_columns(path: Path, table: pd.DataFrame) -> list[str]:
+    """Names the header line gives more than once (pandas reads them as ``a``, ``a.1``...), in header order."""
+    names = [str(column) for column in table.columns]
+    suspects = {name for name in names if "." in name and name.rsplit(".", 1)[1].isdigit()}
+    if not suspects:
+        return []
+    try:  # read the header again without pandas' renaming: the first row as data
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    except (ValueError, OSError):
+        return []
+    raw = [str(name) for name in header]
+    return [name for name in dict.fromkeys(raw) if raw.count(name) > 1]
 
 
 class CsvFile(TableSource):

@@ -42,6 +42,7 @@ from dlworkflow.data.image_preparation import (
     resize_images,
     scale_images,
 )
+from dlworkflow.data.memory import available_memory, format_bytes
 from dlworkflow.data.split import split_train_validation
 from dlworkflow.errors import DataError
 from dlworkflow.spec.schema import Spec
@@ -126,7 +127,9 @@ def read_image_arrays(
                     f"(it holds {', '.join(map(repr, keys)) or 'no arrays'})",
                     hint=f"An image .npz needs the arrays {', '.join(ARRAY_KEYS)}. {SAVE_HINT}",
                 )
-            arrays = {key: archive[key] for key in (*ARRAY_KEYS, "class_names") if key in keys}
+            wanted = [key for key in (*ARRAY_KEYS, "class_names") if key in keys]
+            _check_declared_sizes(archive, wanted, file_text, source, spec_path)
+            arrays = {key: archive[key] for key in wanted}
     except DataError:
         raise
     except ValueError as err:  # an array stored as pickled objects
@@ -371,6 +374,66 @@ class _Checker:
         if len(set(names)) != len(names):
             raise self.error("class_names", f"repeats a name: {list(names)!r}", hint="Give each class its own name.")
         return names
+
+
+def declared_array(archive: Any, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and type an ``.npz`` member's ``.npy`` header declares, read without reading the array.
+
+    Args:
+        archive: An open ``np.load`` archive of an ``.npz`` file.
+        key: The array's name (its member is ``<key>.npy``).
+
+    Returns:
+        ``(shape, dtype)`` as the header says.
+
+    Raises:
+        ValueError: when the member's header is not a valid ``.npy`` header.
+
+    Example:
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> np.savez(buffer, x=np.zeros((2, 3), dtype=np.uint8))
+        >>> _ = buffer.seek(0)
+        >>> with np.load(buffer) as archive:
+        ...     declared_array(archive, "x")
+        ((2, 3), dtype('uint8'))
+    """
+    from numpy.lib import format as npy_format
+
+    with archive.zip.open(f"{key}.npy") as member:
+        version = npy_format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = npy_format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = npy_format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    return tuple(int(n) for n in shape), dtype
+
+
+def _check_declared_sizes(archive: Any, keys: Sequence[str], file_text: str, source: str, spec_path: str) -> None:
+    """Refuse, before reading them, arrays whose headers declare more bytes than the memory available."""
+    declared = {key: declared_array(archive, key) for key in keys}
+    sizes = {key: int(np.prod(shape, dtype=object)) * dtype.itemsize for key, (shape, dtype) in declared.items()}
+    available = available_memory()
+    if available is not None and sum(sizes.values()) > available:
+        largest = max(sizes, key=sizes.__getitem__)
+        shape, dtype = declared[largest]
+        raise DataError.single(
+            source, spec_path, f"{file_text} declares arrays of {format_bytes(sum(sizes.values()))} ({largest} of shape "
+            f"{shape} and type {dtype}), more than the {format_bytes(available)} of memory available",
+            hint="Check the file (a damaged header declares a wrong shape), or save a smaller subset of the images. "
+            "Nothing was read.",
+        )
+    for key, size in sizes.items():
+        stored = archive.zip.getinfo(f"{key}.npy").file_size
+        if size > stored:
+            shape, dtype = declared[key]
+            raise DataError.single(
+                source, spec_path, f"{file_text}: the array {key!r} declares shape {shape} and type {dtype} "
+                f"({format_bytes(size)}), but the file holds only {format_bytes(stored)} for it",
+                hint=f"The file is damaged or cut short; write it again. {SAVE_HINT}",
+            )
 
 
 def _first_line(err: BaseException) -> str:

@@ -119,13 +119,14 @@ def prepare_table(
     if target_name is None:
         raise SpecError.single(
             where.source, "data.target", f"a table needs a target: the column of {table_name} to predict",
-            hint=f"Add target = '<column>' to the [data] table; columns: {', '.join(map(repr, columns[:8]))}"
-            + (", ..." if len(columns) > 8 else "") + ".",
+            hint="Add target = '<column>' to the [data] table"
+            + (f"; columns: {', '.join(map(repr, columns[:8]))}{', ...' if len(columns) > 8 else ''}."
+               if plausible_header(columns) else f". {UNSHOWN_HEADER}"),
         )
     if target_name not in columns:
         raise where.error(
             "data.target", f"no column {target_name!r} in {table_name}",
-            hint=suggestion(target_name, columns, show_options=20) or "Name one of the table's columns.",
+            hint=column_hint(target_name, columns, "Name one of the table's columns."),
         )
     kept = _drop_columns(columns, data_spec.drop, target_name, where)
     positions = _shifted_positions(len(table), data_spec.shift, where)
@@ -161,6 +162,67 @@ def prepare_table(
     )
 
 
+def plausible_header(columns: Sequence[str]) -> bool:
+    """Whether column names look like a table's header, and so may be quoted in a message.
+
+    A file that is not a table (``data.path = "../../etc/shadow.csv"``) is read as one column named
+    after its first line; quoting it would print the file's contents. A header of at least two
+    columns whose names are short, printable text is a table's.
+
+    Args:
+        columns: The column names read.
+
+    Returns:
+        True when the names may be shown.
+
+    Example:
+        >>> plausible_header(["temperature", "rain"]), plausible_header(["root:x1Yz:19000:0:99999:7:::"])
+        (True, False)
+    """
+    return len(columns) >= 2 and showable_names(columns)
+
+
+def showable_names(names: Sequence[str]) -> bool:
+    """Whether names are short, printable text that a message may quote (see :func:`plausible_header`).
+
+    Example:
+        >>> showable_names(["a", "b"]), showable_names(["x" * 200])
+        (True, False)
+    """
+    return all(len(str(name)) <= MAX_SHOWN_NAME and str(name).isprintable() for name in names)
+
+
+def column_hint(word: str, columns: Sequence[str], fallback: str) -> str:
+    """The hint for a column name the table lacks: "Did you mean ...?" and the columns, when they may be shown.
+
+    Args:
+        word: The name the spec gives.
+        columns: The table's columns.
+        fallback: The hint when nothing is close.
+
+    Returns:
+        A hint that quotes the columns only for a :func:`plausible_header`.
+
+    Example:
+        >>> column_hint("tmp", ["temp", "rain"], "Name a column.")
+        "Did you mean 'temp'? Valid options: 'temp', 'rain'."
+        >>> column_hint("y", ["secret first line"], "Name a column.").startswith("The file read has 1 column")
+        True
+    """
+    if not plausible_header(columns):
+        return f"The file read has {len(columns)} column(s). {UNSHOWN_HEADER}"
+    return suggestion(word, columns, show_options=20) or fallback
+
+
+MAX_SHOWN_NAME = 64
+"""The longest column name a message quotes; a longer one is more likely a line of a file that is not a table."""
+
+UNSHOWN_HEADER = (
+    "Its first line does not look like a CSV header, so it is not shown here: check that data.path names a "
+    "comma-separated table with a header line."
+)
+
+
 @dataclass(frozen=True)
 class _Where:
     source: str
@@ -185,7 +247,8 @@ def _match(
             if not found:
                 raise where.error(
                     f"{key}[{index}]", f"pattern {pattern!r} matches no column of {where.table_name}",
-                    hint=f"Check the pattern; columns look like {', '.join(map(repr, columns[:5]))}.",
+                    hint=f"Check the pattern; columns look like {', '.join(map(repr, columns[:5]))}."
+                    if plausible_header(columns) else f"Check the pattern. {UNSHOWN_HEADER}",
                 )
             matched.update(found)
         elif pattern in columns:
@@ -193,7 +256,7 @@ def _match(
         else:
             raise where.error(
                 f"{key}[{index}]", f"no column {pattern!r} in {where.table_name}",
-                hint=suggestion(pattern, columns, show_options=20) or hint_fix,
+                hint=column_hint(pattern, columns, hint_fix),
             )
     return [column for column in columns if column in matched]
 
@@ -289,7 +352,7 @@ def _check_persistence(rows: pd.DataFrame, persistence: str, columns: list[str],
     if persistence not in columns:
         raise where.error(
             "evaluate.persistence", f"no column {persistence!r} in {where.table_name}",
-            hint=suggestion(persistence, columns, show_options=20) or "Name a column of the table.",
+            hint=column_hint(persistence, columns, "Name a column of the table."),
         )
     if not pd.api.types.is_numeric_dtype(rows[persistence]):
         raise where.error(

@@ -26,6 +26,7 @@ from dlworkflow.data.csv_file import read_csv
 from dlworkflow.data.data_source import DataSource, TableSource
 from dlworkflow.data.home import locate, resolve_path
 from dlworkflow.errors import DataError, SpecError
+from dlworkflow.spec.limits import file_kind_problem
 from dlworkflow.spec.registries import DATA_FILES, DATASETS, FOLDER_SOURCE, file_type, load_reference
 from dlworkflow.spec.schema import DataSpec
 
@@ -52,7 +53,8 @@ def choose_source(data_spec: DataSpec, *, source: str) -> tuple[DataSource, str 
     Raises:
         SpecError: when no source is given, ``data.dataset`` is not registered, or the file's
             ending is not a registered type (with the registered ones).
-        DataError: when ``data.path`` exists nowhere (naming every place looked).
+        DataError: when ``data.path`` exists nowhere (naming every place looked), or is a device, a FIFO
+            or a socket (refused from ``stat`` alone, before anything opens it).
 
     Example:
         >>> data_source, location = choose_source(DataSpec(dataset="weather"), source="<spec>")
@@ -70,6 +72,12 @@ def choose_source(data_spec: DataSpec, *, source: str) -> tuple[DataSource, str 
         path = locate(data_spec.path, source=source)
         if path.is_dir():
             return load_reference(FOLDER_SOURCE), path
+        kind = file_kind_problem(path)
+        if kind is not None:  # refused before it is opened: a FIFO blocks, a device never ends
+            raise DataError.single(
+                source, "data.path", f"is {kind}, not a data file", got=data_spec.path,
+                hint="Give a regular file (a CSV, Parquet or .npz file) or a folder of images.",
+            )
         ending = file_type(path)
         if ending is None:
             raise SpecError.single(
