@@ -29,7 +29,7 @@ from dlworkflow.data.preparation import PreparedTable, prepare_table
 from dlworkflow.data.preprocessing import TablePreprocessing, TableScaling
 from dlworkflow.data.scaling import SCALING_METHODS, Scaler, table_methods
 from dlworkflow.data.sources import choose_source, load_table
-from dlworkflow.data.split import duplicated_rows_warnings, split_rows
+from dlworkflow.data.split import split_rows, split_warnings
 from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
 
@@ -45,7 +45,7 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
     encode), :func:`~dlworkflow.data.split.split_rows` (``split.type``), a
     :class:`~dlworkflow.data.scaling.Scaler` fitted on the training rows only, the
     fingerprints of the prepared table and of the test rows, and a warning when test (or
-    validation) rows repeat training rows (:func:`~dlworkflow.data.split.duplicated_rows_warnings`).
+    validation) rows repeat training rows, or a part is small (:func:`~dlworkflow.data.split.split_warnings`).
 
     Args:
         spec: The validated spec; ``spec.source`` names the file in error messages and is
@@ -109,7 +109,7 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
         preprocessing=_preprocessing(spec, prepared, scaler),
         fingerprint=table_fingerprint(prepared.features, prepared.target),
         test_fingerprint=table_fingerprint(prepared.features.iloc[test_rows], prepared.target.iloc[test_rows]),
-        warnings=duplicated_rows_warnings(prepared.features, prepared.target, positions, source=source),
+        warnings=split_warnings(prepared.features, prepared.target, positions, source=source),
     )
 
 

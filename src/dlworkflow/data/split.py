@@ -304,6 +304,65 @@ def duplicated_rows_warnings(
     return tuple(messages)
 
 
+MIN_PART_ROWS = 10
+"""A part with fewer rows than this gets a warning: its score moves by a large step with each row."""
+
+
+def split_warnings(
+    features: pd.DataFrame, target: pd.Series, parts: Parts, *, source: str = "<spec>"
+) -> tuple[str, ...]:
+    """Everything about a split a user should know that does not stop the run: small parts, repeated rows.
+
+    Args:
+        features: The raw feature columns of the prepared table.
+        target: The raw target, aligned with ``features``.
+        parts: Positional indices per part (:func:`split_rows`).
+        source: The spec file, for the messages.
+
+    Returns:
+        :func:`small_parts_warnings`, then :func:`duplicated_rows_warnings`.
+
+    Example:
+        >>> parts = {"train": np.array([0]), "validation": np.array([1]), "test": np.array([2])}
+        >>> (warning,) = split_warnings(pd.DataFrame({"x": [1, 2, 3]}), pd.Series([4, 5, 6]), parts, source="s.toml")
+        >>> warning.split(";")[0]
+        's.toml: split: 3 rows split into train 1, validation 1, test 1'
+    """
+    return (*small_parts_warnings(parts, source=source),
+            *duplicated_rows_warnings(features, target, parts, source=source))
+
+
+def small_parts_warnings(parts: Parts, *, source: str = "<spec>") -> tuple[str, ...]:
+    """Warn when a part of the split holds fewer than :data:`MIN_PART_ROWS` rows, with the counts.
+
+    A part of 1 to 9 rows trains or scores on next to nothing: one row more or less moves the score
+    by a large step. The run can still go on, so this is a warning, not an error.
+
+    Args:
+        parts: Positional indices per part (:func:`split_rows`).
+        source: The spec file, for the message.
+
+    Returns:
+        One message naming every part's size when any part is small; none otherwise.
+
+    Example:
+        >>> parts = {"train": np.arange(80), "test": np.arange(80, 100)}
+        >>> small_parts_warnings(parts)
+        ()
+    """
+    sizes = {name: len(rows) for name, rows in parts.items()}
+    small = [name for name, size in sizes.items() if size < MIN_PART_ROWS]
+    if not small:
+        return ()
+    counts = ", ".join(f"{name} {size}" for name, size in sizes.items())
+    return (str(Problem(
+        source, "split", f"{sum(sizes.values())} rows split into {counts}; fewer than {MIN_PART_ROWS} rows in the "
+        f"{', '.join(small)} part{'s' if len(small) > 1 else ''}, so a score there says little (one row more or "
+        "less moves it by a large step)",
+        hint="Use more rows (check data.rows and dropna), or give the small part a larger fraction in [split].",
+    )),)
+
+
 def part_sizes(num_rows: int, split: SplitSpec) -> dict[str, int]:
     """Rows per part for a split of ``num_rows`` rows, as ``train_test_split`` counts them.
 
