@@ -153,11 +153,12 @@ def test_a_relative_sqlite_url_is_fixed_at_open(tmp_path: Path, monkeypatch: pyt
     assert (tmp_path / "results" / "registry.db").is_file()
 
 
-def test_in_memory_sqlite_uses_the_given_home(tmp_path: Path) -> None:
-    with Registry.open("sqlite://", home=tmp_path / "artifacts") as registry:
-        assert registry.home == tmp_path / "artifacts"
-        registry.record(make_record("20250101-120000-aaaa"), looked_at_test=True, test_set_name="weather")
-        assert registry.get("20250101").test_set["looks"] == 1
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite:///:memory:",
+                                 "sqlite:///file:runs?mode=memory&uri=true", "sqlite:///file::memory:?cache=shared"])
+def test_an_in_memory_sqlite_url_is_refused(url: str, tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match=r"is an in-memory SQLite database.*lost.*sqlite:///\.dlw/registry\.db"):
+        Registry.open(url, home=tmp_path / "artifacts")
+    assert not (tmp_path / "artifacts").exists()
 
 
 def test_unknown_database_type_is_a_registry_error() -> None:
@@ -180,10 +181,47 @@ def test_an_unusable_path_is_a_registry_error(tmp_path: Path) -> None:
         Registry.open(url)
 
 
-def test_a_file_that_is_not_a_database_is_a_registry_error(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_a_registry_error_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "registry.db").write_bytes(b"this is not a database at all" * 100)
-    with pytest.raises(RegistryError, match=r"cannot be opened or created \(file is not a database\)"):
+    expected = rf"the file '{tmp_path / 'registry.db'}' is not a SQLite database \(2900 bytes.*dlw will not replace it"
+    with pytest.raises(RegistryError, match=expected) as caught:
         Registry.open(f"sqlite:///{tmp_path / 'registry.db'}")
+    assert "this is not a database" not in str(caught.value)  # errors never quote a file's contents
+    assert (tmp_path / "registry.db").read_bytes() == b"this is not a database at all" * 100
+
+
+def test_an_empty_registry_file_is_refused_not_taken_for_a_new_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlworkflow.registry import database
+
+    monkeypatch.setattr(database, "EMPTY_FILE_WAIT_SECONDS", 0.1)
+    (tmp_path / "registry.db").write_bytes(b"")
+    expected = rf"the file '{tmp_path / 'registry.db'}' is empty \(0 bytes\).*restore it from a backup.*dlw recover"
+    with pytest.raises(RegistryError, match=expected):
+        Registry.open(f"sqlite:///{tmp_path / 'registry.db'}")
+    assert (tmp_path / "registry.db").stat().st_size == 0
+
+
+def test_a_damaged_registry_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "registry.db"
+    with Registry.open(f"sqlite:///{path}") as registry:
+        registry.record(make_record("20250101-120000-aaaa"), looked_at_test=False, test_set_name="weather")
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the first page's b-tree, after the header
+    path.write_bytes(bytes(data))
+    with pytest.raises(RegistryError, match=rf"the file '{path}' is (damaged|not a SQLite database)"):
+        Registry.open(f"sqlite:///{path}")
+
+
+def test_a_sqlite_file_of_another_program_is_not_turned_into_a_registry(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "notes.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE notes (text)")
+    with pytest.raises(RegistryError, match=r"is a SQLite database of something else.*1 other tables"):
+        Registry.open(f"sqlite:///{path}")
 
 
 def test_the_environment_is_named_as_the_source(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,8 +3,12 @@
 Nothing is half-written: artifacts go to a staging folder that is renamed only once the run
 has finished; a run that fails while training is recorded as ``failed`` with its error and
 no artifacts; a run interrupted by Ctrl-C keeps its folder and checkpoint and is recorded as
-``interrupted`` (``dlw resume`` goes on). What differs between a plain run, a trial, a
-resumed run and a study's final run is the :class:`~dlworkflow.execution.policy.RunPolicy`.
+``interrupted`` (``dlw resume`` goes on). A full disk or a read-only folder while training or
+saving is one RegistryError, the staging folder removed. A trained model is never lost: the
+registry write is tried again on the schedule :data:`RECORD_RETRY_DELAYS`, and when it still
+fails the run's folder stays, noted as not yet recorded (``dlw recover`` records it). What
+differs between a plain run, a trial, a resumed run and a study's final run is the
+:class:`~dlworkflow.execution.policy.RunPolicy`.
 
 Example:
     >>> result = execute(spec, dataset, "jax", registry, RunPolicy.plain())  # doctest: +SKIP
@@ -14,18 +18,20 @@ Example:
 
 from __future__ import annotations
 
-import shutil
+import errno
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlworkflow.errors import TrainingError, WorkflowError
+from dlworkflow.errors import RegistryError, TrainingError, WorkflowError
 from dlworkflow.execution import stages
 from dlworkflow.execution.policy import RunPolicy
 from dlworkflow.execution.result import Run
 from dlworkflow.registry import artifacts
-from dlworkflow.registry.recovery import interrupted_record, write_owner
 from dlworkflow.registry.record import utc_now
+from dlworkflow.registry.recovery import Heartbeat, interrupted_record, write_owner
+from dlworkflow.registry.unrecorded import forget_unrecorded, give_up, note_unrecorded
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,14 +43,27 @@ if TYPE_CHECKING:
     from dlworkflow.spec import Spec
 
 
+RECORD_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 10.0, 20.0)
+"""Seconds to wait before each further try to record a finished run whose registry write failed (a lock
+held longer than SQLite's busy timeout, a full disk, a server away): five tries, each waiting up to the
+busy timeout, about three minutes in all. Then the run's folder is kept, noted as not yet recorded."""
+
+STORAGE_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                  errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+                  errno.EPERM: "permission denied"}
+"""Why a run's files cannot be written: the errors that become one RegistryError (what to do: free
+space, or make the registry home writable), not a failed training."""
+
+
 @dataclass(frozen=True)
 class _Started:
-    """A run past its build stage: its folder, its header record and the built model."""
+    """A run past its build stage: its folder, its header record, the built model and its heartbeat."""
 
     folder: RunFolder
     header: RunRecord
     built: BuiltModel
     metric: str
+    heartbeat: Heartbeat | None
 
 
 def execute(
@@ -89,21 +108,23 @@ def execute(
         clock = time.perf_counter()
         training = stages.train(started.built, spec, dataset, policy, started.folder, trainer,
                                 console=console, quiet=quiet)
-        timings["train"] = time.perf_counter() - clock
-        clock = time.perf_counter()
+        timings["train"], clock = time.perf_counter() - clock, time.perf_counter()
         scores = stages.score(started.built, spec, dataset, policy, training, trainer, started.metric)
         timings["evaluate"] = time.perf_counter() - clock
-        stages.save(started.folder, started.built.model, spec, dataset, training, scores, policy, trainer)
+        missing = stages.save(started.folder, started.built.model, spec, dataset, training, scores, policy, trainer)
     except BaseException as err:
-        _record_stop(registry, started, policy, err)
+        _stop(registry, started, policy, err)
         raise
-    record = stages.finished_record(started.header, training, scores, timings)
+    finally:
+        if started.heartbeat is not None:
+            started.heartbeat.stop()
+    record = stages.finished_record(started.header, training, scores, timings, missing)
     stored = _commit(registry, started.folder, record, dataset, policy)
     warnings = [] if not policy.scores_test else registry.warnings_for_test_set(
         dataset.test_fingerprint, stages.test_set_name(spec, dataset)
     )
     return Run(record=stored, model=started.built.model, history=training.history, dataset=dataset,
-               warnings=warnings)
+               warnings=[*warnings, *stored.warnings[len(started.header.warnings):]])
 
 
 def _start(
@@ -122,9 +143,41 @@ def _start(
         run_id, created_at = policy.resume.run_id, policy.resume.created_at
         folder = artifacts.RunFolder.resume(registry.home, run_id)
     header = stages.run_header(spec, dataset, backend, run_id, created_at, built.parameters, policy)
+    heartbeat = None
     if policy.checkpoints:
-        write_owner(folder, header)
-    return _Started(folder, header, built, metric)
+        try:
+            write_owner(folder, header)
+        except OSError as err:
+            folder.discard()
+            stop = _storage_error(err, folder)
+            if stop is None:
+                raise
+            raise stop from err
+        heartbeat = Heartbeat(folder.path(artifacts.OWNER)).start()
+    return _Started(folder, header, built, metric, heartbeat)
+
+
+def _storage_error(err: BaseException, folder: RunFolder) -> RegistryError | None:
+    """A full disk or a read-only folder while writing the run's files, as one RegistryError; else None."""
+    if not isinstance(err, OSError) or err.errno not in STORAGE_ERRORS:
+        return None
+    where = str(err.filename or folder.directory)
+    if err.errno in (errno.EACCES, errno.EPERM) and not where.startswith(str(folder.root)):
+        return None  # a file the run reads (data, images), not one it writes
+    fix = ("Free space on that disk" if err.errno in (errno.ENOSPC, errno.EDQUOT)
+           else "Make the registry home writable (or choose another with --registry / DLW_REGISTRY)")
+    return RegistryError.single(
+        where, "", f"cannot write the run's files: {STORAGE_ERRORS[err.errno]} ({err.strerror or err}); "
+        "nothing of this run was kept", hint=f"{fix}, then start the run again.",
+    )
+
+
+def _stop(registry: Registry, started: _Started, policy: RunPolicy, err: BaseException) -> None:
+    """Record a run that stopped; a full disk or a read-only folder is raised as one RegistryError."""
+    stop = _storage_error(err, started.folder)
+    _record_stop(registry, started, policy, stop or err)
+    if stop is not None:
+        raise stop from err
 
 
 def _record_stop(registry: Registry, started: _Started, policy: RunPolicy, err: BaseException) -> None:
@@ -138,7 +191,7 @@ def _record_stop(registry: Registry, started: _Started, policy: RunPolicy, err: 
                        replace=policy.resume is not None)
         return
     started.folder.discard()
-    if isinstance(err, WorkflowError) and not isinstance(err, TrainingError):
+    if isinstance(err, WorkflowError) and not isinstance(err, (TrainingError, RegistryError)):
         return  # A spec or data problem found while training: nothing to record.
     status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
     failed = started.header.replace(status=status, finished_at=utc_now(), error=f"{type(err).__name__}: {err}")
@@ -159,16 +212,65 @@ def _store(registry: Registry, record: RunRecord, *, replace: bool, looked_at_te
 
 
 def _commit(registry: Registry, folder: RunFolder, record: RunRecord, dataset: Dataset, policy: RunPolicy) -> RunRecord:
-    """Write the model card, rename the staging folder into place and record the run (else remove the folder)."""
+    """Seal the run's folder (model card, ``run.json``), move it into place and record the run.
+
+    A note beside the folder says the run is not yet recorded until the registry holds it;
+    when every try of :data:`RECORD_RETRY_DELAYS` fails, the folder and the note stay.
+    """
     try:
-        stages.write_model_card(folder, record, dataset)
-    except BaseException:
+        record = stages.seal(folder, record, dataset)
+        noted = note_unrecorded(registry.home, record)
+        run_dir = folder.commit()
+    except BaseException as err:
         folder.discard()
+        artifacts.unrecorded_file(registry.home, record.id).unlink(missing_ok=True)
+        stop = _storage_error(err, folder)
+        if stop is not None:
+            raise stop from err
         raise
-    run_dir = folder.commit()
+    for leftover in (artifacts.CHECKPOINT_DIR, artifacts.OWNER):
+        artifacts.remove_tree(run_dir / leftover)  # only an unfinished run needs them
     try:
-        return _store(registry, stages.with_artifacts(record, run_dir), replace=policy.resume is not None,
-                      looked_at_test=policy.scores_test)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise
+        stored = _store_with_retries(registry, record, policy)
+    except RegistryError as err:
+        kept = give_up(registry.home, record, str(err)) or noted
+        raise _kept_error(registry, record, run_dir, kept, err) from err
+    forget_unrecorded(registry.home, stored)
+    return stored
+
+
+def _store_with_retries(registry: Registry, record: RunRecord, policy: RunPolicy) -> RunRecord:
+    """Record a finished run, trying again after each delay of :data:`RECORD_RETRY_DELAYS`."""
+    replace = policy.resume is not None
+    for delay in (*RECORD_RETRY_DELAYS, None):
+        try:
+            return _store(registry, record, replace=replace, looked_at_test=policy.scores_test)
+        except RegistryError:
+            if _already_recorded(registry, record):
+                return registry.get(record.id)  # another process (dlw recover) recorded it meanwhile
+            if delay is None:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _already_recorded(registry: Registry, record: RunRecord) -> bool:
+    try:
+        return registry.statuses().get(record.id) == record.status
+    except WorkflowError:
+        return False
+
+
+def _kept_error(registry: Registry, record: RunRecord, run_dir: Path, note: Path | None,
+                err: RegistryError) -> RegistryError:
+    """The error of a finished run the registry cannot hold: where the run is kept, and how to record it later."""
+    kept = f"its record in {str(note)!r}" if note is not None else "no record beside it (the disk is full)"
+    tries = len(RECORD_RETRY_DELAYS) + 1
+    return RegistryError.single(
+        f"registry {registry.url}", f"run {record.id}",
+        f"the run finished but cannot be recorded after {tries} tries "
+        f"({'; '.join(problem.what for problem in err.problems)}); nothing is lost: its model and "
+        f"files are kept in {str(run_dir)!r}, {kept}",
+        hint="Once the registry can be written again, run `dlw recover` to record it; `dlw runs` lists it "
+        "meanwhile as not yet recorded.",
+    )

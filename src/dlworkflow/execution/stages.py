@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,6 +37,8 @@ from dlworkflow.registry.record_sections import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from dlworkflow.data.dataset import Dataset, Part
@@ -281,7 +282,9 @@ def test_headline(metric: str, metrics: dict[str, dict[str, float]], baselines: 
 test_headline.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name
 
 
-def finished_record(header: RunRecord, training: TrainingResult, scores: Scores, timings: dict[str, float]) -> RunRecord:
+def finished_record(
+    header: RunRecord, training: TrainingResult, scores: Scores, timings: dict[str, float], missing: Sequence[str] = (),
+) -> RunRecord:
     """The record stage: the header completed with what training and scoring found.
 
     Args:
@@ -289,11 +292,13 @@ def finished_record(header: RunRecord, training: TrainingResult, scores: Scores,
         training: What training did.
         scores: What scoring found.
         timings: Seconds per stage.
+        missing: What the save stage could not write (plots on a full disk: :func:`save`), a warning each.
 
     Returns:
-        The record with status ``finished`` (artifacts are added when the folder is committed).
+        The record with status ``finished`` (artifacts are added when the folder is sealed).
     """
     return header.replace(
+        warnings=[*header.warnings, *missing],
         status="finished", finished_at=utc_now(), metrics=scores.metrics, baselines=scores.baselines,
         baselines_skipped=scores.baselines_skipped, classes=scores.classes,
         diagnosis=[RecordedFinding.from_dict(finding.to_dict()) for finding in scores.findings],
@@ -311,8 +316,11 @@ def finished_record(header: RunRecord, training: TrainingResult, scores: Scores,
 def save(
     folder: RunFolder, model: Any, spec: Spec, dataset: Dataset, training: TrainingResult, scores: Scores,
     policy: RunPolicy, trainer: Trainer,
-) -> None:
+) -> list[str]:
     """The save stage: model, preprocessing, spec, history, predictions and plots into the run folder.
+
+    The plots are drawn from what is saved, so a plot that cannot be written (a full disk) is
+    left out, not the run: ``dlw report`` draws it later.
 
     Args:
         folder: The run's staging folder.
@@ -323,11 +331,21 @@ def save(
         scores: What scoring found.
         policy: A trial draws no test-set plots.
         trainer: The framework (saves the model).
+
+    Returns:
+        A warning for the plots that could not be written (none when all were).
+
+    Raises:
+        OSError: when the model or its data files cannot be written (the runner reports it).
     """
     import tomli_w
 
     from dlworkflow.evaluation.training_plots import history_plot
-    from dlworkflow.execution.run_plots import save_class_plots, save_regression_plots
+    from dlworkflow.execution.run_plots import (
+        PlotWriter,
+        save_class_plots,
+        save_regression_plots,
+    )
     from dlworkflow.registry import artifacts
 
     trainer.save(model, folder.path(artifacts.MODEL))
@@ -338,13 +356,16 @@ def save(
         predictions_frame(dataset, dataset.parts[name], predicted).to_csv(
             folder.path(artifacts.predictions_file(name)), index=False
         )
-    history_plot(
-        training.history, folder.path(artifacts.HISTORY_PLOT), best_epoch=training.best_epoch,
-        evaluated_epoch=training.evaluated_epoch, stopped_early=training.stopped_early, stages=training.stages,
-    )
+    plots = PlotWriter(folder)
+    with plots.drawing(artifacts.HISTORY_PLOT) as path:
+        history_plot(
+            training.history, path, best_epoch=training.best_epoch, evaluated_epoch=training.evaluated_epoch,
+            stopped_early=training.stopped_early, stages=training.stages,
+        )
     if policy.scores_test:
-        save_class_plots(folder, dataset, scores.predictions, scores.classes, scores.metrics)
-        save_regression_plots(folder, spec, dataset, scores.predictions, scores.headline)
+        save_class_plots(plots, dataset, scores.predictions, scores.classes, scores.metrics)
+        save_regression_plots(plots, spec, dataset, scores.predictions, scores.headline)
+    return plots.warnings()
 
 
 def predictions_frame(dataset: Dataset, part: Part, predicted: np.ndarray) -> Any:
@@ -376,30 +397,41 @@ def predictions_frame(dataset: Dataset, part: Part, predicted: np.ndarray) -> An
     return frame
 
 
-def write_model_card(folder: RunFolder, record: RunRecord, dataset: Dataset) -> None:
-    """Write the run's model card, and drop what only an unfinished run needs (checkpoint, owner note).
+def seal(folder: RunFolder, record: RunRecord, dataset: Dataset) -> RunRecord:
+    """The last writes into a finished run's folder: its model card, then its record as ``run.json``.
+
+    The record lists the folder's files (its checkpoint and owner note aside: they go when the
+    folder is in place) and names the folder it will have. A full disk leaves the model card
+    out (a warning in the record); ``dlw export`` writes one into the bundle all the same.
 
     Args:
         folder: The run's staging folder.
         record: The finished record.
         dataset: The prepared dataset (its preprocessing goes into the card).
-    """
-    import shutil
 
+    Returns:
+        The record with its artifacts.
+
+    Example:
+        >>> seal(folder, record, dataset).artifacts.files  # doctest: +SKIP
+        ['history.csv', 'model.keras', 'model_card.md', 'run.json', ...]
+    """
+    from dlworkflow.execution.run_plots import without_partial_file
     from dlworkflow.registry import artifacts
     from dlworkflow.sharing.model_card import model_card
 
-    shutil.rmtree(folder.path(artifacts.CHECKPOINT_DIR), ignore_errors=True)
-    folder.path(artifacts.OWNER).unlink(missing_ok=True)
-    folder.path(artifacts.MODEL_CARD).write_text(model_card(record, dataset.preprocessing), encoding="utf-8")
-
-
-def with_artifacts(record: RunRecord, run_dir: Path) -> RunRecord:
-    """The record with its committed folder and the files in it.
-
-    Example:
-        >>> with_artifacts(RunRecord(id="r1", name="m"), Path("/nonexistent")).artifacts.files  # doctest: +SKIP
-        []
-    """
-    files = sorted(path.name for path in run_dir.iterdir()) if run_dir.is_dir() else []
-    return record.replace(artifacts=ArtifactList(dir=str(run_dir), files=files))
+    card = folder.path(artifacts.MODEL_CARD)
+    try:
+        with without_partial_file(card):
+            card.write_text(model_card(record, dataset.preprocessing), encoding="utf-8")
+    except OSError as err:
+        record = record.replace(warnings=[*record.warnings, f"model card not written ({err.strerror or err})"])
+    leftovers = {artifacts.CHECKPOINT_DIR, artifacts.OWNER, artifacts.RECORD}
+    files = sorted({path.name for path in folder.directory.iterdir() if path.name not in leftovers} | {artifacts.RECORD})
+    record = record.replace(artifacts=ArtifactList(dir=str(folder.destination), files=files))
+    try:
+        with without_partial_file(folder.path(artifacts.RECORD)) as path:
+            path.write_text(record.to_json(), encoding="utf-8")
+    except OSError:
+        pass  # the registry holds the record; only a lost registry needs this copy
+    return record

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -47,7 +48,8 @@ HISTORY = "history.csv"
 """The training history, one row per epoch."""
 
 RECORD = "run.json"
-"""The run's record (:class:`~dlworkflow.registry.record.RunRecord` as JSON)."""
+"""The run's record (:class:`~dlworkflow.registry.record.RunRecord` as JSON), written into every finished
+run's folder, so that ``dlw recover`` can record the run again into a registry that lost it."""
 
 IMAGE_GRID = "test_images.png"
 """Image classification: a grid of test images titled with their true and predicted class."""
@@ -88,6 +90,11 @@ INTERRUPTED_PREFIX = ".interrupted-"
 CHECKPOINT_DIR = "checkpoint"
 """The folder of a running run's last epoch checkpoint (removed when the run finishes)."""
 
+UNRECORDED_PREFIX = ".unrecorded-"
+"""Prefix of the note beside a finished run's folder that is not (yet) in the registry:
+``runs/.unrecorded-<run_id>.json`` holds the run's record and which process writes it
+(:func:`unrecorded_file`); ``dlw runs`` lists these runs and ``dlw recover`` records them."""
+
 OWNER = "owner.json"
 """Which process writes a staging folder (host, pid) and the run's record so far, so that a
 run whose process was killed is recognised and recorded as interrupted."""
@@ -122,6 +129,42 @@ def interrupted_dir(root: Path, run_id: str) -> Path:
         '/tmp/dlw/runs/.interrupted-r1'
     """
     return runs_dir(Path(root)) / f"{INTERRUPTED_PREFIX}{run_id}"
+
+
+def unrecorded_file(root: Path, run_id: str) -> Path:
+    """The note of a finished run not yet in the registry: ``root/runs/.unrecorded-<run_id>.json``.
+
+    Example:
+        >>> unrecorded_file(Path("/tmp/dlw"), "r1").as_posix()
+        '/tmp/dlw/runs/.unrecorded-r1.json'
+    """
+    return runs_dir(Path(root)) / f"{UNRECORDED_PREFIX}{_checked_name(run_id, 'run id', str(root))}.json"
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a folder and everything in it, also what a read-only folder inside holds; ignore what is gone.
+
+    ``shutil.rmtree`` cannot empty a folder whose write permission was taken away, so a
+    staging folder made read-only would stay forever; here such a folder is made writable
+    again (it is the run's own) and the removal tried once more.
+
+    Example:
+        >>> remove_tree(Path("/nonexistent/folder"))  # nothing there: nothing to do
+    """
+    def writable_again(function: object, path: str, _info: object) -> None:
+        try:
+            os.chmod(os.path.dirname(path) or ".", 0o700)
+            os.chmod(path, 0o700)
+        except OSError:
+            return
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    if os.path.lexists(folder):
+        shutil.rmtree(folder, onerror=writable_again)
 
 
 def runs_dir(root: Path) -> Path:
@@ -349,7 +392,7 @@ class RunFolder:
         """
         if self._state in ("committed", "discarded"):
             return
-        shutil.rmtree(self._staging, ignore_errors=True)
+        remove_tree(self._staging)
         self._state = "discarded"
 
     def interrupt(self) -> Path:

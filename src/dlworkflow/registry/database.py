@@ -61,7 +61,12 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from dlworkflow.errors import RegistryError
-from dlworkflow.registry.location import DEFAULT_HOME, SCHEMA_VERSION, registry_url
+from dlworkflow.registry.location import (
+    DEFAULT_HOME,
+    SCHEMA_VERSION,
+    in_memory_sqlite,
+    registry_url,
+)
 from dlworkflow.registry.run_summary import LEADERBOARD_INDEX_COLUMNS
 
 URL_HINT = (
@@ -72,6 +77,28 @@ URL_HINT = (
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write to finish."""
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+EMPTY_FILE_WAIT_SECONDS = 2.0
+"""How long an empty (0-byte) registry file may stay empty before it is refused: another process
+may be creating it at that moment (SQLite creates the file empty and writes it a moment later)."""
+
+DAMAGED_HINT = (
+    "dlw will not replace it with a new registry (the runs recorded in it would be lost): restore it from a "
+    "backup, or move it away and run `dlw recover` to record the run folders beside it again."
+)
+"""The fix for a registry file that is not a SQLite database or is damaged."""
+
+OPTUNA_TABLES = frozenset({
+    "alembic_version", "studies", "study_directions", "study_system_attributes", "study_user_attributes",
+    "trial_heartbeats", "trial_intermediate_values", "trial_params", "trial_system_attributes",
+    "trial_user_attributes", "trial_values", "trials", "version_info",
+})
+"""Optuna's tables: a study's storage may share the registry's database, so they are no sign of another program."""
+
+_DAMAGED = re.compile(r"not a database|malformed|file is encrypted", re.IGNORECASE)
 
 DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg"}
 """The driver a URL without one (``postgresql://``) uses: the one dlworkflow installs (psycopg 3),
@@ -245,6 +272,8 @@ def ensure_schema(engine: Engine, *, where: str = "registry") -> int:
     """
     with engine.connect() as connection:
         version = _schema_version(connection)
+        if version is None and engine.dialect.name == "sqlite":
+            _refuse_foreign_sqlite(connection, where)
     if version is not None and version >= SCHEMA_VERSION:
         return version
     from dlworkflow.registry import migrations  # imports Alembic: only when there is work to do
@@ -290,6 +319,17 @@ def _check_sqlite_foreign_keys(connection: Connection, where: str) -> None:
             f"the upgrade would leave {len(broken)} rows referring to missing rows (first: {tuple(broken[0])!r}); "
             "nothing was changed",
             hint="Report this as a dlworkflow bug; the registry is as it was.",
+        )
+
+
+def _refuse_foreign_sqlite(connection: Connection, where: str) -> None:
+    """Refuse a SQLite database that holds tables but not a registry's: it is some other program's file."""
+    tables = [name for name in connection.dialect.get_table_names(connection)
+              if not name.startswith("sqlite_") and name not in OPTUNA_TABLES]
+    if tables:
+        raise RegistryError.single(
+            where, "", f"is a SQLite database of something else, not a dlworkflow registry ({len(tables)} other "
+            "tables and no schema_version)", hint="Point --registry at the registry's own file, or at a new file.",
         )
 
 
@@ -340,9 +380,12 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
             newer dlworkflow. The message names the URL (password masked) and the fix.
 
     Example:
-        >>> engine, shown, root = open_database("sqlite://", home=Path("/tmp/dlw"))
-        >>> shown, root.as_posix()
-        ('sqlite://', '/tmp/dlw')
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> engine, shown, root = open_database(f"sqlite:///{folder}/registry.db")
+        >>> root == folder, shown == f"sqlite:///{folder}/registry.db"
+        (True, True)
+        >>> engine.dispose()
     """
     url, source = registry_url(url, home)
     masked = mask_url(url)
@@ -354,6 +397,11 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
             where, "", "is not a database URL (expected dialect://...)", hint=URL_HINT
         ) from err
 
+    if in_memory_sqlite(url):
+        raise RegistryError.single(
+            where, "", "is an in-memory SQLite database: every run recorded in it would be lost when the command ends",
+            hint="Use a database file, e.g. --registry sqlite:///.dlw/registry.db (or leave --registry out).",
+        )
     artifacts_home = Path(home) if home is not None else DEFAULT_HOME
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -361,6 +409,7 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
             database_path = Path(database).expanduser().absolute()
             artifacts_home = database_path.parent
             parsed = parsed.set(database=str(database_path))
+            check_sqlite_file(database_path, where)
             try:
                 database_path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
@@ -396,6 +445,10 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
     except SQLAlchemyError as err:
         engine.dispose()
         reason = _without_password(getattr(err, "orig", None) or err, parsed.password)
+        if engine.dialect.name == "sqlite" and _DAMAGED.search(reason):
+            raise RegistryError.single(
+                where, "", f"the file {parsed.database!r} is damaged ({reason})", hint=DAMAGED_HINT
+            ) from err
         raise RegistryError.single(where, "", f"cannot be opened or created ({reason})", hint=URL_HINT) from err
     except RegistryError:
         engine.dispose()
@@ -409,6 +462,50 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
             hint="Upgrade dlworkflow (pip install -U dlworkflow), or use another registry.",
         )
     return engine, masked, artifacts_home.absolute()
+
+
+def check_sqlite_file(path: Path, where: str) -> None:
+    """Refuse a registry file that is not a SQLite database: empty (0 bytes), a folder, or other bytes.
+
+    A missing file is fine (a new registry is created). An empty one is given
+    :data:`EMPTY_FILE_WAIT_SECONDS` to fill, as while another process creates it.
+
+    Args:
+        path: The registry's SQLite file.
+        where: How error messages name the registry.
+
+    Raises:
+        RegistryError: naming the file, for a folder, an empty file or a file without SQLite's header.
+
+    Example:
+        >>> check_sqlite_file(Path("/nonexistent/registry.db"), "registry")  # a new registry: fine
+    """
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise RegistryError.single(where, "", f"{str(path)!r} is not a file", hint="Point --registry at a file.")
+    deadline = time.monotonic() + EMPTY_FILE_WAIT_SECONDS
+    while path.stat().st_size == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    size = path.stat().st_size
+    if size == 0:
+        raise RegistryError.single(
+            where, "", f"the file {str(path)!r} is empty (0 bytes): it is not a registry, and the runs it held are gone "
+            "from it", hint=DAMAGED_HINT,
+        )
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError as err:
+        raise RegistryError.single(
+            where, "", f"the file {str(path)!r} cannot be read ({err.strerror or err})",
+            hint="Check the file's permissions.",
+        ) from err
+    if header != SQLITE_HEADER:
+        raise RegistryError.single(
+            where, "", f"the file {str(path)!r} is not a SQLite database ({size} bytes without SQLite's header)",
+            hint=DAMAGED_HINT,
+        )
 
 
 def _without_password(err: BaseException, password: Any) -> str:

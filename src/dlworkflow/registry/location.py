@@ -80,3 +80,52 @@ def sqlite_file(url: str) -> Path | None:
                 return None
             return Path(database).expanduser().absolute()
     return None
+
+
+def in_memory_sqlite(url: str) -> bool:
+    """Whether a URL names an in-memory SQLite database, which forgets every run when the process ends.
+
+    ``sqlite://``, ``sqlite:///:memory:``, ``file::memory:`` and any ``mode=memory`` are in memory.
+
+    Args:
+        url: A database URL.
+
+    Returns:
+        True for an in-memory SQLite URL.
+
+    Example:
+        >>> in_memory_sqlite("sqlite://"), in_memory_sqlite("sqlite:///:memory:")
+        (True, True)
+        >>> in_memory_sqlite("sqlite:///file:runs?mode=memory&uri=true"), in_memory_sqlite("sqlite:////tmp/r.db")
+        (True, False)
+    """
+    text = url.strip()
+    scheme, _, rest = text.partition("://")
+    if not scheme.lower().startswith("sqlite"):
+        return False
+    database, _, query = rest.removeprefix("/").partition("?")
+    options = {item.split("=", 1)[0].lower(): item.partition("=")[2].lower() for item in query.split("&") if item}
+    return (not database or database == ":memory:" or database.startswith("file::memory:")
+            or options.get("mode") == "memory")
+
+
+def artifacts_home(url: str | None = None, home: Path | None = None) -> Path:
+    """The folder that holds a registry's ``runs/``: a SQLite file's folder, else ``home`` or ``./.dlw``.
+
+    Args:
+        url: The registry URL (None: ``$DLW_REGISTRY``, else ``./.dlw/registry.db``).
+        home: The artifacts root for other databases, and the folder of the default SQLite file.
+
+    Returns:
+        The folder, absolute.
+
+    Example:
+        >>> artifacts_home("sqlite:////tmp/dlw/registry.db").as_posix()
+        '/tmp/dlw'
+        >>> artifacts_home("postgresql://db.example.org/results", Path("/srv/dlw")).as_posix()
+        '/srv/dlw'
+    """
+    path = sqlite_file(registry_url(url, home)[0])
+    if path is not None:
+        return path.parent
+    return (Path(home) if home is not None else DEFAULT_HOME).absolute()

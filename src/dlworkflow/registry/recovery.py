@@ -1,11 +1,14 @@
 """Runs interrupted mid-training: the owner note a run leaves, and the recovery of killed runs.
 
 A run that writes checkpoints notes in its staging folder which process (host and pid)
-writes it, with its record so far (:func:`write_owner`). Ctrl-C records the run as
+writes it, with its record so far (:func:`write_owner`), and touches that note every
+:data:`HEARTBEAT_SECONDS` while it trains (:class:`Heartbeat`). Ctrl-C records the run as
 ``interrupted`` at once (:func:`interrupted_record`); a run whose process was killed leaves
 its note behind, and :func:`recover_killed_runs` — called by the commands that write to the
 registry or go on with a run, never by a read — records it as interrupted so ``dlw resume``
-can go on.
+can go on. On the note's own host the pid tells whether the process is gone; from another
+host (a shared file system) a note whose heartbeat is older than :data:`STALE_AFTER_SECONDS`
+is taken for a killed run.
 
 Example:
     >>> recover_killed_runs(registry)  # doctest: +SKIP
@@ -18,8 +21,10 @@ import dataclasses
 import json
 import os
 import socket
+import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from dlworkflow.errors import WorkflowError
 from dlworkflow.registry import artifacts
@@ -28,6 +33,77 @@ from dlworkflow.registry.record import RunRecord
 if TYPE_CHECKING:
     from dlworkflow.registry.artifacts import RunFolder
     from dlworkflow.registry.registry import Registry
+
+
+HEARTBEAT_SECONDS = 30.0
+"""How often a training run touches its owner note (:class:`Heartbeat`)."""
+
+STALE_AFTER_SECONDS = 600.0
+"""A note of another host untouched this long belongs to a killed run (20 missed heartbeats: a
+shared file system's clocks and caches may lag, and a process busy in one long computation may
+miss a few)."""
+
+
+class Heartbeat:
+    """Touch a file every ``every`` seconds from a background thread, while a run trains.
+
+    Framework-free (a thread, not a Keras callback), so it beats through long epochs and
+    stops with the process: a note that stops changing belongs to a process that is gone.
+
+    Args:
+        path: The file to touch (the run's owner note).
+        every: Seconds between touches.
+
+    Example:
+        >>> import tempfile
+        >>> note = Path(tempfile.mkdtemp()) / "owner.json"
+        >>> _ = note.write_text("{}")
+        >>> with Heartbeat(note, every=0.01) as beat:
+        ...     time.sleep(0.05)
+        >>> beat.beats > 0
+        True
+    """
+
+    def __init__(self, path: Path, every: float = HEARTBEAT_SECONDS):
+        self.path = Path(path)
+        self.every = every
+        self.beats = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dlw-heartbeat", daemon=True)
+
+    def start(self) -> Self:
+        """Start beating (once).
+
+        Example:
+            >>> Heartbeat(Path("/nonexistent/owner.json"), every=60).start().stop()
+        """
+        if not self._thread.is_alive() and not self._stop.is_set():
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop beating and wait for the thread to end.
+
+        Example:
+            >>> Heartbeat(Path("/nonexistent/owner.json")).stop()  # never started: nothing to do
+        """
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                os.utime(self.path)
+            except OSError:
+                return  # the note is gone (the run finished or was recovered): nothing left to beat for
+            self.beats += 1
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 def write_owner(folder: RunFolder, header: RunRecord) -> None:
@@ -95,7 +171,10 @@ def recover_killed_runs(registry: Registry) -> list[str]:
             header = RunRecord.from_dict(owner["record"])
         except (OSError, ValueError, KeyError, WorkflowError):
             continue
-        if not process_gone(owner):
+        if not process_gone(owner, owner_file):
+            continue
+        if (owner_file.parent / artifacts.RECORD).is_file():
+            _finish_killed(registry, owner_file.parent, recovered)
             continue
         folder = artifacts.RunFolder.adopt(registry.home, header.id)
         record = interrupted_record(header, owner_file.parent / artifacts.CHECKPOINT_DIR, utc_now())
@@ -108,14 +187,33 @@ def recover_killed_runs(registry: Registry) -> list[str]:
     return recovered
 
 
-def process_gone(owner: dict[str, Any]) -> bool:
-    """Whether the process an owner note names has ended (only checkable on its own host).
+def _finish_killed(registry: Registry, staging: Path, recovered: list[str]) -> None:
+    """A run killed after it finished and wrote its record, before its folder was moved into place: record it."""
+    from dlworkflow.registry.unrecorded import Adoption, _adopt
+
+    try:
+        record = RunRecord.from_dict(json.loads((staging / artifacts.RECORD).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, WorkflowError):
+        return
+    done = Adoption()
+    _adopt(registry, record, registry.statuses().get(record.id), done)
+    recovered += done.recorded
+
+
+def process_gone(owner: dict[str, Any], note: Path | None = None, *, now: float | None = None) -> bool:
+    """Whether the process an owner note names has ended.
+
+    On the note's own host the pid says it. From another host only the note's heartbeat can:
+    a note untouched for :data:`STALE_AFTER_SECONDS` belongs to a process that is gone.
 
     Args:
         owner: The owner note: ``{host, pid, record}``.
+        note: The note's file (its modification time is the heartbeat); None: no heartbeat to read.
+        now: The time to compare the heartbeat with (default: now).
 
     Returns:
-        True when the note is from this host and no process has its pid.
+        True when the note is from this host and no process has its pid, or from another host
+        and its heartbeat is older than :data:`STALE_AFTER_SECONDS`.
 
     Example:
         >>> process_gone({"host": socket.gethostname(), "pid": os.getpid()})
@@ -124,7 +222,11 @@ def process_gone(owner: dict[str, Any]) -> bool:
         False
     """
     if owner.get("host") != socket.gethostname():
-        return False
+        try:
+            beat = note.stat().st_mtime if note is not None else None
+        except OSError:
+            return False
+        return beat is not None and (time.time() if now is None else now) - beat > STALE_AFTER_SECONDS
     try:
         os.kill(int(owner["pid"]), 0)
     except ProcessLookupError:
