@@ -528,7 +528,7 @@ def export(run_id: str, directory: str | Path, *, force: bool = False, registry:
         PosixPath('/home/ann/project/shared/weather')
     """
     from dlworkflow.registry import Registry
-    from dlworkflow.sharing.bundle import write_bundle
+    from dlworkflow.sharing.bundle_export import write_bundle
 
     with Registry.open(registry) as store:
         record = store.get(run_id)

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
         Bundle,
         manifest,
         sha256_file,
-        write_bundle,
     )
+    from dlworkflow.sharing.bundle_export import write_bundle
     from dlworkflow.sharing.model_card import code, escape_markdown, model_card
     from dlworkflow.sharing.model_loading import (
         activate_saved_backend,
@@ -58,7 +58,7 @@ _LAZY = {
     "Bundle": _BUNDLE,
     "manifest": _BUNDLE,
     "sha256_file": _BUNDLE,
-    "write_bundle": _BUNDLE,
+    "write_bundle": "dlworkflow.sharing.bundle_export",
     "code": _CARD,
     "escape_markdown": _CARD,
     "model_card": _CARD,

@@ -9,19 +9,14 @@
       model_card.md        the model card (:mod:`dlworkflow.sharing.model_card`)
       bundle.json          the manifest: format, run id, backend and versions, sha256 of every file
 
-The bundle is written into a hidden staging folder next to ``DIR`` and renamed into place
-when complete, so a failed export leaves nothing half-written. An existing folder is never
-mixed with: a non-empty ``DIR`` is refused unless ``force`` is given *and* it holds an
-earlier bundle (a ``bundle.json``), which is then replaced as a whole; a folder that holds
-the run itself or the registry is always refused.
+:func:`~dlworkflow.sharing.bundle_export.write_bundle` writes it (never over files it did not
+write, see there).
 
 :meth:`Bundle.open` reads a bundle back and checks every file against the manifest's sha256
 before anything is used; :meth:`Bundle.from_run` reads a run's folder in the registry the
 same way (a run folder has no manifest: its files are the registry's own).
 
 Example:
-    >>> write_bundle(run_dir, record, "shared/weather")  # doctest: +SKIP
-    PosixPath('/home/ann/shared/weather')
     >>> Bundle.open("shared/weather").backend  # doctest: +SKIP
     'jax'
 """
@@ -30,10 +25,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
+import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlworkflow.errors import DataError, Problem, RegistryError
 from dlworkflow.hashing import file_sha256
+from dlworkflow.output_files import file_kind
 from dlworkflow.registry import artifacts
 
 if TYPE_CHECKING:
@@ -61,6 +56,24 @@ FORMAT_VERSION = 1
 
 MODEL_FILES = (artifacts.MODEL, artifacts.PREPROCESSING, artifacts.SPEC)
 """The run's files a bundle copies (and a prediction needs)."""
+
+BUNDLE_FILES = (*MODEL_FILES, MODEL_CARD)
+"""Every file a bundle's manifest lists (``bundle.json`` itself besides): all ``--force`` ever replaces."""
+
+MAX_MANIFEST_BYTES = 1 << 20
+"""A ``bundle.json`` larger than this (1 MiB) is not one dlworkflow wrote (a few hundred bytes)."""
+
+MAX_FILE_BYTES = {
+    BUNDLE_FILE: MAX_MANIFEST_BYTES,
+    artifacts.PREPROCESSING: 64 << 20,
+    artifacts.SPEC: 4 << 20,
+    MODEL_CARD: 16 << 20,
+}
+"""The largest size of each small file of a bundle; ``model.keras`` is bounded by its zip members
+(:func:`dlworkflow.sharing.model_loading.check_archive`)."""
+
+MAX_NAMED = 10
+"""At most this many file names are listed in one message."""
 
 BACKEND_PACKAGES = {"jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",), "torch": ("torch",)}
 """The packages of each Keras backend, whose versions the manifest records."""
@@ -129,123 +142,6 @@ def manifest(
     }
 
 
-def write_bundle(
-    run_dir: str | Path,
-    record: RunRecord | Mapping[str, Any],
-    destination: str | Path,
-    *,
-    force: bool = False,
-) -> Path:
-    """Write the bundle of a run into a folder, all at once.
-
-    Args:
-        run_dir: The run's folder in the registry.
-        record: The run's current record (its model card shows the current test-set looks).
-        destination: The bundle folder; created (with its parents) when missing.
-        force: Replace ``destination`` when it holds an earlier bundle.
-
-    Returns:
-        The bundle folder, absolute.
-
-    Raises:
-        RegistryError: when the run has no model files (it failed, or its folder was
-            removed), ``destination`` is a file, a non-empty folder (without ``force``),
-            a folder that is not a bundle (even with ``force``), or holds the run itself, or
-            the bundle cannot be written.
-
-    Example:
-        >>> write_bundle(registry.run_dir(run_id), record, "shared/weather", force=True)  # doctest: +SKIP
-        PosixPath('/home/ann/shared/weather')
-    """
-    from dlworkflow.registry.record import RunRecord
-    from dlworkflow.sharing.model_card import model_card
-
-    source = Path(run_dir)
-    record = RunRecord.coerce(record)
-    run_id = record.id
-    missing = [name for name in MODEL_FILES if not (source / name).is_file()]
-    if missing:
-        raise RegistryError.single(
-            str(source), f"run {run_id}", f"has no {', '.join(missing)} to export",
-            hint="Only a finished run has a model; check it with `dlw show RUN` (a failed run keeps no artifacts).",
-        )
-    target = Path(destination).absolute()
-    _check_destination(target, source, force=force)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
-        staging.mkdir()  # with the user's umask, unlike tempfile.mkdtemp's private 0700
-    except OSError as err:
-        raise _write_error(target, err) from err
-    try:
-        for name in MODEL_FILES:
-            shutil.copyfile(source / name, staging / name)
-        preprocessing = _read_preprocessing(staging / artifacts.PREPROCESSING)
-        (staging / MODEL_CARD).write_text(model_card(record, preprocessing), encoding="utf-8")
-        listed = manifest(staging, [*MODEL_FILES, MODEL_CARD], record, preprocessing)
-        (staging / BUNDLE_FILE).write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
-        _move_into_place(staging, target)
-    except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise _write_error(target, err) from err
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def _write_error(target: Path, err: OSError) -> RegistryError:
-    return RegistryError.single(  # type: ignore[return-value]
-        str(target), "", f"cannot write the bundle ({err.strerror or err})",
-        hint="Check that the folder's parent exists or can be created and is writable, and that the disk has room.",
-    )
-
-
-def _check_destination(target: Path, run_dir: Path, *, force: bool) -> None:
-    where = str(target)
-    resolved, run_folder = target.resolve(), run_dir.resolve()
-    if resolved == run_folder or resolved in run_folder.parents:
-        raise RegistryError.single(
-            where, "", "holds the run's own folder (or the registry); exporting there would replace it",
-            hint="Export to a new folder outside the registry, e.g. `dlw export RUN shared/my_model`.",
-        )
-    if not target.exists():
-        return
-    if not target.is_dir():
-        raise RegistryError.single(where, "", "is a file, not a folder", hint="Name a new or empty folder.")
-    if not any(target.iterdir()):
-        return
-    if not force:
-        raise RegistryError.single(
-            where, "", "the folder is not empty; an export never mixes with other files",
-            hint="Name a new or empty folder, or pass --force (Python: force=True) to replace an earlier bundle.",
-        )
-    if not (target / BUNDLE_FILE).is_file():
-        raise RegistryError.single(
-            where, "", f"the folder is not empty and holds no {BUNDLE_FILE}: --force replaces only an earlier bundle",
-            hint="Name a new or empty folder; files that are not a bundle are never deleted.",
-        )
-
-
-def _move_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished staging folder to ``target``; an earlier bundle there goes only once it has."""
-    if not target.exists():
-        os.rename(staging, target)
-        return
-    if not any(target.iterdir()):
-        target.rmdir()
-        os.rename(staging, target)
-        return
-    previous = target.with_name(f".{target.name}.{secrets.token_hex(4)}.replaced")
-    os.rename(target, previous)
-    try:
-        os.rename(staging, target)
-    except OSError:
-        os.rename(previous, target)
-        raise
-    shutil.rmtree(previous, ignore_errors=True)
-
-
 @dataclass(frozen=True)
 class Bundle:
     """A model ready to predict with: its folder, saved preprocessing, spec and backend.
@@ -307,10 +203,13 @@ class Bundle:
             The bundle.
 
         Raises:
-            DataError: when the folder is missing or holds no ``bundle.json``, the manifest is
-                unreadable or from a newer dlworkflow, a file it lists is missing or its
-                sha256 differs (changed or damaged after export; all such files are named),
-                or the preprocessing or spec cannot be read.
+            DataError: when the folder is missing or holds no ``bundle.json``, holds a symbolic
+                link (wherever it points), the manifest is unreadable or from a newer
+                dlworkflow, a file it lists is missing, not a regular file, larger than
+                :data:`MAX_FILE_BYTES` allows or its size or sha256 differs (changed or damaged
+                after export; all such files are named), or the preprocessing or spec cannot
+                be read. The manifest detects damage, not tampering: anyone who changes a
+                file can write a matching manifest.
 
         Example:
             >>> Bundle.open("shared/weather").run_id  # doctest: +SKIP
@@ -327,10 +226,11 @@ class Bundle:
                 str(folder), "", f"not a dlworkflow bundle: it holds no {BUNDLE_FILE}",
                 hint="Give a folder written by `dlw export RUN DIR`, or the run id to predict from the registry.",
             )
+        check_members(folder, [BUNDLE_FILE])
         try:
             listed = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise DataError.single(where, "", f"the manifest cannot be read ({err})",
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            raise DataError.single(where, "", f"the manifest cannot be read ({type(err).__name__}: {err})",
                                    hint="Export the run again.") from err
         _check_manifest(listed, where)
         _check_files(folder, listed, where)
@@ -376,6 +276,7 @@ class Bundle:
                 str(folder), f"run {run_id}", what,
                 hint="Predict with a finished run (`dlw runs` lists them), or train one with `dlw run SPEC`.",
             )
+        check_members(folder, MODEL_FILES)
         return cls(
             directory=folder,
             where=f"run {run_id}",
@@ -412,9 +313,16 @@ def _check_files(folder: Path, listed: Mapping[str, Any], where: str) -> None:
             continue
         path = folder / name
         expected = (entry or {}).get("sha256") if isinstance(entry, dict) else None
-        if not path.is_file():
-            problems.append(Problem(str(path), "", "missing: the manifest lists it",
-                                    hint="Copy the whole bundle folder, or export the run again."))
+        declared = (entry or {}).get("bytes") if isinstance(entry, dict) else None
+        refused = _member_problem(path)
+        if refused is not None:
+            problems.append(refused)
+        elif isinstance(declared, int) and path.stat().st_size != declared:
+            problems.append(Problem(
+                str(path), "", f"holds {path.stat().st_size} bytes, but {BUNDLE_FILE} says {declared}: the file was "
+                "changed or damaged after export",
+                hint="Do not use it: get an intact copy of the bundle, or export the run again.",
+            ))
         elif not isinstance(expected, str) or sha256_file(path) != expected:
             got = sha256_file(path)
             problems.append(Problem(
@@ -425,6 +333,65 @@ def _check_files(folder: Path, listed: Mapping[str, Any], where: str) -> None:
             ))
     if problems:
         raise DataError(problems)
+
+
+def check_members(folder: Path, names: Iterable[str]) -> None:
+    """Refuse a bundle or run folder holding a link, or a file of its own that is not a regular file of a sane size.
+
+    Every symbolic link in the folder is refused, wherever it points (a bundle holds regular
+    files only); each named file must be a regular file within :data:`MAX_FILE_BYTES`.
+    Nothing is read but the folder's entries.
+
+    Args:
+        folder: The bundle or run folder.
+        names: The files the model needs from it.
+
+    Raises:
+        DataError: naming each link and each file that is missing, not regular or too large.
+
+    Example:
+        >>> _ = (tmp / "spec.toml").write_text("name = 'x'")
+        >>> (tmp / "model.keras").symlink_to("/etc/hostname")
+        >>> check_members(tmp, ["spec.toml", "model.keras"])
+        Traceback (most recent call last):
+        ...
+        dlworkflow.errors.DataError: .../model.keras: is a symbolic link (to '/etc/hostname'); ...
+    """
+    problems = []
+    links = sorted(entry.name for entry in os.scandir(folder) if entry.is_symlink())
+    for name in links:
+        problems.append(Problem(
+            str(folder / name), "", f"is a symbolic link (to {os.readlink(folder / name)!r}); a bundle holds "
+            "regular files only and no link is followed",
+            hint="Replace the link by the file itself (cp -L), or export the run again.",
+        ))
+    for name in names:
+        if name not in links and (problem := _member_problem(folder / name)) is not None:
+            problems.append(problem)
+    if problems:
+        raise DataError(problems)
+
+
+def _member_problem(path: Path) -> Problem | None:
+    """What is wrong with one of a bundle's files, looked at with ``lstat`` only, or None."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return Problem(str(path), "", "missing: the model needs it",
+                       hint="Copy the whole bundle folder, or export the run again.")
+    except OSError as err:
+        return Problem(str(path), "", f"cannot be looked at ({err.strerror or err})", hint="Check its permissions.")
+    if stat.S_ISLNK(status.st_mode):
+        return Problem(str(path), "", "is a symbolic link; a bundle holds regular files only and no link is followed",
+                       hint="Replace the link by the file itself (cp -L), or export the run again.")
+    if not stat.S_ISREG(status.st_mode):
+        return Problem(str(path), "", f"is {file_kind(status.st_mode)}, not a regular file",
+                       hint="Copy the whole bundle folder again, or export the run again.")
+    limit = MAX_FILE_BYTES.get(path.name)
+    if limit is not None and status.st_size > limit:
+        return Problem(str(path), "", f"holds {status.st_size} bytes, more than a bundle's {path.name} may "
+                       f"({limit} bytes)", hint="Do not use it: export the run again.")
+    return None
 
 
 def _read_json(path: Path) -> dict[str, Any]:

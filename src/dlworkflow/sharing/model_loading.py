@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 import warnings
 import zipfile
@@ -27,9 +29,31 @@ from pathlib import Path
 from typing import Any
 
 from dlworkflow.errors import DataError
+from dlworkflow.output_files import file_kind
 
 CONFIG_FILE = "config.json"
 """The architecture inside a ``.keras`` file."""
+
+METADATA_FILE = "metadata.json"
+"""Keras' version and date inside a ``.keras`` file."""
+
+MAX_CONFIG_BYTES = 32 << 20
+"""The largest ``config.json`` read (32 MiB; the lesson's weather model writes under 3 KiB)."""
+
+MAX_METADATA_BYTES = 1 << 20
+"""The largest ``metadata.json`` accepted (1 MiB; Keras writes under 100 bytes)."""
+
+MAX_MEMBERS = 1000
+"""The most members a ``.keras`` zip may hold (Keras writes three, plus any assets)."""
+
+MAX_MODEL_BYTES = 16 << 30
+"""The largest total uncompressed size of a ``.keras`` zip's members (16 GiB, 4 billion float32 weights)."""
+
+BOMB_FLOOR_BYTES = 16 << 20
+"""Members above this size (16 MiB) may expand at most :data:`MAX_EXPANSION` times their stored size."""
+
+MAX_EXPANSION = 100
+"""Uncompressed to stored size ratio beyond which a large member is a decompression bomb."""
 
 UNSAFE_LAYERS = ("Lambda",)
 """Layer classes that carry arbitrary Python code and are refused."""
@@ -56,7 +80,7 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
-    """The architecture of a ``.keras`` file as plain JSON, read without Keras.
+    """The architecture of a ``.keras`` file as plain JSON, read without Keras, after its members are checked.
 
     Args:
         path: The ``.keras`` file.
@@ -65,7 +89,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
         The parsed ``config.json``.
 
     Raises:
-        DataError: when the file is missing, not a zip, or holds no readable ``config.json``.
+        DataError: when the file is missing or not a regular file, not a zip, its members
+            break the bounds of :func:`check_archive`, or it holds no readable ``config.json``.
 
     Example:
         >>> read_config("bundle/model.keras")["class_name"]  # doctest: +SKIP
@@ -73,15 +98,88 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """
     where = str(path)
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise DataError.single(where, "", f"is {file_kind(mode)}, not a model file",
+                                   hint="Give the model.keras file `dlw export` wrote.")
         with zipfile.ZipFile(path) as archive:
+            check_archive(archive, where)
             return json.loads(archive.read(CONFIG_FILE))
     except FileNotFoundError as err:
         raise DataError.single(where, "", "model file not found", hint="Export the run again.") from err
+    except RecursionError as err:
+        raise DataError.single(where, CONFIG_FILE, "is nested too deeply to be a model's architecture",
+                               hint="A .keras file is a zip holding config.json; export the run again.") from err
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, OSError) as err:
         raise DataError.single(
             where, "", f"not a readable Keras model file ({type(err).__name__}: {err})",
             hint="A .keras file is a zip holding config.json; export the run again or get an intact copy.",
         ) from err
+
+
+def check_archive(archive: zipfile.ZipFile, where: str) -> None:
+    """Refuse a ``.keras`` zip whose members are not what Keras writes, before anything is read from it.
+
+    Only the zip's directory is read: member names (plain relative paths, no ``..``, no
+    duplicates, no links, at most :data:`MAX_MEMBERS`), ``config.json`` and
+    ``metadata.json`` sizes (:data:`MAX_CONFIG_BYTES`, :data:`MAX_METADATA_BYTES`), the
+    total uncompressed size (:data:`MAX_MODEL_BYTES`) and, for members over
+    :data:`BOMB_FLOOR_BYTES`, the ratio of uncompressed to stored size (:data:`MAX_EXPANSION`).
+
+    Args:
+        archive: The open zip.
+        where: The file, for messages.
+
+    Raises:
+        DataError: naming each member that breaks a bound, with its declared size.
+
+    Example:
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> with zipfile.ZipFile(buffer, "w") as archive:
+        ...     archive.writestr("config.json", "{}")
+        ...     archive.writestr("../evil.h5", "")
+        >>> check_archive(zipfile.ZipFile(buffer), "model.keras")
+        Traceback (most recent call last):
+        ...
+        dlworkflow.errors.DataError: model.keras: members: refused: '../evil.h5' is not a plain name inside the file. ...
+    """
+    infos = archive.infolist()
+    refused = []
+    if len(infos) > MAX_MEMBERS:
+        refused.append(f"it holds {len(infos)} members (at most {MAX_MEMBERS})")
+    names = [info.filename for info in infos]
+    for info in infos[:MAX_MEMBERS]:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            refused.append(f"{name!r} is not a plain name inside the file")
+        elif stat.S_ISLNK(info.external_attr >> 16):
+            refused.append(f"{name!r} is a symbolic link")
+        limit = {CONFIG_FILE: MAX_CONFIG_BYTES, METADATA_FILE: MAX_METADATA_BYTES}.get(name)
+        if limit is not None and info.file_size > limit:
+            refused.append(f"{name!r} declares {_size(info.file_size)} (at most {_size(limit)})")
+        elif info.file_size > BOMB_FLOOR_BYTES and info.file_size > MAX_EXPANSION * max(info.compress_size, 1):
+            refused.append(f"{name!r} declares {_size(info.file_size)} but stores {_size(info.compress_size)} "
+                           f"(a decompression bomb)")
+    duplicated = sorted({name for name in names if names.count(name) > 1}) if len(names) <= MAX_MEMBERS else []
+    refused += [f"{name!r} appears more than once" for name in duplicated]
+    total = sum(info.file_size for info in infos)
+    if total > MAX_MODEL_BYTES:
+        refused.append(f"its members declare {_size(total)} in all (at most {_size(MAX_MODEL_BYTES)})")
+    if refused:
+        raise DataError.single(
+            where, "members", "refused: " + "; ".join(refused[:5]),
+            hint="dlw export writes config.json, metadata.json and model.weights.h5 of sane sizes; this file was "
+            "not written so (or was damaged): do not load it, export the run again.",
+        )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
 
 
 def unsafe_layers(config: dict[str, Any]) -> list[str]:
@@ -116,12 +214,18 @@ def check_safe(path: str | Path) -> None:
         path: The ``.keras`` file.
 
     Raises:
-        DataError: naming each ``Lambda`` layer (or serialized lambda) and explaining safe mode.
+        DataError: naming each ``Lambda`` layer (or serialized lambda) and explaining safe mode;
+            for a file whose zip members break the bounds of :func:`check_archive`.
 
     Example:
         >>> check_safe("bundle/model.keras")  # doctest: +SKIP
     """
-    unsafe = unsafe_layers(read_config(path))
+    config = read_config(path)
+    try:
+        unsafe = unsafe_layers(config)
+    except RecursionError as err:
+        raise DataError.single(str(path), CONFIG_FILE, "is nested too deeply to be a model's architecture",
+                               hint="Export the run again.") from err
     if unsafe:
         raise DataError.single(
             str(path), "", "refused: the model holds Python code, which loading would run: " + "; ".join(unsafe[:5]),
