@@ -29,6 +29,7 @@ import numpy as np
 
 from dlworkflow.errors import SpecError, suggestion
 from dlworkflow.models.arguments import argument_error, keras_message
+from dlworkflow.models.layer_size import check_layer_size
 from dlworkflow.user_code import call_user_code, import_user_attribute
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ def build_model(spec: Spec, dataset: Dataset | None) -> keras.Model:
         The model, not compiled.
 
     Raises:
-        SpecError: naming the spec path of a bad layer argument, a layer that cannot take
+        SpecError: naming the spec path of a bad layer argument, a layer whose weights
+            would not fit in memory (counted before Keras allocates them), a layer that cannot take
             its input, a builder that cannot be imported or called, an output that does
             not fit the data, a ``model.input_shape`` that differs from the data's, or a
             missing input shape (no data and no ``model.input_shape``).
@@ -201,8 +203,11 @@ def _build_from_layers(spec: Spec, input_shape: tuple[int, ...]) -> keras.Model:
         used_names.add(str(base.name))
         # training=False: the base's BatchNormalization stays in inference mode, also when fine-tuning.
         outputs = base(inputs, training=False)
+    weights = 0
     for index, layer_spec in enumerate(spec.model.layers):
         layer = _make_layer(keras, layer_spec, index, source, used_names)
+        weights += check_layer_size(layer_spec.type, layer_spec.arguments, tuple(outputs.shape),
+                                    path=f"model.layers[{index}]", source=source, total_before=weights)
         try:
             outputs = layer(outputs)
         except (TypeError, ValueError) as err:
