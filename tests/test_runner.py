@@ -219,3 +219,275 @@ def test_the_owner_note_lets_a_killed_run_be_recovered(spec, dataset, registry):
     assert folder_seen["owner"]["record"]["status"] == "running"
     assert folder_seen["owner"]["record"]["test_set"]["fingerprint"] == dataset.test_fingerprint
     assert recover_killed_runs(registry) == []  # a failed run's folder is gone: nothing to recover
+
+
+# --------------------------------------------------------------------------- faults: never lose a trained model
+
+LOCKER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()  # until the test closes stdin
+connection.execute("COMMIT")
+"""
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    """A busy timeout of 0.1 s and two quick retries, so a held lock fails a write within a second."""
+    from dlworkflow.execution import runner
+    from dlworkflow.registry import database
+
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(runner, "RECORD_RETRY_DELAYS", (0.05, 0.05))
+
+
+@pytest.fixture
+def held_lock(tmp_path):
+    """Another process holding the registry's SQLite write lock until ``release()`` (or the test's end)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "registry.db"
+    Registry.open(f"sqlite:///{path}").close()  # the registry exists before the lock is taken
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline().strip() == "locked"
+
+        def release():
+            if locker.poll() is None:
+                locker.stdin.close()
+                locker.wait(timeout=10)
+
+        yield release
+    finally:
+        if locker.poll() is None:
+            locker.kill()
+        locker.wait()
+
+
+def cli(registry_url: str, *arguments: str):
+    from typer.testing import CliRunner
+
+    from dlworkflow.cli import app
+
+    return CliRunner().invoke(app, [*arguments, "--registry", registry_url])
+
+
+def test_a_run_finishing_while_another_process_holds_the_registry_locked_keeps_its_folder_and_is_recovered(
+    spec, dataset, tmp_path, fast_retries, held_lock
+):
+    from dlworkflow.errors import RegistryError
+    from dlworkflow.registry.unrecorded import unrecorded_runs
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry.open(url) as registry, pytest.raises(RegistryError) as caught:
+        execute(spec, dataset, "jax", registry, RunPolicy.plain(), trainer=FakeTrainer())
+    message = str(caught.value)
+    assert "the run finished but cannot be recorded after 3 tries (" in message
+    assert "database is locked" in message and "nothing is lost" in message and "`dlw recover`" in message
+    assert caught.value.exit_code == 5
+    (run_id,) = unrecorded_runs(tmp_path)
+    folder = artifacts.run_dir(tmp_path, run_id)
+    assert f"kept in {str(folder)!r}" in message
+    assert {"model.keras", "run.json", "history.csv"} <= {path.name for path in folder.iterdir()}
+    assert not (folder / artifacts.OWNER).exists() and not (folder / artifacts.CHECKPOINT_DIR).exists()
+    note = json.loads(artifacts.unrecorded_file(tmp_path, run_id).read_text())
+    assert note["pid"] is None and "database is locked" in note["error"]
+
+    listed = cli(url, "runs")  # while the lock is still held: the run is listed as not yet recorded
+    assert listed.exit_code == 0, listed.output
+    assert f"1 trained run(s) not yet recorded: {run_id}" in listed.output and "dlw recover" in listed.output
+
+    held_lock()  # the other process lets go
+    recovered = cli(url, "recover")
+    assert recovered.exit_code == 0, recovered.output
+    assert f"1 run(s) recorded: {run_id}" in recovered.output
+    rows = json.loads(cli(url, "runs", "--json").output)
+    assert [(row["id"], row["status"]) for row in rows] == [(run_id, "finished")]
+    assert rows[0]["primary_value"] == pytest.approx(0.5)
+    assert unrecorded_runs(tmp_path) == [] and "not yet recorded" not in cli(url, "runs").output
+    with Registry.open(url) as registry:
+        stored = registry.get(run_id)
+    assert stored.metrics["test"]["mae"] == pytest.approx(0.5) and stored.test_set.look == 1
+    assert stored.artifacts.dir == str(folder)
+
+
+def test_recover_says_which_runs_still_cannot_be_recorded(spec, dataset, tmp_path, fast_retries, held_lock):
+    from dlworkflow.errors import RegistryError
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry.open(url) as registry, pytest.raises(RegistryError):
+        execute(spec, dataset, "jax", registry, RunPolicy.plain(), trainer=FakeTrainer())
+    result = cli(url, "recover")
+    assert result.exit_code == 5
+    assert "1 finished run(s) still cannot be recorded" in result.output and "database is locked" in result.output
+    assert "run `dlw recover` again" in result.output
+
+
+def test_a_run_whose_process_was_killed_during_the_registry_write_is_recovered(spec, dataset, registry, monkeypatch):
+    import subprocess
+    import sys
+
+    from dlworkflow.registry.unrecorded import adopt_runs, unrecorded_runs
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args, **kwargs):
+        raise Killed()
+
+    monkeypatch.setattr(registry, "record", killed)
+    with pytest.raises(Killed):
+        execute(spec, dataset, "jax", registry, RunPolicy.plain(), trainer=FakeTrainer())
+    monkeypatch.undo()
+    (run_id,) = unrecorded_runs(registry.home)
+    assert artifacts.run_dir(registry.home, run_id).is_dir()
+    assert adopt_runs(registry).pending == [run_id]  # its process (this one) still runs: not taken from it
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    note = artifacts.unrecorded_file(registry.home, run_id)
+    note.write_text(json.dumps({**json.loads(note.read_text()), "pid": int(gone.stdout)}))
+    assert adopt_runs(registry).recorded == [run_id]
+    assert registry.get(run_id).status == "finished" and unrecorded_runs(registry.home) == []
+
+
+def test_run_folders_of_a_lost_registry_are_recorded_again(spec, dataset, tmp_path):
+    from dlworkflow.registry.unrecorded import adopt_runs
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry.open(url) as registry:
+        record = execute(spec, dataset, "jax", registry, RunPolicy.plain(), trainer=FakeTrainer()).record
+    for path in tmp_path.glob("registry.db*"):
+        path.unlink()  # the registry is lost; the run folders stay
+    with Registry.open(url) as registry:
+        assert registry.list_runs() == []
+        adoption = adopt_runs(registry)
+        assert adoption.recorded == [record.id]
+        assert registry.get(record.id).metrics == record.metrics
+        assert adopt_runs(registry).recorded == []  # once is enough
+
+
+def test_disk_full_while_drawing_plots_keeps_the_model_and_records_the_run_without_plots(
+    spec, dataset, tmp_path, monkeypatch
+):
+    import errno
+
+    from matplotlib.figure import Figure
+
+    def disk_full(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"\x89PNG half")  # a partial file, as a full disk leaves it
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with monkeypatch.context() as patch, Registry.open(url) as registry:
+        patch.setattr(Figure, "savefig", disk_full)
+        result = execute(spec, dataset, "jax", registry, RunPolicy.plain(), trainer=FakeTrainer())
+        stored = registry.get(result.record.id)
+    folder = Path(stored.artifacts.dir)
+    assert stored.status == "finished" and "model.keras" in stored.artifacts.files
+    assert not list(folder.glob("*.png")) and not [name for name in stored.artifacts.files if name.endswith(".png")]
+    (warning,) = [text for text in stored.warnings if "plots not drawn" in text]
+    assert "No space left on device" in warning and "history.png" in warning and "dlw report" in warning
+    assert any("plots not drawn" in text for text in result.warnings)
+
+    report = cli(url, "report", stored.id)  # the disk has room again: the report draws what is missing
+    assert report.exit_code == 0, report.output
+    assert {path.name for path in folder.glob("*.png")} == {"history.png", "predicted_vs_true.png", "residuals.png"}
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (OSError(28, "No space left on device"), r"cannot write the run's files: the disk is full.*Free space on that disk"),
+    (PermissionError(13, "Permission denied"), r"files: permission denied.*Make the registry home writable"),
+    (OSError(30, "Read-only file system"), r"the file system is read-only.*Make the registry home writable"),
+])
+def test_a_full_disk_or_a_read_only_folder_while_checkpointing_is_one_error_with_nothing_left(
+    spec, dataset, registry, error, expected
+):
+    import os
+
+    from dlworkflow.errors import RegistryError
+
+    trainer = FakeTrainer()
+
+    def checkpoint_fails(model, spec, dataset, *, checkpoint_dir, **kwargs):
+        Path(checkpoint_dir).mkdir()
+        (Path(checkpoint_dir) / ".arrays.partial.npz").write_bytes(b"half")
+        os.chmod(checkpoint_dir, 0o500)  # read-only, as a user may leave it
+        error.filename = str(Path(checkpoint_dir) / ".arrays.partial.npz")
+        raise error
+
+    trainer.fit = checkpoint_fails  # type: ignore[method-assign]
+    with pytest.raises(RegistryError, match=expected) as caught:
+        execute(spec, dataset, "jax", registry, trainer=trainer)
+    assert caught.value.exit_code == 5 and "nothing of this run was kept" in str(caught.value)
+    assert leftover_folders(registry) == []  # no .staging-* folder, read-only or not
+    (row,) = registry.list_runs()
+    assert registry.get(row.id).status == "failed"
+
+
+def test_a_read_only_folder_is_removed_all_the_same(tmp_path):
+    import os
+
+    from dlworkflow.registry.artifacts import RunFolder
+
+    folder = RunFolder.stage(tmp_path, "20250101-000000-c0ffee")
+    inner = folder.path(artifacts.CHECKPOINT_DIR)
+    inner.mkdir()
+    (inner / "state.json").write_text("{}")
+    os.chmod(inner, 0o500)
+    os.chmod(folder.directory, 0o500)
+    folder.discard()
+    assert not folder.directory.exists()
+
+
+def test_a_run_killed_on_another_host_is_recognised_by_its_heartbeat(spec, dataset, registry):
+    import os
+    import time
+
+    from dlworkflow.execution.stages import run_header
+    from dlworkflow.registry.recovery import (
+        STALE_AFTER_SECONDS,
+        process_gone,
+        recover_killed_runs,
+    )
+
+    run_id = registry.new_run_id()
+    folder = registry.stage(run_id)
+    header = run_header(spec, dataset, "jax", run_id, "2026-12-07T10:00:00+00:00", FakeParameters(),
+                        RunPolicy.plain())
+    note = folder.path(artifacts.OWNER)
+    owner = {"host": "gpu-node-17", "pid": 4242, "record": header.to_dict()}
+    note.write_text(json.dumps(owner))
+    beat = note.stat().st_mtime
+    assert not process_gone(owner, note, now=beat + 60)  # beating a minute ago: alive as far as we know
+    assert process_gone(owner, note, now=beat + STALE_AFTER_SECONDS + 1)
+    assert recover_killed_runs(registry) == []  # fresh heartbeat: left alone
+    os.utime(note, (time.time() - STALE_AFTER_SECONDS - 60,) * 2)
+    assert recover_killed_runs(registry) == [run_id]
+    assert registry.get(run_id).status == "interrupted"
+
+
+def test_a_training_run_beats_its_heartbeat(spec, dataset, registry, monkeypatch):
+    import time
+
+    from dlworkflow.registry import recovery
+
+    monkeypatch.setattr(recovery, "HEARTBEAT_SECONDS", 0.01)
+    monkeypatch.setattr(recovery.Heartbeat.__init__, "__defaults__", (0.01,))
+    trainer = FakeTrainer()
+    fit = trainer.fit
+    seen = {}
+
+    def slow_fit(model, spec, dataset, *, checkpoint_dir, **kwargs):
+        note = Path(checkpoint_dir).parent / artifacts.OWNER
+        before = note.stat().st_mtime_ns
+        time.sleep(0.2)
+        seen["touched"] = note.stat().st_mtime_ns > before
+        return fit(model, spec, dataset, checkpoint_dir=checkpoint_dir, **kwargs)
+
+    trainer.fit = slow_fit  # type: ignore[method-assign]
+    execute(spec, dataset, "jax", registry, trainer=trainer)
+    assert seen["touched"]

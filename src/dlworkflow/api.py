@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlworkflow.errors import SpecError
 from dlworkflow.execution.result import ModelSummary, Run
-from dlworkflow.spec.resolution import Overrides, SpecLike, resolve_spec
+from dlworkflow.spec.resolution import Overrides, SpecLike, resolve_spec, user_code_notice
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "recover", "run",
-    "runs", "show", "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict",
+    "runs", "show", "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict", "unrecorded_runs",
 ]
 
 
@@ -66,11 +66,11 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
     if resolved.model.input_shape is not None and data is None:
         backend = activate_backend(choose_backend(resolved), source=resolved.source)
         report = explain_parameters(build_model(resolved, None))
-        return ModelSummary(resolved, backend, report, None, None)
+        return ModelSummary(resolved, backend, report, None, user_code_notice(resolved))  # it runs code: say so
     prepared = prepare(resolved, data)
     dataset = prepared.dataset
     report = explain_parameters(build_model(resolved, dataset))
-    notes = [*dataset.warnings, overparameterized_warning(report, dataset.train.size)]
+    notes = [user_code_notice(resolved), *dataset.warnings, overparameterized_warning(report, dataset.train.size)]
     warning = "\n".join(note for note in notes if note) or None
     return ModelSummary(resolved, prepared.backend, report, dataset.sizes(), warning)
 
@@ -123,7 +123,7 @@ def run(
     with Registry.open(registry) as store:
         result = execute(resolved, prepared.dataset, prepared.backend, store, quiet=quiet, console=console,
                          timings={"prepare": prepared.seconds})
-    result.warnings[:0] = prepared.dataset.warnings  # the data's own (e.g. test rows repeated in training) first
+    result.warnings[:0] = [*filter(None, [user_code_notice(resolved)]), *prepared.dataset.warnings]  # code, data
     return result
 
 
@@ -224,33 +224,39 @@ def leaderboards(*, test_set: str | None = None, limit: int | None = None, regis
         return store.leaderboards(test_set=test_set, limit=limit)
 
 
-def recover(*, registry: str | None = None) -> list[str]:
-    """Record as interrupted the runs whose process was killed mid-training (``dlw resume`` goes on with them).
+def recover(*, registry: str | None = None, orphans: bool = False) -> list[str]:
+    """Record what killed or failed processes left: runs killed mid-training as interrupted (``dlw resume``
+    goes on with them); with ``orphans`` (``dlw recover``) also finished runs the registry lacks.
 
-    Reads (:func:`leaderboards`, :func:`show`) never write; ``dlw runs`` calls this first.
-    Without a run folder in progress (or left by a killed process) the registry is not opened.
+    Reads (:func:`leaderboards`, :func:`show`) never write; ``dlw runs`` calls this first (without a run
+    folder in progress, or left by a killed process, the registry is not opened).
 
     Args:
         registry: A SQLAlchemy URL.
+        orphans: Also record the runs noted as not yet recorded and the run folders the registry lacks.
 
     Returns:
-        The ids of the runs now recorded as interrupted.
+        The ids of the runs now recorded.
 
     Example:
-        >>> recover()  # doctest: +SKIP
+        >>> recover(orphans=True)  # doctest: +SKIP
         ['20261123-231502-4be1c9']
     """
-    from dlworkflow.registry.location import registry_url, sqlite_file
-    from dlworkflow.registry.quick_read import staging_folders
+    from dlworkflow.registry.recovery import recover_runs
 
-    local = sqlite_file(registry_url(registry)[0]) is not None
-    if local and not staging_folders(registry):  # nothing in progress or killed: no need to open it
-        return []
-    from dlworkflow.registry import Registry
-    from dlworkflow.registry.recovery import recover_killed_runs
+    return recover_runs(registry, orphans=orphans)
 
-    with Registry.open(registry) as store:
-        return recover_killed_runs(store)
+
+def unrecorded_runs(*, registry: str | None = None) -> list[str]:
+    """The finished runs whose folders are kept but not yet recorded (``dlw recover`` records them).
+
+    Example:
+        >>> unrecorded_runs()  # doctest: +SKIP
+        ['20261207-101500-4be1c9']
+    """
+    from dlworkflow.registry.unrecorded import unrecorded_runs_of
+
+    return unrecorded_runs_of(registry)
 
 
 def resume(run_id: str, *, registry: str | None = None, quiet: bool = True, console: Console | None = None) -> Run:
@@ -373,12 +379,14 @@ def report(run_id: str, *, output: str | Path | None = None, registry: str | Non
         >>> report("20261123-2201").name  # doctest: +SKIP
         'report.html'
     """
+    from dlworkflow.execution.run_plots import redraw_missing_plots
     from dlworkflow.registry import Registry
     from dlworkflow.reporting.html_report import REPORT_FILE, write_report
 
     with Registry.open(registry) as store:
         record = store.get(run_id)
         run_dir = store.run_dir(record.id)
+    redraw_missing_plots(record, run_dir)  # plots a full disk kept out of the run folder
     target = Path(output) if output is not None else run_dir / REPORT_FILE
     return write_report(record.to_dict(), run_dir, target)
 

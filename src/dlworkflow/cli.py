@@ -180,6 +180,12 @@ def list_runs(
 
     api.recover(registry=registry)  # a run whose process was killed shows as interrupted
     boards = api.leaderboards(test_set=test_set, limit=None if show_all else limit, registry=registry)
+    unrecorded = api.unrecorded_runs(registry=registry)  # finished, kept, but not in the registry yet
+    if unrecorded:
+        (err if as_json else out).print(_styled(
+            (f"{len(unrecorded)} trained run(s) not yet recorded:", "yellow"),
+            f" {', '.join(unrecorded)} (their folders are kept); record them with `dlw recover`",
+        ), soft_wrap=True)
     if as_json:
         rows = [asdict(row) for board in boards for row in board.runs]
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
@@ -467,6 +473,22 @@ def predict(
         sys.stdout.write(printable(rows, newlines=True) if sys.stdout.isatty() else rows)
         return
     err.print(f"{len(frame)} predictions written to {output}", soft_wrap=True)
+
+
+@app.command()
+def recover(registry: Optional[str] = REGISTRY_OPTION) -> None:
+    """Record the runs the registry lacks: finished but not recorded, killed mid-training, or from a lost registry."""
+    from dlworkflow import api
+
+    recorded = api.recover(registry=registry, orphans=True)
+    if recorded:
+        out.print(f"{len(recorded)} run(s) recorded: {', '.join(recorded)}. See them with `dlw runs`.", soft_wrap=True)
+    else:
+        out.print("Nothing to recover: the registry holds every run folder that has a record.", soft_wrap=True)
+    pending = api.unrecorded_runs(registry=registry)
+    if pending:
+        err.print(_styled(("note:", "yellow"), f" {', '.join(pending)}: still being recorded by the process that "
+                          "trained them; run `dlw recover` again if that process is gone"), soft_wrap=True)
 
 
 def main() -> None:

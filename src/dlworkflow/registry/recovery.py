@@ -276,3 +276,51 @@ def resumable_run(registry: Registry, run_id: str) -> tuple[RunRecord, Any]:
             hint="Start the spec again with dlw run.",
         )
     return record, checkpoint
+
+
+def recover_runs(url: str | None = None, *, orphans: bool = False) -> list[str]:
+    """Record what killed or failed processes left: runs killed mid-training, finished runs not yet recorded.
+
+    A run killed mid-training is recorded as interrupted (:func:`recover_killed_runs`). With
+    ``orphans`` (``dlw recover``), so are the finished runs noted as not yet recorded and the
+    run folders the registry lacks, as finished
+    (:func:`~dlworkflow.registry.unrecorded.adopt_runs`). Without a staging folder beside a
+    local SQLite registry, and without ``orphans``, the registry is not even opened.
+
+    Args:
+        url: The registry URL (None: ``$DLW_REGISTRY``, else ``./.dlw/registry.db``).
+        orphans: Also record finished runs the registry lacks.
+
+    Returns:
+        The ids of the runs now recorded.
+
+    Raises:
+        RegistryError: with ``orphans``, when finished runs still cannot be recorded (the registry
+            still cannot be written), naming them and why.
+
+    Example:
+        >>> recover_runs("sqlite:////nonexistent/dlw/registry.db")
+        []
+    """
+    from dlworkflow.errors import RegistryError
+    from dlworkflow.registry.location import registry_url, sqlite_file
+    from dlworkflow.registry.quick_read import staging_folders
+    from dlworkflow.registry.registry import Registry
+    from dlworkflow.registry.unrecorded import adopt_runs
+
+    if not orphans and sqlite_file(registry_url(url)[0]) is not None and not staging_folders(url):
+        return []  # nothing in progress or killed: no need to open it
+    with Registry.open(url) as registry:
+        recovered = recover_killed_runs(registry)
+        if not orphans:
+            return recovered
+        adoption = adopt_runs(registry)
+    failed = {run_id: why for run_id, why in adoption.errors.items() if "still recording" not in why}
+    if failed:
+        first = next(iter(failed.values()))
+        raise RegistryError.single(
+            f"registry {registry.url}", "", f"{len(failed)} finished run(s) still cannot be recorded: "
+            f"{', '.join(failed)} ({first})", hint="Their folders stay as they are; run `dlw recover` again once the "
+            "registry can be written.",
+        )
+    return [*recovered, *adoption.recorded]

@@ -120,6 +120,18 @@ def unrecorded_runs(home: Path) -> list[str]:
     return sorted(path.name[len(prefix):-len(".json")] for path in runs.glob(f"{prefix}*.json"))
 
 
+def unrecorded_runs_of(url: str | None = None, home: Path | None = None) -> list[str]:
+    """:func:`unrecorded_runs` beside the registry of a URL (None: ``$DLW_REGISTRY``, else ``./.dlw/registry.db``).
+
+    Example:
+        >>> unrecorded_runs_of("sqlite:////nonexistent/dlw/registry.db")
+        []
+    """
+    from dlworkflow.registry.location import artifacts_home
+
+    return unrecorded_runs(artifacts_home(url, home))
+
+
 def adopt_runs(registry: Registry, *, orphans: bool = True) -> Adoption:
     """Record the finished runs the registry is missing (``dlw recover``).
 
