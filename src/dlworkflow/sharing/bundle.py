@@ -317,17 +317,18 @@ def _check_files(folder: Path, listed: Mapping[str, Any], where: str) -> None:
         refused = _member_problem(path)
         if refused is not None:
             problems.append(refused)
-        elif isinstance(declared, int) and path.stat().st_size != declared:
-            problems.append(Problem(
-                str(path), "", f"holds {path.stat().st_size} bytes, but {BUNDLE_FILE} says {declared}: the file was "
-                "changed or damaged after export",
-                hint="Do not use it: get an intact copy of the bundle, or export the run again.",
-            ))
-        elif not isinstance(expected, str) or sha256_file(path) != expected:
-            got = sha256_file(path)
+        else:
+            size = path.stat().st_size
+            if isinstance(declared, int) and size != declared:  # no need to read it all
+                differs = f"it holds {size} bytes, the manifest says {declared}"
+            elif not isinstance(expected, str) or (got := sha256_file(path)) != expected:
+                differs = f"expected {str(expected)[:16]}…, got {got[:16]}…" if isinstance(expected, str) else \
+                    "the manifest gives no sha256"
+            else:
+                continue
             problems.append(Problem(
                 str(path), "", f"its sha256 does not match {BUNDLE_FILE}: the file was changed or damaged after "
-                f"export (expected {str(expected)[:16]}…, got {got[:16]}…)",
+                f"export ({differs})",
                 hint="Do not use it: get an intact copy of the bundle, or export the run again "
                 "(dlw export RUN DIR --force).",
             ))
