@@ -136,8 +136,17 @@ def import_user_attribute(
     refuse_foreign_module(reference, source=source, spec_path=spec_path)
     module = import_user_module(reference, folder, source=source, spec_path=spec_path)
     value = getattr(module, attribute, None)
+    if callable(value) and not _defined_in(value, module_name):
+        defined = getattr(value, "__module__", None)
+        origin = f" (it is imported there from {defined!r})" if isinstance(defined, str) else ""
+        raise SpecError.single(
+            source, spec_path, f"{attribute!r} is not defined in the module {module_name!r}{origin}; a spec names "
+            "only code defined in the named module", got=reference,
+            hint=f"Write a {kind} in {module_name.replace('.', '/')}.py (beside the spec) that does what you need, "
+            "and name that one.",
+        )
     wanted = inspect.isclass(value) if kind == "class" else (inspect.isfunction(value) or inspect.isclass(value))
-    if value is None or not wanted:
+    if not wanted:
         names = sorted(
             name for name, item in vars(module).items()
             if not name.startswith("_") and _defined_in(item, module_name)
@@ -149,15 +158,6 @@ def import_user_attribute(
         raise SpecError.single(
             source, spec_path, what, got=reference,
             hint=suggestion(attribute, names) or f"Name a {kind} defined in {module_name}.py.",
-        )
-    if not _defined_in(value, module_name):
-        defined = getattr(value, "__module__", None)
-        raise SpecError.single(
-            source, spec_path, f"{attribute!r} is not defined in the module {module_name!r} "
-            f"(it is imported there from {defined!r}); a spec names only code defined in the named module",
-            got=reference,
-            hint=f"Write a {kind} in {module_name.replace('.', '/')}.py (beside the spec) that does what you need, "
-            "and name that one.",
         )
     return value
 

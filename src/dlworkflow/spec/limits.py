@@ -214,3 +214,4 @@ def file_kind_problem(path: str | Path) -> str | None:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+

@@ -54,3 +54,34 @@ def resolve_spec(spec: SpecLike, overrides: Overrides = None, settings: Mapping[
         if group:
             document = apply_overrides(document, group)
     return validate_spec(document, source=source)
+
+
+def user_code_notice(spec: Spec) -> str | None:
+    """The notice that a spec runs the user's Python code (``model.builder``, ``evaluate.baselines``), or None.
+
+    A spec with a builder or baselines imports modules and calls them: ``dlw summary`` and ``dlw run`` say so,
+    so that a spec received from someone else is not mistaken for data.
+
+    Args:
+        spec: A validated :class:`~dlworkflow.spec.schema.Spec`.
+
+    Returns:
+        One line naming each piece of code and its spec path; None for a spec that runs none.
+
+    Example:
+        >>> from dlworkflow.spec import validate_spec
+        >>> spec = validate_spec({"name": "x", "data": {"dataset": "weather", "target": "BASEL_sunshine"},
+        ...                       "model": {"builder": "my_models:build"}}, source="x.toml")
+        >>> print(user_code_notice(spec))
+        x.toml: this spec runs Python code: model.builder = 'my_models:build' (imported from the spec's folder first, then the installed packages). Run only specs whose code you trust.
+    """
+    references = {}
+    if spec.model.builder is not None:
+        references["model.builder"] = spec.model.builder
+    for index, reference in enumerate((spec.evaluate.baselines if spec.evaluate is not None else None) or ()):
+        references[f"evaluate.baselines[{index}]"] = reference
+    if not references:
+        return None
+    listed = ", ".join(f"{path} = {reference!r}" for path, reference in references.items())
+    return (f"{spec.source}: this spec runs Python code: {listed} (imported from the spec's folder first, then "
+            "the installed packages). Run only specs whose code you trust.")
