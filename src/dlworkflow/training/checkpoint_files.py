@@ -11,22 +11,35 @@ Example:
 from __future__ import annotations
 
 import json
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dlworkflow.errors import TrainingError
+
 ARRAYS_FILE = "checkpoint-{epoch}.npz"
 """The model's and optimizer's variables after an epoch: one file per epoch, so that the JSON,
 written last, always names arrays of its own epoch (a process killed between the two writes
-leaves the previous pair whole); older ones are removed once the JSON names the new one."""
+leaves the previous pair whole); the last two are kept, older ones are removed once the JSON
+names the new one."""
 
 STATE_FILE = "checkpoint.json"
 """The epoch, history, early-stopping and random state that go with the arrays."""
 
 FORMAT_VERSION = 1
 """The checkpoint layout this version writes and reads."""
+
+PREVIOUS_KEY = "previous"
+"""Key of the state JSON holding the epoch before's state, whose arrays are kept too: the fallback
+when the last arrays cannot be read (a checkpoint without it, from an earlier version, has none)."""
+
+
+class CheckpointWarning(UserWarning):
+    """The last epoch's checkpoint could not be read; the run goes on from the one before it."""
 
 
 @dataclass
@@ -58,6 +71,10 @@ class Checkpoint:
 def read_checkpoint(folder: str | Path) -> Checkpoint | None:
     """The checkpoint in a run's folder, or None when there is none (no epoch finished).
 
+    The last epoch's checkpoint is read; when its arrays cannot be read (a truncated or
+    damaged ``.npz``, a missing file), the one before it (kept beside it, see
+    :data:`PREVIOUS_KEY`) is used instead, with a :class:`CheckpointWarning` that says so.
+
     Args:
         folder: The run's folder.
 
@@ -65,7 +82,8 @@ def read_checkpoint(folder: str | Path) -> Checkpoint | None:
         The checkpoint.
 
     Raises:
-        ValueError: when the files are there but do not belong together or cannot be read.
+        TrainingError: when the files are there but no checkpoint among them can be read
+            (each one's reason named).
 
     Example:
         >>> read_checkpoint(".dlw/runs/.interrupted-20261123-221854-94ae5e").epoch  # doctest: +SKIP
@@ -77,13 +95,34 @@ def read_checkpoint(folder: str | Path) -> Checkpoint | None:
         return None
     try:
         state = json.loads(state_path.read_text())
-        with np.load(folder / ARRAYS_FILE.format(epoch=int(state["epoch"]))) as arrays:
-            model_values = [arrays[f"model_{i}"] for i in range(state["model_variables"])]
-            optimizer_values = [arrays[f"optimizer_{i}"] for i in range(state["optimizer_variables"])]
-    except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as err:
-        raise ValueError(f"the checkpoint in {folder} cannot be read ({err})") from err
+        if not isinstance(state, dict):
+            raise TypeError(f"{STATE_FILE} holds {type(state).__name__}, not an object")
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, RecursionError) as err:
+        raise _unusable(folder, [f"{STATE_FILE}: {type(err).__name__}: {err}"]) from err
+    failures = []
+    for candidate in (state, state.get(PREVIOUS_KEY)):
+        if not isinstance(candidate, dict):
+            continue
+        try:
+            checkpoint = _load(folder, candidate)
+        except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as err:
+            failures.append(f"epoch {candidate.get('epoch')!r}: {type(err).__name__}: {err}")
+            continue
+        if failures:
+            warnings.warn(CheckpointWarning(
+                f"{folder}: the checkpoint of the last epoch cannot be read ({failures[0]}); going on from the "
+                f"one before it, epoch {checkpoint.epoch}"
+            ), stacklevel=2)
+        return checkpoint
+    raise _unusable(folder, failures or ["no epoch is named"])
+
+
+def _load(folder: Path, state: dict[str, Any]) -> Checkpoint:
     if state.get("format") != FORMAT_VERSION:
-        raise ValueError(f"the checkpoint in {folder} has format {state.get('format')!r}, not {FORMAT_VERSION}")
+        raise ValueError(f"format {state.get('format')!r}, not {FORMAT_VERSION}")
+    with np.load(folder / ARRAYS_FILE.format(epoch=int(state["epoch"])), allow_pickle=False) as arrays:
+        model_values = [arrays[f"model_{i}"] for i in range(int(state["model_variables"]))]
+        optimizer_values = [arrays[f"optimizer_{i}"] for i in range(int(state["optimizer_variables"]))]
     return Checkpoint(
         epoch=int(state["epoch"]),
         history=list(state["history"]),
@@ -91,6 +130,13 @@ def read_checkpoint(folder: str | Path) -> Checkpoint | None:
         optimizer_values=optimizer_values,
         early_stopping=state.get("early_stopping"),
         numpy_random=state.get("numpy_random") or [],
+    )
+
+
+def _unusable(folder: Path, failures: list[str]) -> TrainingError:
+    return TrainingError.single(  # type: ignore[return-value]
+        str(folder), "checkpoint", "no usable checkpoint: " + "; ".join(failures),
+        hint="The interrupted run cannot go on; start its spec again with dlw run.",
     )
 
 
