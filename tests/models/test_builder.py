@@ -310,3 +310,53 @@ def test_preprocessing_and_augmentation_layers(layer):
     spec = make_spec(model={"layers": [layer, *IMAGE_LAYERS]})
     model = build_model(spec, image_dataset())
     assert type(model.layers[1]).__name__ == layer["type"]
+
+
+# --- the builder is the user's own code, and whatever it raises is one SpecError ----------------
+
+BUILDERS = """
+import sys
+from os import system
+
+def exits_ok(input_shape):
+    sys.exit(0)
+
+def exits_three(input_shape):
+    raise SystemExit(3)
+
+def recurses(input_shape):
+    return recurses(input_shape)
+
+def raises(input_shape):
+    raise RuntimeError("no GPU here")
+"""
+
+
+@pytest.mark.parametrize(("function", "message"), [
+    ("exits_ok", r"raised SystemExit\(0\)"),
+    ("exits_three", r"raised SystemExit\(3\)"),
+    ("recurses", r"raised RecursionError \(it calls itself without end\)"),
+    ("raises", r"raised RuntimeError: no GPU here"),
+])
+def test_a_builder_that_exits_recurses_or_raises_is_one_spec_error(make_dataset, tmp_path, function, message):
+    _write_module(tmp_path, "dlw_test_builder_bad", BUILDERS)
+    spec = make_spec(model={"builder": f"dlw_test_builder_bad:{function}"}, source=str(tmp_path / "spec.toml"))
+    try:
+        with pytest.raises(SpecError, match=rf"spec\.toml: model\.builder: the builder dlw_test_builder_bad:{function} "
+                           rf"{message}\. Fix the builder function"):
+            build_model(spec, make_dataset())
+    finally:
+        sys.modules.pop("dlw_test_builder_bad", None)
+
+
+def test_a_builder_imported_into_the_users_module_is_refused(make_dataset, tmp_path):
+    _write_module(tmp_path, "dlw_test_builder_reexport", BUILDERS)
+    spec = make_spec(model={"builder": "dlw_test_builder_reexport:system", "builder_args": {"command": "id > PWNED"}},
+                     source=str(tmp_path / "spec.toml"))
+    try:
+        with pytest.raises(SpecError, match=r"model\.builder: 'system' is not defined in the module "
+                           r"'dlw_test_builder_reexport' \(it is imported there from 'posix'\)"):
+            build_model(spec, make_dataset())
+    finally:
+        sys.modules.pop("dlw_test_builder_reexport", None)
+    assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
