@@ -373,7 +373,8 @@ def report(run_id: str, *, output: str | Path | None = None, registry: str | Non
         The written file.
 
     Raises:
-        RegistryError: when no run (or more than one) matches.
+        RegistryError: when no run (or more than one) matches, or ``output`` is a folder, a
+            device, a FIFO or a file dlworkflow did not write (it is left as it is).
 
     Example:
         >>> report("20261123-2201").name  # doctest: +SKIP
@@ -381,8 +382,10 @@ def report(run_id: str, *, output: str | Path | None = None, registry: str | Non
     """
     from dlworkflow.execution.run_plots import redraw_missing_plots
     from dlworkflow.registry import Registry
-    from dlworkflow.reporting.html_report import REPORT_FILE, write_report
+    from dlworkflow.reporting.html_report import REPORT_FILE, report_output, write_report
 
+    if output is not None:
+        report_output(output).check()  # a folder, device or someone's file: refused before anything is read
     with Registry.open(registry) as store:
         record = store.get(run_id)
         run_dir = store.run_dir(record.id)

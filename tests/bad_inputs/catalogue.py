@@ -14,6 +14,7 @@ A case is a folder ``cases/<NN_name>/`` with its input files and ``expected.toml
                                         # "comment": then comment it with the text of comment.txt;
                                         # "bundle": write bundle/bundle.json for the files in bundle/;
                                         # "tamper": then change bundle/preprocessing.json
+                                        # "link": then move bundle/preprocessing.json out, a link in its place
     xfail = "why, and the fix needed"   # a known gap, fixed in a file this catalogue may not edit
     [[files]]                           # files the command writes, and what they must (not) hold
     path = "page.html"
@@ -158,6 +159,9 @@ def run_case(case: Case, work: Path, tmp: Path) -> Outcome:
             assert result.exit_code == 0, f"{case.name}: the setup comment failed:\n{result.output}"
         elif step == "bundle":
             _write_manifest(work / "bundle")
+        elif step == "link":  # a link cannot travel in the case folder (copytree copies its target)
+            (work / "bundle" / "preprocessing.json").rename(work / "preprocessing.json")
+            (work / "bundle" / "preprocessing.json").symlink_to(Path("..") / "preprocessing.json")
         elif step == "tamper":
             with (work / "bundle" / "preprocessing.json").open("a", encoding="utf-8") as file:
                 file.write(" ")

@@ -144,9 +144,29 @@ def write_report(record: Mapping[str, Any], run_dir: Path | None, output: Path) 
         >>> write_report(record, run_dir, Path("weather.html"))  # doctest: +SKIP
         PosixPath('weather.html')
     """
-    target = OutputFile(output, option="-o", error=RegistryError, replaceable=is_report, make_parents=True)
+    target = report_output(output)
     target.check()  # before the page is rendered
     return target.write_text(render_report(record, run_dir))
+
+
+def report_output(output: str | Path) -> OutputFile:
+    """The page's file: a regular file, replaced only when it is an earlier page (see :func:`write_report`).
+
+    Call ``.check()`` on it to refuse a bad ``-o`` before any work.
+
+    Args:
+        output: Where the page goes.
+
+    Returns:
+        The output file (:class:`~dlworkflow.output_files.OutputFile`, errors as ``RegistryError``).
+
+    Example:
+        >>> report_output(tmp).check()
+        Traceback (most recent call last):
+        ...
+        dlworkflow.errors.RegistryError: ...: -o: is a folder, not a file. Name a file, e.g. .../output.csv.
+    """
+    return OutputFile(output, option="-o", error=RegistryError, replaceable=is_report, make_parents=True)
 
 
 def is_report(path: Path) -> bool:
