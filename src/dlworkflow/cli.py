@@ -440,7 +440,8 @@ def tensorboard(
 def export(
     run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
     directory: str = typer.Argument(..., metavar="DIR", help="The bundle folder: new or empty."),
-    force: bool = typer.Option(False, "--force", help="Replace DIR when it holds an earlier bundle."),
+    force: bool = typer.Option(False, "--force", help="Replace an earlier bundle in DIR (only the files its "
+                               "bundle.json lists; anything else in DIR refuses)."),
     registry: Optional[str] = REGISTRY_OPTION,
 ) -> None:
     """Write a self-contained bundle of a run: model, preprocessing, model card, spec, sha256 manifest."""

@@ -101,3 +101,15 @@ def test_a_model_giving_infinite_predictions_is_an_error_naming_the_rows(tmp_pat
                                         r"\(data rows 2, 4, counting from 1 after the header\); nothing was written"):
         api.predict(folder, rows, output)
     assert not output.exists()
+
+
+def test_a_fifo_or_a_device_as_input_is_refused_without_reading_it(bundle, tmp_path):
+    import os
+
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"rows.csv: is a FIFO \(named pipe\), not a regular file"):
+        api.predict(bundle, fifo)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(DataError, match="/dev/zero: is a character device, not a regular file"):
+            api.predict(bundle, "/dev/zero")

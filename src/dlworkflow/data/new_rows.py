@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import fnmatch
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ from dlworkflow.data.preprocessing import (
     as_preprocessing,
 )
 from dlworkflow.errors import DataError, Problem
+from dlworkflow.output_files import file_kind
 from dlworkflow.spec.registries import file_type
 
 PARQUET_ENDING = ".parquet"
@@ -87,8 +89,8 @@ def read_rows(path: str | Path) -> pd.DataFrame:
         The table, with at least one row and string column names.
 
     Raises:
-        DataError: naming the file, when it is missing, a folder, not UTF-8, not CSV (or
-            Parquet), or has no rows.
+        DataError: naming the file, when it is missing, a folder, a device or FIFO, not
+            UTF-8, not CSV (or Parquet), or has no rows.
 
     Example:
         >>> read_rows("new_days.csv").shape  # doctest: +SKIP
@@ -103,6 +105,10 @@ def read_rows(path: str | Path) -> pd.DataFrame:
             where, "", "is a folder; a table model takes a CSV file",
             hint="Give the CSV file of rows to predict (a folder of images is for image models).",
         )
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):  # a FIFO would block the read, /dev/zero never end it
+        raise DataError.single(where, "", f"is {file_kind(mode)}, not a regular file",
+                               hint="Give the CSV file of rows to predict.")
     if file_type(path) == PARQUET_ENDING:
         return read_parquet(path, source=where, spec_path="")
     return read_csv(path, source=where, spec_path="", missing_hint="Check the --input path.")
