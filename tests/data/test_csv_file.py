@@ -59,3 +59,24 @@ def test_messages_name_the_file_unless_it_is_the_source(tmp_path: Path):
         read_csv(path, source="s.toml")
     with pytest.raises(DataError, match=r"empty\.csv: the CSV file has no rows; got '0 rows x 2 columns'"):
         read_csv(path, source=str(path), spec_path="")
+
+
+def test_repeated_column_names_are_refused_not_renamed(tmp_path: Path):
+    path = tmp_path / "table.csv"
+    path.write_text("a,b,a,y,b\n1,2,3,4,5\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^s\.toml: data\.path: '.*table\.csv' repeats column names in its header: "
+                       r"'a', 'b'\. Give every column its own name in the header line"):
+        read_csv(path, source="s.toml")
+    path.write_text("a,a.1,y\n1,2,3\n", encoding="utf-8")  # a name that looks like pandas' renaming, but is not
+    assert list(read_csv(path, source="s.toml").columns) == ["a", "a.1", "y"]
+
+
+def test_a_device_or_a_fifo_is_refused_before_it_is_opened(tmp_path: Path):
+    import os
+
+    with pytest.raises(DataError, match=r"^s\.toml: data\.path: '/dev/zero' is a device, not a CSV file"):
+        read_csv("/dev/zero", source="s.toml")
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"is a FIFO \(named pipe\), not a CSV file"):  # opening it would block
+        read_csv(fifo, source=str(fifo))

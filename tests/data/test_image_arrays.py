@@ -303,3 +303,42 @@ def test_image_arrays_checks_in_memory_arrays():
     assert arrays.x_train.shape == (4, 8, 8, 1)
     assert arrays.y_test.tolist() == [1, 0]
     assert arrays.class_names == ("0", "1")
+
+
+def _npz_declaring(path: Path, shape: tuple[int, ...]) -> Path:
+    """An .npz whose x_train header declares ``shape`` (uint8) but holds 64 bytes."""
+    import io
+    import zipfile
+
+    from numpy.lib import format as npy_format
+
+    def npy(array=None, header=None) -> bytes:
+        buffer = io.BytesIO()
+        if header is None:
+            npy_format.write_array(buffer, array)
+        else:
+            npy_format.write_array_header_1_0(buffer, header)
+            buffer.write(b"\0" * 64)
+        return buffer.getvalue()
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", npy(header={"descr": "|u1", "fortran_order": False, "shape": shape}))
+        archive.writestr("y_train.npy", npy(np.zeros(4, dtype=np.int64)))
+        archive.writestr("x_test.npy", npy(np.zeros((2, 4, 4, 1), dtype=np.uint8)))
+        archive.writestr("y_test.npy", npy(np.zeros(2, dtype=np.int64)))
+    return path
+
+
+def test_an_npz_header_declaring_11_tib_is_refused_before_reading(tmp_path: Path):
+    path = _npz_declaring(tmp_path / "huge.npz", (1_000_000, 3_000, 4_000, 1))
+    with pytest.raises(DataError, match=r"^s\.toml: data\.path: '.*huge\.npz' declares arrays of 10\.9 TiB \(x_train "
+                       r"of shape \(1000000, 3000, 4000, 1\) and type uint8\), more than the .* of memory available\. "
+                       r"Check the file"):
+        read_image_arrays(path, source="s.toml")
+
+
+def test_an_npz_header_declaring_more_than_the_file_holds_is_refused(tmp_path: Path):
+    path = _npz_declaring(tmp_path / "short.npz", (100, 32, 32, 3))
+    with pytest.raises(DataError, match=r"the array 'x_train' declares shape \(100, 32, 32, 3\) and type uint8 "
+                       r"\(300\.0 KiB\), but the file holds only 192 bytes for it\. The file is damaged"):
+        read_image_arrays(path, source="s.toml")

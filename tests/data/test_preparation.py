@@ -242,3 +242,25 @@ def test_infinite_values_count_as_missing():
                                         r"'a' \(1\), 'b' \(1\)"):
         prepare(table, drop=("kind",))
     assert prepare(table, drop=("kind",), dropna=True).frame.index.tolist() == [10, 12, 14, 15]
+
+
+def test_a_file_that_is_not_a_table_is_never_quoted(tmp_path):
+    from dlworkflow.data.sources import load_table
+
+    outside = tmp_path / "secrets"
+    outside.mkdir()
+    (outside / "shadow.csv").write_text("root:$6$s3cr3tHASH:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n")
+    spec_file = tmp_path / "project" / "spec.toml"
+    spec_file.parent.mkdir()
+    spec_file.write_text("")
+    data = DataSpec(path="../secrets/shadow.csv", target="y")
+    table, name = load_table(data, source=str(spec_file))
+    with pytest.raises(DataError) as caught:
+        prepare_table(table, data, table_name=name, source=str(spec_file))
+    message = str(caught.value)
+    assert "s3cr3t" not in message and "root:" not in message and "99999" not in message
+    assert "data.target: no column 'y' in shadow. The file read has 1 column(s). Its first line does not look like a " \
+           "CSV header, so it is not shown here" in message
+    # A real table's columns are still offered.
+    with pytest.raises(DataError, match=r"Did you mean 'a'\? Valid options: 'day', 'a', 'b'"):
+        prepare_table(small_table()[["day", "a", "b"]], DataSpec(target="aa"), table_name="t")

@@ -184,3 +184,14 @@ def test_a_registered_source_is_one_module_and_one_entry(tmp_path: Path, make_sp
             load_table(DataSpec(path="gone.tsv", target="y"), source="<api>")
     finally:
         DATA_FILES.unregister(".tsv")
+
+
+def test_a_device_or_fifo_as_data_path_is_refused_before_it_is_opened(tmp_path):
+    import os
+
+    with pytest.raises(DataError, match=r"^s\.toml: data\.path: is a device, not a data file; got '/dev/zero'"):
+        load_table(DataSpec(path="/dev/zero", target="y"), source="s.toml")
+    os.mkfifo(tmp_path / "table.csv")
+    (tmp_path / "spec.toml").write_text("")
+    with pytest.raises(DataError, match=r"data\.path: is a FIFO \(named pipe\), not a data file; got 'table\.csv'"):
+        load_table(DataSpec(path="table.csv", target="y"), source=str(tmp_path / "spec.toml"))

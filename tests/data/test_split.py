@@ -207,3 +207,18 @@ def test_test_rows_repeated_in_training_give_a_warning():
     )
     assert duplicated_rows_warnings(features.iloc[:4], target.iloc[:4], {"train": np.array([0, 1]),
                                                                          "test": np.array([3])}) == ()
+
+
+def test_a_split_with_a_part_under_10_rows_warns_with_the_counts():
+    from dlworkflow.data.split import MIN_PART_ROWS, small_parts_warnings, split_warnings
+
+    parts = {"train": np.array([0]), "validation": np.array([1]), "test": np.array([2])}
+    (warning,) = split_warnings(pd.DataFrame({"a": [1, 2, 3]}), pd.Series([1.0, 2.0, 3.0]), parts, source="t.toml")
+    assert warning == (
+        "t.toml: split: 3 rows split into train 1, validation 1, test 1; fewer than 10 rows in the train, validation, "
+        "test parts, so a score there says little (one row more or less moves it by a large step). Use more rows "
+        "(check data.rows and dropna), or give the small part a larger fraction in [split]."
+    )
+    (one,) = small_parts_warnings({"train": np.arange(40), "test": np.arange(40, 48)})
+    assert "48 rows split into train 40, test 8; fewer than 10 rows in the test part," in one
+    assert small_parts_warnings({"train": np.arange(40), "test": np.arange(40, 40 + MIN_PART_ROWS)}) == ()
