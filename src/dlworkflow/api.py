@@ -373,8 +373,7 @@ def report(run_id: str, *, output: str | Path | None = None, registry: str | Non
         The written file.
 
     Raises:
-        RegistryError: when no run (or more than one) matches, or ``output`` is a folder, a
-            device, a FIFO or a file dlworkflow did not write (it is left as it is).
+        RegistryError: when no run matches, or ``output`` is a folder, device or file dlw did not write.
 
     Example:
         >>> report("20261123-2201").name  # doctest: +SKIP
@@ -574,8 +573,7 @@ def predict(
     Args:
         source: A bundle folder, or a run id (or unique prefix).
         input: A CSV file or a DataFrame (table models), or an image file or folder (image models).
-        output: Write the predictions to this CSV file too: a new file (checked before any
-            work), never the input, nor a folder, device or FIFO.
+        output: Write the predictions to this CSV file too (checked first; never the input).
         registry: A SQLAlchemy URL (for a run id).
         ignore_extra: Table models: ignore columns the model does not know.
         force: Replace an existing ``output`` file (never the input).
