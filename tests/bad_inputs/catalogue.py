@@ -227,3 +227,90 @@ def _artifact_path(tmp: Path, name: str) -> tuple[int, str, str | None]:
 
 UNIT_COMMANDS = {"artifact-path": _artifact_path}
 """Cases that call a library function rather than a ``dlw`` command: name → function(tmp, *args)."""
+
+
+_LOCKER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def _dlw_with_fault(tmp: Path, fault: str, *arguments: str) -> tuple[int, str, str | None]:
+    """``dlw`` with a fault injected: a full disk or a read-only folder while a run writes its files, or
+    another process holding the SQLite registry's write lock when a run finishes.
+
+    Faults: ``full-disk-checkpoint`` (the epoch checkpoint), ``full-disk-plots`` (every plot),
+    ``read-only-staging`` (the checkpoint, in a folder made read-only), ``locked-registry`` (the
+    lock taken as the run is about to be recorded, held to the end); ``run-locked-then``: first
+    ``dlw run spec.toml`` with ``locked-registry``, then the command, the lock still held;
+    ``run-locked-released-then``: the same, the lock released before the command. A short
+    SQLite busy timeout and retry schedule keep a locked registry fast.
+    """
+    import errno
+    import os
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from dlworkflow.cli import app
+    from dlworkflow.execution import runner
+    from dlworkflow.registry import database
+
+    home = tmp / "dlw"
+    env = {"DLW_REGISTRY": f"sqlite:///{home / 'registry.db'}", "DLW_DATA_HOME": str(tmp / "data_home"),
+           "COLUMNS": "200"}
+    lockers: list[subprocess.Popen[str]] = []
+
+    def lock(*args: Any, **kwargs: Any) -> Any:
+        locker = subprocess.Popen([sys.executable, "-c", _LOCKER, str(home / "registry.db")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        lockers.append(locker)
+        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        return note_unrecorded(*args, **kwargs)
+
+    def full_disk(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def read_only(path: Path, write: Any) -> None:
+        os.chmod(path.parent, 0o500)
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    note_unrecorded = runner.note_unrecorded
+    outputs, exit_code = [], 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 100)
+        patch.setattr(runner, "RECORD_RETRY_DELAYS", (0.05,))
+        if fault == "full-disk-checkpoint":
+            patch.setattr("numpy.savez", full_disk)
+        elif fault == "full-disk-plots":
+            patch.setattr("matplotlib.figure.Figure.savefig", full_disk)
+        elif fault == "read-only-staging":
+            patch.setattr("dlworkflow.training.checkpoint._replace", read_only)
+        else:
+            patch.setattr(runner, "note_unrecorded", lock)
+        commands = [list(arguments)]
+        if fault.startswith("run-locked"):
+            commands = [["run", "spec.toml", "--quiet"], list(arguments)]
+        try:
+            for number, command in enumerate(commands):
+                if number and fault == "run-locked-released-then":
+                    for locker in lockers:
+                        locker.communicate(timeout=30)
+                result = CliRunner(env=env).invoke(app, command)
+                if result.exception is not None and not isinstance(result.exception, SystemExit):
+                    return 1, result.output, "".join(traceback.format_exception(*result.exc_info))
+                outputs.append(result.output)
+                exit_code = result.exit_code
+        finally:
+            for locker in lockers:
+                if locker.poll() is None:
+                    locker.kill()
+                locker.wait()
+    return exit_code, "\n".join(outputs), None
+
+
+UNIT_COMMANDS["dlw-fault"] = _dlw_with_fault
