@@ -622,3 +622,48 @@ def test_user_baseline_modules_are_found_next_to_the_spec_file(make_dataset, tmp
         assert sys.path == before
     finally:
         sys.modules.pop("dlw_test_beside_spec", None)
+
+
+HOSTILE_BASELINES = '''
+import sys
+from collections import Counter
+from dlworkflow.evaluation.regression_baselines import MeanBaseline
+
+
+class ExitsInFit:
+    def fit(self, train):
+        sys.exit(0)
+
+    def predict(self, part):
+        return []
+
+
+class RecursesInPredict:
+    def fit(self, train):
+        return self
+
+    def predict(self, part):
+        return self.predict(part)
+'''
+
+
+def test_user_baselines_must_be_defined_in_the_named_module_and_their_errors_are_spec_errors(make_dataset, tmp_path):
+    (tmp_path / "dlw_test_hostile_baselines.py").write_text(HOSTILE_BASELINES)
+    (tmp_path / "w.toml").write_text("")
+    spec_file = str(tmp_path / "w.toml")
+    dataset = make_dataset(task="regression", validation=False)
+    try:
+        for name, origin in (("Counter", "collections"), ("MeanBaseline", "dlworkflow.evaluation.regression_baselines")):
+            with pytest.raises(SpecError, match=rf"evaluate\.baselines\[0\]: '{name}' is not defined in the module "
+                               rf"'dlw_test_hostile_baselines' \(it is imported there from '{origin}'\)"):
+                baselines_for(dataset, EvaluateSpec(baselines=(f"dlw_test_hostile_baselines:{name}",)),
+                              source=spec_file)
+        cases = [("ExitsInFit", r"dlw_test_hostile_baselines:ExitsInFit\.fit\(\) raised SystemExit\(0\)"),
+                 ("RecursesInPredict", r"dlw_test_hostile_baselines:RecursesInPredict\.predict\(\) raised "
+                                       r"RecursionError")]
+        for name, message in cases:
+            with pytest.raises(SpecError, match=r"evaluate\.baselines\[0\]: " + message):
+                evaluate_baselines(dataset, EvaluateSpec(baselines=(f"dlw_test_hostile_baselines:{name}",)),
+                                   source=spec_file)
+    finally:
+        sys.modules.pop("dlw_test_hostile_baselines", None)
