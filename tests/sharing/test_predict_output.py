@@ -113,3 +113,16 @@ def test_a_fifo_or_a_device_as_input_is_refused_without_reading_it(bundle, tmp_p
     if os.path.exists("/dev/zero"):
         with pytest.raises(DataError, match="/dev/zero: is a character device, not a regular file"):
             api.predict(bundle, "/dev/zero")
+
+
+def test_a_full_disk_leaves_no_file_and_no_temporary_file(bundle, rows, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    with pytest.raises(DataError, match=r"predictions.csv: --output: cannot write the file \(No space left on device\)"):
+        api.predict(bundle, rows, tmp_path / "predictions.csv")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["rows.csv"]
