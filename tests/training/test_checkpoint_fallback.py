@@ -87,3 +87,32 @@ def test_the_callback_keeps_the_last_two_and_the_state_before(make_dataset, tmp_
     truncate(tmp_path / ARRAYS_FILE.format(epoch=3))
     with pytest.warns(CheckpointWarning):
         assert read_checkpoint(tmp_path).epoch == 2
+
+
+def test_dlw_resume_goes_on_from_the_epoch_before_or_stops_with_a_training_error(make_dataset, tmp_path):
+    """The path of ``dlw resume``: an interrupted run whose last checkpoint was truncated afterwards."""
+    from dlworkflow.execution.runner import execute
+    from dlworkflow.registry import Registry, artifacts
+    from dlworkflow.registry.recovery import resumable_run
+    from dlworkflow.spec import validate_spec
+    from tests.test_runner import FakeTrainer
+
+    spec = validate_spec({"name": "fake", "data": {"path": "fake.csv", "target": "y"},
+                          "model": {"layers": [{"type": "Dense", "units": 1}]}, "train": {"epochs": 8}},
+                         source="fake.toml")
+    with Registry.open(f"sqlite:///{tmp_path / 'registry.db'}") as registry:
+        with pytest.raises(KeyboardInterrupt):
+            execute(spec, make_dataset(task="regression", rows=30), "jax", registry,
+                    trainer=FakeTrainer(fails_with=KeyboardInterrupt()))
+        (row,) = registry.list_runs()
+        checkpoint_dir = artifacts.interrupted_dir(registry.home, row.id) / artifacts.CHECKPOINT_DIR
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        for epoch in (4, 5):
+            np.savez(checkpoint_dir / ARRAYS_FILE.format(epoch=epoch), model_0=np.zeros(3), optimizer_0=np.array(0))
+        (checkpoint_dir / STATE_FILE).write_text(json.dumps({**state(5), PREVIOUS_KEY: state(4)}))
+        truncate(checkpoint_dir / ARRAYS_FILE.format(epoch=5))
+        with pytest.warns(CheckpointWarning):
+            assert resumable_run(registry, row.id)[1].epoch == 4
+        truncate(checkpoint_dir / ARRAYS_FILE.format(epoch=4))
+        with pytest.raises(TrainingError, match="no usable checkpoint: epoch 5: .*; epoch 4: "):
+            resumable_run(registry, row.id)
