@@ -15,6 +15,7 @@ A case is a folder ``cases/<NN_name>/`` with its input files and ``expected.toml
                                         # "bundle": write bundle/bundle.json for the files in bundle/;
                                         # "tamper": then change bundle/preprocessing.json
                                         # "link": then move bundle/preprocessing.json out, a link in its place
+                                        # "fifo:NAME": make a named pipe NAME; "grow:NAME": pad NAME past 1 MiB
     xfail = "why, and the fix needed"   # a known gap, fixed in a file this catalogue may not edit
     [[files]]                           # files the command writes, and what they must (not) hold
     path = "page.html"
@@ -28,6 +29,7 @@ The command runs in a copy of the case folder with a fresh SQLite registry
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 import traceback
 from dataclasses import dataclass, field
@@ -165,6 +167,11 @@ def run_case(case: Case, work: Path, tmp: Path) -> Outcome:
         elif step == "tamper":
             with (work / "bundle" / "preprocessing.json").open("a", encoding="utf-8") as file:
                 file.write(" ")
+        elif step.startswith("fifo:"):  # a named pipe cannot travel in the case folder
+            os.mkfifo(work / step.removeprefix("fifo:"))
+        elif step.startswith("grow:"):  # a file over 1 MiB is made here, not kept in the repository
+            with (work / step.removeprefix("grow:")).open("a", encoding="utf-8") as file:
+                file.write(("# padding " + "x" * 1013 + "\n") * 1100)
         else:
             raise ValueError(f"{case.name}: unknown setup step {step!r}")
     setup_folders = _run_folders(home)

@@ -1,0 +1,1 @@
+from os import system  # noqa: F401
