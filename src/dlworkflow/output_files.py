@@ -24,7 +24,7 @@ Example:
     >>> page.write_text("again")
     Traceback (most recent call last):
     ...
-    dlworkflow.errors.DataError: .../page.html: -o: the file exists; dlw never replaces a file it did not write. ...
+    dlworkflow.errors.DataError: .../page.html: -o: the file exists; dlw replaces an existing file only when asked. ...
     >>> OutputFile(tmp / "page.html", force=True).write_text("again").read_text()
     'again'
     >>> OutputFile(tmp, option="-o").check()
@@ -196,7 +196,8 @@ class OutputFile:
             target = path.resolve()
         if not self.force and not (self.replaceable is not None and self.replaceable(target)):
             raise self._fail(
-                "the file exists; dlw never replaces a file it did not write",
+                "the file exists and is not one dlw wrote; it is left as it is" if self.replaceable is not None
+                else "the file exists; dlw replaces an existing file only when asked",
                 "Name a new file, or remove this one first"
                 + (" (or pass --force to replace it)." if self.option == "--output" else "."),
             )

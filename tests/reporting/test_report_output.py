@@ -25,7 +25,7 @@ def test_a_page_is_written_and_an_earlier_page_replaced(tmp_path):
 def test_a_file_dlw_did_not_write_is_left_as_it_is(tmp_path):
     notes = tmp_path / "notes.html"
     notes.write_text("<p>my notes</p>")
-    with pytest.raises(RegistryError, match=r"notes.html: -o: the file exists; dlw never replaces a file it did not"):
+    with pytest.raises(RegistryError, match=r"notes.html: -o: the file exists and is not one dlw wrote; it is left as it is"):
         write_report(RECORD, None, notes)
     assert notes.read_text() == "<p>my notes</p>"
 
