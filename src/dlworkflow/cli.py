@@ -191,7 +191,8 @@ def list_runs(
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return
     if not boards:
-        out.print("No runs yet. Start one with: dlw run SPEC")
+        if not unrecorded:
+            out.print("No runs yet. Start one with: dlw run SPEC")
         return
     # On a narrow terminal the test set and its looks stay in each table's title only.
     wide = out.width >= 120

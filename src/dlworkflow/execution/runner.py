@@ -266,10 +266,10 @@ def _kept_error(registry: Registry, record: RunRecord, run_dir: Path, note: Path
     """The error of a finished run the registry cannot hold: where the run is kept, and how to record it later."""
     kept = f"its record in {str(note)!r}" if note is not None else "no record beside it (the disk is full)"
     tries = len(RECORD_RETRY_DELAYS) + 1
+    why = "; ".join(problem.what.removeprefix("cannot be recorded (").removesuffix(")") for problem in err.problems)
     return RegistryError.single(
         f"registry {registry.url}", f"run {record.id}",
-        f"the run finished but cannot be recorded after {tries} tries "
-        f"({'; '.join(problem.what for problem in err.problems)}); nothing is lost: its model and "
+        f"the run finished but cannot be recorded after {tries} tries ({why}); nothing is lost: its model and "
         f"files are kept in {str(run_dir)!r}, {kept}",
         hint="Once the registry can be written again, run `dlw recover` to record it; `dlw runs` lists it "
         "meanwhile as not yet recorded.",
