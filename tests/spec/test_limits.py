@@ -151,3 +151,10 @@ def test_a_spec_that_runs_code_says_so():
         "'mine:Median' (imported from the spec's folder first, then the installed packages). Run only specs whose "
         "code you trust."
     )
+
+
+def test_a_nesting_bomb_in_an_override_is_read_as_text():
+    from dlworkflow.spec.overrides import parse_value
+
+    bomb = "[" * 5000 + "]" * 5000
+    assert parse_value(bomb) == bomb
