@@ -370,6 +370,29 @@ def test_run_folders_of_a_lost_registry_are_recorded_again(spec, dataset, tmp_pa
         assert adopt_runs(registry).recorded == []  # once is enough
 
 
+def test_a_registry_file_removed_during_a_run_is_noticed_and_the_run_is_recorded_into_the_next_one(
+    spec, dataset, tmp_path, fast_retries
+):
+    from dlworkflow.errors import RegistryError
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    trainer = FakeTrainer()
+    fit = trainer.fit
+
+    def fit_and_lose_the_registry(*args, **kwargs):
+        for path in tmp_path.glob("registry.db*"):
+            path.unlink()  # SQLite would go on writing into the removed file, and lose the run with it
+        return fit(*args, **kwargs)
+
+    trainer.fit = fit_and_lose_the_registry  # type: ignore[method-assign]
+    with Registry.open(url) as registry, pytest.raises(RegistryError, match=r"registry\.db' was removed or replaced"):
+        execute(spec, dataset, "jax", registry, RunPolicy.plain(), trainer=trainer)
+    recovered = cli(url, "recover")  # a new registry file: the kept run is recorded into it
+    assert recovered.exit_code == 0 and "1 run(s) recorded" in recovered.output, recovered.output
+    (row,) = json.loads(cli(url, "runs", "--json").output)
+    assert row["status"] == "finished" and row["primary_value"] == pytest.approx(0.5)
+
+
 def test_disk_full_while_drawing_plots_keeps_the_model_and_records_the_run_without_plots(
     spec, dataset, tmp_path, monkeypatch
 ):

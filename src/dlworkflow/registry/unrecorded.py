@@ -203,6 +203,9 @@ def _adopt(registry: Registry, record: RunRecord, status: str | None, done: Adop
     staging = artifacts.runs_dir(registry.home) / f"{artifacts.STAGING_PREFIX}{record.id}"
     if not run_dir.is_dir() and staging.is_dir():
         os.rename(staging, run_dir)  # killed between the note and the folder's commit
+    if not run_dir.is_dir():
+        done.unreadable.append(record.id)  # its folder was removed: nothing to record
+        return
     for leftover in (artifacts.OWNER, artifacts.CHECKPOINT_DIR):
         artifacts.remove_tree(run_dir / leftover)
     looked = bool(record.test_set.fingerprint)
