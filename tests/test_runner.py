@@ -354,6 +354,39 @@ def test_a_run_whose_process_was_killed_during_the_registry_write_is_recovered(s
     assert registry.get(run_id).status == "finished" and unrecorded_runs(registry.home) == []
 
 
+def test_a_run_killed_after_it_finished_but_before_its_folder_moved_into_place_is_recorded_finished(
+    spec, dataset, registry, monkeypatch
+):
+    import subprocess
+    import sys
+
+    from dlworkflow.execution import runner
+    from dlworkflow.registry.recovery import recover_killed_runs
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args, **kwargs):
+        raise Killed()
+
+    monkeypatch.setattr(runner, "note_unrecorded", killed)
+    monkeypatch.setattr(artifacts.RunFolder, "discard", lambda self: None)  # a kill cleans nothing up
+    with pytest.raises(Killed):
+        execute(spec, dataset, "jax", registry, RunPolicy.plain(), trainer=FakeTrainer())
+    monkeypatch.undo()
+    (staging,) = artifacts.runs_dir(registry.home).glob(".staging-*")
+    assert (staging / artifacts.RECORD).is_file() and (staging / artifacts.OWNER).is_file()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    owner = json.loads((staging / artifacts.OWNER).read_text())
+    (staging / artifacts.OWNER).write_text(json.dumps({**owner, "pid": int(gone.stdout)}))
+    (run_id,) = recover_killed_runs(registry)
+    stored = registry.get(run_id)
+    assert stored.status == "finished" and stored.metrics["test"]["mae"] == pytest.approx(0.5)
+    assert leftover_folders(registry) == [run_id]
+    assert not (artifacts.run_dir(registry.home, run_id) / artifacts.OWNER).exists()
+
+
 def test_run_folders_of_a_lost_registry_are_recorded_again(spec, dataset, tmp_path):
     from dlworkflow.registry.unrecorded import adopt_runs
 

@@ -81,7 +81,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""
 
-EMPTY_FILE_WAIT_SECONDS = 1.0
+EMPTY_FILE_WAIT_SECONDS = 0.5
 """How long an empty (0-byte) registry file may stay empty before it is refused: another process
 may be creating it at that moment (SQLite creates the file empty and writes it a moment later)."""
 
