@@ -49,6 +49,7 @@ def user_module(tmp_path):
 
 @pytest.mark.parametrize("reference", ["os:system", "subprocess:run", "builtins:eval", "posix:system",
                                         "antigravity:geohash", "os.path:join", "numpy:save", "keras.src.saving:load_model",
+                                        "joblib.numpy_pickle:load", "yaml:unsafe_load",
                                         "dlworkflow.api:run"])
 def test_the_standard_library_and_dlworkflows_libraries_are_refused_before_any_import(reference):
     module = reference.partition(":")[0]

@@ -24,8 +24,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +43,8 @@ NOT_USER_CODE = frozenset({
     "matplotlib", "pip", "setuptools", "pkg_resources", "_pytest", "pytest", "IPython",
 })
 """Top-level packages a spec may not name code from: dlworkflow and the libraries it runs on (with the standard
-library, ``sys.stdlib_module_names``). Their functions are not model code, and some write files or run commands."""
+library, ``sys.stdlib_module_names``, and every package installed as a dependency of dlworkflow, see
+:func:`library_modules`). Their functions are not model code, and some write files, load pickles or run commands."""
 
 
 @contextmanager
@@ -210,11 +213,49 @@ def foreign_module_problem(reference: str) -> str | None:
     top = reference.partition(":")[0].split(".")[0]
     if top in sys.stdlib_module_names or top in sys.builtin_module_names:
         owner = "the standard library"
-    elif top in NOT_USER_CODE:
+    elif top in NOT_USER_CODE or top in library_modules():
         owner = "dlworkflow or a library it runs on"
     else:
         return None
     return f"{top!r} is part of {owner}, not your code; a spec may only name a function or class of your own"
+
+
+@functools.lru_cache(maxsize=1)
+def library_modules() -> frozenset[str]:
+    """The top-level modules of every package dlworkflow depends on, directly or not (read once from the metadata).
+
+    Returns:
+        Module names such as ``"joblib"``, ``"yaml"``, ``"requests"``; empty when dlworkflow is not installed
+        as a distribution (then :data:`NOT_USER_CODE` alone applies).
+
+    Example:
+        >>> "numpy" in library_modules() or not library_modules()
+        True
+    """
+    from importlib import metadata
+
+    needed: set[str] = set()
+    waiting = ["dlworkflow"]
+    while waiting:
+        try:
+            requirements = metadata.requires(waiting.pop()) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requirements:
+            if "extra ==" in requirement:
+                continue
+            name = _distribution_key(re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0])
+            if name not in needed:
+                needed.add(name)
+                waiting.append(name)
+    return frozenset(
+        top for top, distributions in metadata.packages_distributions().items()
+        if any(_distribution_key(distribution) in needed for distribution in distributions)
+    )
+
+
+def _distribution_key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def call_user_code(function: Callable[..., Any], *args: Any, describe: str, source: str, spec_path: str,
