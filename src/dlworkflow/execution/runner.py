@@ -97,6 +97,9 @@ def execute(
     Raises:
         SpecError: for a layer, loss, optimizer or metric Keras rejects (nothing recorded).
         TrainingError: when training fails (recorded as ``failed``).
+        RegistryError: when the run's files cannot be written (a full disk, a read-only folder:
+            recorded as ``failed``, nothing kept), or when the finished run cannot be recorded
+            after :data:`RECORD_RETRY_DELAYS` (its folder kept, ``dlw recover`` records it).
     """
     from dlworkflow.execution.trainer import KerasTrainer
 
