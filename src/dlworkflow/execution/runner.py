@@ -97,9 +97,8 @@ def execute(
     Raises:
         SpecError: for a layer, loss, optimizer or metric Keras rejects (nothing recorded).
         TrainingError: when training fails (recorded as ``failed``).
-        RegistryError: when the run's files cannot be written (a full disk, a read-only folder:
-            recorded as ``failed``, nothing kept), or when the finished run cannot be recorded
-            after :data:`RECORD_RETRY_DELAYS` (its folder kept, ``dlw recover`` records it).
+        RegistryError: when the run's files cannot be written (a full disk: recorded ``failed``), or the
+            finished run cannot be recorded after :data:`RECORD_RETRY_DELAYS` (kept for ``dlw recover``).
     """
     from dlworkflow.execution.trainer import KerasTrainer
 
@@ -124,8 +123,7 @@ def execute(
     record = stages.finished_record(started.header, training, scores, timings, missing)
     stored = _commit(registry, started.folder, record, dataset, policy)
     warnings = [] if not policy.scores_test else registry.warnings_for_test_set(
-        dataset.test_fingerprint, stages.test_set_name(spec, dataset)
-    )
+        dataset.test_fingerprint, stages.test_set_name(spec, dataset))
     return Run(record=stored, model=started.built.model, history=training.history, dataset=dataset,
                warnings=[*warnings, *stored.warnings[len(started.header.warnings):]])
 
