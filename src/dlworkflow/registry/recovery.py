@@ -193,7 +193,7 @@ def _finish_killed(registry: Registry, staging: Path, recovered: list[str]) -> N
 
     try:
         record = RunRecord.from_dict(json.loads((staging / artifacts.RECORD).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, WorkflowError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, WorkflowError):
         return
     done = Adoption()
     _adopt(registry, record, registry.statuses().get(record.id), done)

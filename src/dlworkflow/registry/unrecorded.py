@@ -161,7 +161,7 @@ def adopt_runs(registry: Registry, *, orphans: bool = True) -> Adoption:
         try:
             note = json.loads(note_file.read_text(encoding="utf-8"))
             record = RunRecord.from_dict(note["record"])
-        except (OSError, ValueError, KeyError, TypeError, WorkflowError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, WorkflowError):
             done.unreadable.append(run_id)
             continue
         if note.get("pid") is not None and not process_gone(note, note_file):
@@ -185,7 +185,7 @@ def _adopt_orphan_folders(registry: Registry, statuses: dict[str, str], done: Ad
             continue
         try:
             record = RunRecord.from_dict(json.loads((folder / artifacts.RECORD).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, WorkflowError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, WorkflowError):
             done.unreadable.append(folder.name)
             continue
         if record.id != folder.name or record.status != "finished":
