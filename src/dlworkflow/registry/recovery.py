@@ -305,11 +305,12 @@ def recover_runs(url: str | None = None, *, orphans: bool = False) -> list[str]:
     from dlworkflow.errors import RegistryError
     from dlworkflow.registry.location import registry_url, sqlite_file
     from dlworkflow.registry.quick_read import staging_folders
-    from dlworkflow.registry.registry import Registry
     from dlworkflow.registry.unrecorded import adopt_runs
 
     if not orphans and sqlite_file(registry_url(url)[0]) is not None and not staging_folders(url):
-        return []  # nothing in progress or killed: no need to open it
+        return []  # nothing in progress or killed: no need to open it (nor to import SQLAlchemy)
+    from dlworkflow.registry.registry import Registry
+
     with Registry.open(url) as registry:
         recovered = recover_killed_runs(registry)
         if not orphans:
