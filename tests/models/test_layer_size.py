@@ -25,7 +25,13 @@ LAYERS = [
 ]
 
 
-@pytest.mark.parametrize(("layer_type", "arguments", "input_shape"), LAYERS, ids=[layer[0] for layer in LAYERS])
+DEFAULT = {"Dense", "Conv2D", "Embedding", "LSTM"}
+"""Counted in the default run; the other layers in the slow set (a Keras build each, about a second)."""
+
+
+@pytest.mark.parametrize(("layer_type", "arguments", "input_shape"), [
+    pytest.param(*layer, id=layer[0], marks=() if layer[0] in DEFAULT else pytest.mark.slow) for layer in LAYERS
+])
 def test_the_count_is_keras_count(layer_type, arguments, input_shape):
     layer = getattr(keras.layers, layer_type)(**arguments)
     layer(keras.Input(shape=input_shape[1:]))
