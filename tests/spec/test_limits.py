@@ -158,3 +158,10 @@ def test_a_nesting_bomb_in_an_override_is_read_as_text():
 
     bomb = "[" * 5000 + "]" * 5000
     assert parse_value(bomb) == bomb
+
+
+def test_a_document_that_holds_itself_ends_in_one_spec_error():
+    document = dict(MINIMAL)
+    document["data"] = document
+    with pytest.raises(SpecError, match=rf"api: tables and lists nest more than {MAX_NESTING} levels deep"):
+        validate_spec(document, source="api")

@@ -9,6 +9,10 @@ layers; the layers in :data:`REFUSED_LAYERS` (they load files or wrap Python cod
 Example:
     >>> nesting_depth({"a": [[1, 2], {"b": 3}]})
     3
+    >>> loop = {}
+    >>> loop["self"] = loop
+    >>> nesting_depth(loop, limit=32)
+    33
     >>> plain_value_problem({"units": 3, "names": ["a", "b"]}) is None
     True
     >>> plain_value_problem({"f": print})
@@ -122,14 +126,15 @@ def check_plain_values(arguments: dict[str, Any]) -> dict[str, Any]:
     return arguments
 
 
-def nesting_depth(node: Any) -> int:
+def nesting_depth(node: Any, limit: int | None = None) -> int:
     """How deep tables and lists nest in a raw document (a scalar is 0), without recursion.
 
     Args:
         node: A raw document or value.
+        limit: Stop as soon as the depth passes this (so that a dict holding itself, from the Python API, ends).
 
     Returns:
-        The depth: 1 for ``{"a": 1}``, 2 for ``{"a": [1]}``.
+        The depth: 1 for ``{"a": 1}``, 2 for ``{"a": [1]}``; ``limit + 1`` when it passes ``limit``.
 
     Example:
         >>> nesting_depth(5), nesting_depth({"a": 1}), nesting_depth({"a": [1]})
@@ -146,6 +151,8 @@ def nesting_depth(node: Any) -> int:
         else:
             continue
         deepest = max(deepest, depth)
+        if limit is not None and deepest > limit:
+            return deepest
         stack.extend((child, depth + 1) for child in children)
     return deepest
 

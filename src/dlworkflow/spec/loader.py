@@ -189,7 +189,7 @@ def validate_spec(document: Mapping[str, Any] | Spec, source: str = "<spec>") ->
     """
     if isinstance(document, Spec):
         return document
-    if nesting_depth(document) > MAX_NESTING:
+    if nesting_depth(document, limit=MAX_NESTING) > MAX_NESTING:
         raise _too_deep(source)
     document = dict(document)
     not_finite = [
