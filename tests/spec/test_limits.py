@@ -165,3 +165,10 @@ def test_a_document_that_holds_itself_ends_in_one_spec_error():
     document["data"] = document
     with pytest.raises(SpecError, match=rf"api: tables and lists nest more than {MAX_NESTING} levels deep"):
         validate_spec(document, source="api")
+
+
+def test_an_activation_is_a_name_not_a_serialized_config():
+    config = {"module": "builtins", "class_name": "function", "config": "eval", "registered_name": "function"}
+    with pytest.raises(SpecError, match=r"x\.toml: model\.layers\[0\]: activation must be the name of a Keras "
+                       r"activation; got \{'module': 'builtins'"):
+        validate_spec(document(layers=[{"type": "Dense", "units": 1, "activation": config}]), source="x.toml")

@@ -81,6 +81,23 @@ def refuse_layer(layer_type: str) -> str:
     return layer_type
 
 
+def check_activation_name(layer: Any) -> Any:
+    """A spec validator (after a layer is read): ``activation``, when given, is a name such as ``'relu'``.
+
+    A table would be a Keras serialization config; a spec names activations (which Keras then checks).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> check_activation_name(SimpleNamespace(model_extra={"activation": "relu"})).model_extra
+        {'activation': 'relu'}
+    """
+    activation = (layer.model_extra or {}).get("activation")
+    if activation is not None and not isinstance(activation, str):
+        raise spec_problem("activation must be the name of a Keras activation", activation,
+                           "Write it as a string, e.g. activation = 'relu'.")
+    return layer
+
+
 def check_layer_count(layers: Any) -> Any:
     """A spec validator (before the layers are read): at most :data:`MAX_LAYERS` layers.
 

@@ -26,7 +26,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 
 from dlworkflow.errors import suggestion
 from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
-from dlworkflow.spec.limits import check_layer_count, check_plain_values, check_users_own_code, refuse_layer
+from dlworkflow.spec.limits import (
+    check_activation_name, check_layer_count, check_plain_values, check_users_own_code, refuse_layer,
+)
 from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, spec_problem, unknown_name
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
@@ -183,6 +185,8 @@ class LayerSpec(Section):
         if value not in LAYER_TYPES:
             raise ValueError(f"unknown Keras layer {value!r}. {suggestion(value, LAYER_TYPES)}")
         return refuse_layer(value)
+
+    _activation_by_name = model_validator(mode="after")(check_activation_name)
 
     @property
     def arguments(self) -> dict[str, Any]:
