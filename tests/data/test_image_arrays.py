@@ -342,3 +342,16 @@ def test_an_npz_header_declaring_more_than_the_file_holds_is_refused(tmp_path: P
     with pytest.raises(DataError, match=r"the array 'x_train' declares shape \(100, 32, 32, 3\) and type uint8 "
                        r"\(300\.0 KiB\), but the file holds only 192 bytes for it\. The file is damaged"):
         read_image_arrays(path, source="s.toml")
+
+
+def test_an_image_size_whose_resized_images_cannot_fit_in_memory_is_refused_before_resizing(tmp_path: Path):
+    from dlworkflow.spec import validate_spec
+
+    labels = np.arange(4096) % 2
+    path = write_npz(tmp_path / "tiny.npz", x_train=np.zeros((4096, 1, 1, 1), np.uint8), y_train=labels,
+                     x_test=np.zeros((4, 1, 1, 1), np.uint8), y_test=labels[:4])
+    spec = validate_spec({"name": "big", "data": {"path": str(path), "image_size": [16384, 16384]},
+                          "model": {"layers": [{"type": "Flatten"}, {"type": "Dense", "units": 2}]}}, source="s.toml")
+    with pytest.raises(DataError, match=r"^s\.toml: data\.image_size: 4100 images resized to 16384×16384 would take "
+                       r"1\.0 TiB, more than the .* of memory available; got \[16384, 16384\]\. Choose a smaller"):
+        build_dataset(spec)

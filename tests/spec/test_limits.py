@@ -172,3 +172,10 @@ def test_an_activation_is_a_name_not_a_serialized_config():
     with pytest.raises(SpecError, match=r"x\.toml: model\.layers\[0\]: activation must be the name of a Keras "
                        r"activation; got \{'module': 'builtins'"):
         validate_spec(document(layers=[{"type": "Dense", "units": 1, "activation": config}]), source="x.toml")
+
+
+def test_image_size_sides_are_bounded():
+    spec = {**MINIMAL, "data": {"path": "images.npz", "image_size": [60000, 60000]}}
+    with pytest.raises(SpecError, match=r"x\.toml: data\.image_size: each side must be at most 16384 pixels; got "
+                       r"\[60000, 60000\]"):
+        validate_spec(spec, source="x.toml")

@@ -246,6 +246,7 @@ def build_array_dataset(arrays: ImageArrays, spec: Spec) -> Dataset:
     positions = split_train_validation(spec.split, train_labels, class_names=arrays.class_names, source=source)
     train_images, test_images = raw_train, arrays.x_test
     if data.image_size is not None:
+        _check_resized_size(len(raw_train) + len(arrays.x_test), arrays.x_test, data.image_size, source)
         train_images = resize_images(raw_train, data.image_size)
         test_images = resize_images(arrays.x_test, data.image_size)
     parts = {
@@ -434,6 +435,20 @@ def _check_declared_sizes(archive: Any, keys: Sequence[str], file_text: str, sou
                 f"({format_bytes(size)}), but the file holds only {format_bytes(stored)} for it",
                 hint=f"The file is damaged or cut short; write it again. {SAVE_HINT}",
             )
+
+
+def _check_resized_size(count: int, sample: np.ndarray, size: tuple[int, int], source: str) -> None:
+    """Refuse a ``data.image_size`` whose resized images would not fit in memory, before resizing."""
+    channels = sample.shape[-1] if sample.ndim == 4 else 1
+    item = 1 if sample.dtype == np.uint8 and channels in (1, 3, 4) else 4  # as resize_images stores them
+    needed = count * size[0] * size[1] * channels * item
+    available = available_memory()
+    if available is not None and needed > available:
+        raise DataError.single(
+            source, "data.image_size", f"{count} images resized to {size[0]}×{size[1]} would take "
+            f"{format_bytes(needed)}, more than the {format_bytes(available)} of memory available",
+            got=list(size), hint="Choose a smaller image_size (or fewer images, data.rows). Nothing was resized.",
+        )
 
 
 def _first_line(err: BaseException) -> str:

@@ -48,6 +48,9 @@ REFUSED_LAYERS = {
 }
 """Keras layers a spec may not name, and why: each loads files or runs code a TOML file cannot hold safely."""
 
+MAX_IMAGE_SIDE = 16384
+"""The largest ``data.image_size`` side; every image is resized in memory to that size."""
+
 PLAIN_TYPES = (bool, int, float, str)
 
 
@@ -79,6 +82,19 @@ def refuse_layer(layer_type: str) -> str:
         raise spec_problem(f"keras.layers.{layer_type} is refused in a spec: it {reason}", layer_type,
                            "Use built-in layers, or write a model.builder function in a module beside the spec.")
     return layer_type
+
+
+def check_image_side(size: tuple[int, int] | None) -> tuple[int, int] | None:
+    """A spec validator: ``data.image_size`` sides of at most :data:`MAX_IMAGE_SIDE` pixels.
+
+    Example:
+        >>> check_image_side((224, 224))
+        (224, 224)
+    """
+    if size is not None and max(size) > MAX_IMAGE_SIDE:
+        raise spec_problem(f"each side must be at most {MAX_IMAGE_SIDE} pixels", list(size),
+                           "Resize to the size the network takes, e.g. image_size = [224, 224].")
+    return size
 
 
 def check_activation_name(layer: Any) -> Any:

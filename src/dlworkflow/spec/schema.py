@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from dlworkflow.errors import suggestion
 from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
 from dlworkflow.spec.limits import (
-    check_activation_name, check_layer_count, check_plain_values, check_users_own_code, refuse_layer,
+    check_activation_name, check_image_side, check_layer_count, check_plain_values, check_users_own_code, refuse_layer,
 )
 from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, spec_problem, unknown_name
 
@@ -122,7 +122,7 @@ class DataSpec(Section):
     def _positive_size(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
         if value is not None and min(value) < 1:
             raise ValueError(f"must be two positive integers [height, width]; got {list(value)!r}")
-        return value
+        return check_image_side(value)
 
 
 class SplitSpec(Section):
