@@ -85,6 +85,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[default: …]" is text, not markup
 )
 
 SPEC_ARGUMENT = typer.Argument(..., help="The TOML spec file.", show_default=False)
