@@ -120,3 +120,20 @@ def test_ctrl_c_and_our_own_errors_pass_through():
         call_user_code(lambda: _raise(DataError.single("s", "p", "bad")), describe="f", source="s", spec_path="p",
                        hint="")
     assert call_user_code(lambda x, y=0: x + y, 1, y=2, describe="f", source="s", spec_path="p", hint="") == 3
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("import sys\nsys.exit(0)\n", r"raised SystemExit\(0\)"),
+    ("def build(:\n", r"raised SyntaxError: invalid syntax \(dlw_test_import_fails\.py, line 1\)"),
+    ("raise RuntimeError('no licence server')\n", r"raised RuntimeError: no licence server"),
+])
+def test_a_module_that_fails_while_imported_is_one_spec_error(tmp_path, body, message):
+    from dlworkflow.user_code import import_user_module
+
+    (tmp_path / "dlw_test_import_fails.py").write_text(body)
+    try:
+        with pytest.raises(SpecError, match=r"^s\.toml: model\.builder: importing the module 'dlw_test_import_fails' "
+                           + message + r"; got 'dlw_test_import_fails:build'\. Fix dlw_test_import_fails\.py"):
+            import_user_module("dlw_test_import_fails:build", tmp_path, source="s.toml", spec_path="model.builder")
+    finally:
+        sys.modules.pop("dlw_test_import_fails", None)

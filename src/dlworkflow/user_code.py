@@ -82,7 +82,8 @@ def import_user_module(reference: str, folder: str | Path, *, source: str, spec_
         The imported module.
 
     Raises:
-        SpecError: at ``spec_path`` when the module cannot be imported, saying where it was looked for.
+        SpecError: at ``spec_path`` when the module cannot be imported, saying where it was looked for, or
+            when importing it raises (a syntax error, ``sys.exit()``: anything but Ctrl-C).
 
     Example:
         >>> import_user_module("json:dumps", ".", source="spec.toml", spec_path="model.builder").__name__
@@ -102,6 +103,13 @@ def import_user_module(reference: str, folder: str | Path, *, source: str, spec_
                 source, spec_path, f"cannot import the module {module_name!r} ({err})", got=reference,
                 hint=f"Put {module_name.replace('.', '/')}.py in the spec file's folder ({folder}), which is "
                 "searched first, or install it; sys.path is then searched in order.",
+            ) from err
+        except (KeyboardInterrupt, WorkflowError):
+            raise
+        except BaseException as err:  # the module's own code (a SyntaxError, sys.exit() at import): one clear error
+            raise SpecError.single(
+                source, spec_path, f"importing the module {module_name!r} raised {_describe(err)}", got=reference,
+                hint=f"Fix {module_name.replace('.', '/')}.py so that it imports without error.",
             ) from err
 
 
