@@ -638,6 +638,16 @@ class ExitsInFit:
         return []
 
 
+class OddTasks:
+    tasks = 5
+
+    def fit(self, train):
+        return self
+
+    def predict(self, part):
+        return []
+
+
 class RecursesInPredict:
     def fit(self, train):
         return self
@@ -658,6 +668,9 @@ def test_user_baselines_must_be_defined_in_the_named_module_and_their_errors_are
                                rf"'dlw_test_hostile_baselines' \(it is imported there from '{origin}'\)"):
                 baselines_for(dataset, EvaluateSpec(baselines=(f"dlw_test_hostile_baselines:{name}",)),
                               source=spec_file)
+        with pytest.raises(SpecError, match=r"evaluate\.baselines\[0\]: dlw_test_hostile_baselines:OddTasks\.tasks "
+                           r"must be a tuple of 'classification' and 'regression'; got 5"):
+            baselines_for(dataset, EvaluateSpec(baselines=("dlw_test_hostile_baselines:OddTasks",)), source=spec_file)
         cases = [("ExitsInFit", r"dlw_test_hostile_baselines:ExitsInFit\.fit\(\) raised SystemExit\(0\)"),
                  ("RecursesInPredict", r"dlw_test_hostile_baselines:RecursesInPredict\.predict\(\) raised "
                                        r"RecursionError")]

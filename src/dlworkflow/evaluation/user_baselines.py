@@ -150,7 +150,12 @@ def user_baselines(
     for index, reference in enumerate(references):
         spec_path = f"evaluate.baselines[{index}]"
         cls = import_baseline(reference, source=source, spec_path=spec_path)
-        tasks = tuple(getattr(cls, "tasks", ()) or TASKS)
+        tasks = getattr(cls, "tasks", ()) or TASKS
+        if not isinstance(tasks, (tuple, list)) or not all(task in TASKS for task in tasks):
+            raise SpecError.single(
+                source, spec_path, f"{reference}.tasks must be a tuple of {' and '.join(map(repr, TASKS))}",
+                got=tasks, hint="Write e.g. tasks = ('regression',), or leave tasks out (both).",
+            )
         if dataset.task not in tasks:
             raise SpecError.single(
                 source, spec_path, f"{reference} is a baseline for {' and '.join(tasks)}, but this run's task is "
