@@ -195,3 +195,8 @@ def test_a_device_or_fifo_as_data_path_is_refused_before_it_is_opened(tmp_path):
     (tmp_path / "spec.toml").write_text("")
     with pytest.raises(DataError, match=r"data\.path: is a FIFO \(named pipe\), not a data file; got 'table\.csv'"):
         load_table(DataSpec(path="table.csv", target="y"), source=str(tmp_path / "spec.toml"))
+
+
+def test_a_data_path_too_long_to_look_up_is_a_data_error():
+    with pytest.raises(DataError, match=r"^s\.toml: data\.path: cannot be looked up \(File name too long\)"):
+        load_table(DataSpec(path="a" * 5000 + ".csv", target="y"), source="s.toml")

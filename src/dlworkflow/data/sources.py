@@ -69,7 +69,13 @@ def choose_source(data_spec: DataSpec, *, source: str) -> tuple[DataSource, str 
             )
         return DATASETS[data_spec.dataset], data_spec.dataset
     if data_spec.path is not None:
-        path = locate(data_spec.path, source=source)
+        try:
+            path = locate(data_spec.path, source=source)
+        except OSError as err:  # a name the system refuses to look up (too long, ...)
+            raise DataError.single(
+                source, "data.path", f"cannot be looked up ({err.strerror or err})", got=data_spec.path[:200],
+                hint="Give the path of a data file (each part of a path is at most 255 characters).",
+            ) from err
         if path.is_dir():
             return load_reference(FOLDER_SOURCE), path
         kind = file_kind_problem(path)
