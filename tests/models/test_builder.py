@@ -360,3 +360,11 @@ def test_a_builder_imported_into_the_users_module_is_refused(make_dataset, tmp_p
     finally:
         sys.modules.pop("dlw_test_builder_reexport", None)
     assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
+
+
+def test_a_layer_argument_keras_trips_over_is_a_spec_error():
+    spec = make_spec(model={"input_shape": [4, 4], "layers": [{"type": "BatchNormalization", "axis": 99},
+                                                              {"type": "Flatten"}, dense(1)]})
+    with pytest.raises(SpecError, match=r"x\.toml: model\.layers\[0\]: keras\.layers\.BatchNormalization cannot take "
+                       r"the output of the previous layer"):
+        build_model(spec, None)

@@ -210,7 +210,7 @@ def _build_from_layers(spec: Spec, input_shape: tuple[int, ...]) -> keras.Model:
                                     path=f"model.layers[{index}]", source=source, total_before=weights)
         try:
             outputs = layer(outputs)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as err:  # Keras on a bad argument
             raise SpecError.single(
                 source,
                 f"model.layers[{index}]",
