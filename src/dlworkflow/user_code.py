@@ -40,7 +40,8 @@ from dlworkflow.errors import SpecError, WorkflowError, suggestion
 NOT_USER_CODE = frozenset({
     "dlworkflow", "keras", "tf_keras", "tensorflow", "jax", "jaxlib", "flax", "torch", "numpy", "pandas", "scipy",
     "sklearn", "pydantic", "pydantic_core", "sqlalchemy", "alembic", "rich", "typer", "click", "h5py", "PIL",
-    "matplotlib", "pip", "setuptools", "pkg_resources", "_pytest", "pytest", "IPython",
+    "matplotlib", "pip", "setuptools", "pkg_resources", "_pytest", "pytest", "IPython", "joblib", "cloudpickle", "dill",
+    "yaml", "requests", "urllib3",
 })
 """Top-level packages a spec may not name code from: dlworkflow and the libraries it runs on (with the standard
 library, ``sys.stdlib_module_names``, and every package installed as a dependency of dlworkflow, see
