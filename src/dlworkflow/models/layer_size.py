@@ -22,7 +22,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dlworkflow.data.memory import available_memory, format_bytes
 from dlworkflow.errors import SpecError
 
 BYTES_PER_WEIGHT = 4
@@ -95,6 +94,9 @@ def check_layer_size(
         >>> check_layer_size("Dense", {"units": 10}, (None, 4), path="model.layers[0]", source="s.toml")
         50
     """
+    # Imported here, not at the top: importing dlworkflow.data imports pandas.
+    from dlworkflow.data.memory import available_memory, format_bytes
+
     count = estimated_parameters(layer_type, arguments, input_shape) or 0
     available = available_memory()
     if available is None or (total_before + count) * BYTES_PER_WEIGHT <= available:
