@@ -57,6 +57,7 @@ def test_a_run_without_logs_is_named_with_the_fix(logged_run, tmp_path):
     assert "wrote no TensorBoard logs" in result.output and "tensorboard = true" in result.output
 
 
+@pytest.mark.slow  # starts a TensorBoard server; the tests above check what it is given
 def test_dlw_tensorboard_serves_the_runs_on_localhost(logged_run):
     registry, result = logged_run
     port = free_port()

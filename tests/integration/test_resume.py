@@ -54,7 +54,10 @@ def listing(cwd: Path) -> list[dict]:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+@pytest.mark.parametrize("sig", [
+    pytest.param(signal.SIGKILL, id="killed", marks=pytest.mark.slow),  # tests/test_runner.py fakes a kill
+    pytest.param(signal.SIGINT, id="ctrl-c"),
+])
 def test_an_interrupted_run_is_recorded_and_resume_finishes_it(tmp_path, sig):
     start_and_stop(tmp_path, sig)
 

@@ -95,6 +95,7 @@ def test_a_tuned_path_not_in_the_spec_fails_before_any_training(tmp_path, regist
     assert records(registry_url) == []
 
 
+@pytest.mark.slow  # two worker processes; tests/registry/test_concurrent_writers.py covers concurrent writes
 def test_two_workers_record_every_trial_exactly_once(any_registry_url):
     # On PostgreSQL the study lives in the registry's own database (a group's one server).
     result = tune(EXAMPLES / "weather_tune.toml", registry=any_registry_url, workers=2, tune__n_trials=4,
