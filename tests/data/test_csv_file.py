@@ -74,7 +74,7 @@ def test_repeated_column_names_are_refused_not_renamed(tmp_path: Path):
 def test_a_device_or_a_fifo_is_refused_before_it_is_opened(tmp_path: Path):
     import os
 
-    with pytest.raises(DataError, match=r"^s\.toml: data\.path: '/dev/zero' is a device, not a CSV file"):
+    with pytest.raises(DataError, match=r"^s\.toml: data\.path: '/dev/zero' is a character device, not a CSV file"):
         read_csv("/dev/zero", source="s.toml")
     fifo = tmp_path / "rows.csv"
     os.mkfifo(fifo)

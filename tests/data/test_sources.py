@@ -189,7 +189,7 @@ def test_a_registered_source_is_one_module_and_one_entry(tmp_path: Path, make_sp
 def test_a_device_or_fifo_as_data_path_is_refused_before_it_is_opened(tmp_path):
     import os
 
-    with pytest.raises(DataError, match=r"^s\.toml: data\.path: is a device, not a data file; got '/dev/zero'"):
+    with pytest.raises(DataError, match=r"^s\.toml: data\.path: is a character device, not a data file; got '/dev/zero'"):
         load_table(DataSpec(path="/dev/zero", target="y"), source="s.toml")
     os.mkfifo(tmp_path / "table.csv")
     (tmp_path / "spec.toml").write_text("")

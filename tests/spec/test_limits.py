@@ -37,7 +37,7 @@ def document(**model):
 
 
 def test_a_device_is_refused_without_reading_it():
-    with pytest.raises(SpecError, match=r"^/dev/zero: is a device, not a spec file\. Give the path of a TOML spec "
+    with pytest.raises(SpecError, match=r"^/dev/zero: is a character device, not a spec file\. Give the path of a TOML spec "
                        r"file \(a regular file\)\.$"):
         read_toml("/dev/zero")
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dlworkflow.output_files import file_kind
 from dlworkflow.spec.registries import spec_problem
 from dlworkflow.user_code import FOREIGN_MODULE_HINT, foreign_module_problem
 
@@ -232,26 +233,17 @@ def file_kind_problem(path: str | Path) -> str | None:
         path: The path to check.
 
     Returns:
-        ``"a folder"``, ``"a device"``, ``"a FIFO (named pipe)"``, ``"a socket"`` or ``"not a regular file"``;
-        None for a regular file, or when the path does not exist (the caller's own check says so).
+        What it is in words, as :func:`~dlworkflow.output_files.file_kind` says it (``"a folder"``,
+        ``"a character device"``, ``"a FIFO (named pipe)"``, …); None for a regular file, or when the path
+        does not exist (the caller's own check says so).
 
     Example:
         >>> file_kind_problem("/dev/null"), file_kind_problem("/tmp")
-        ('a device', 'a folder')
+        ('a character device', 'a folder')
     """
     try:
         mode = os.stat(path).st_mode
     except OSError:
         return None
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+    return None if stat.S_ISREG(mode) else file_kind(mode)
 
