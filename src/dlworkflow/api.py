@@ -275,7 +275,7 @@ def resume(run_id: str, *, registry: str | None = None, quiet: bool = True, cons
         The finished :class:`Run`.
 
     Raises:
-        RegistryError: when the run is not interrupted or its checkpoint is gone.
+        RegistryError: when the run is not interrupted or has no checkpoint (TrainingError: none readable).
         DataError: when the data no longer matches what the run trained on.
 
     Example:

@@ -247,7 +247,8 @@ def resumable_run(registry: Registry, run_id: str) -> tuple[RunRecord, Any]:
         The interrupted run's record and its :class:`~dlworkflow.training.checkpoint_files.Checkpoint`.
 
     Raises:
-        RegistryError: when the run is not interrupted, or its checkpoint is unreadable or missing.
+        RegistryError: when the run is not interrupted, or it has no checkpoint.
+        TrainingError: when neither its last checkpoint nor the one before can be read.
 
     Example:
         >>> record, checkpoint = resumable_run(registry, "20261123-2315")  # doctest: +SKIP
