@@ -547,3 +547,23 @@ def test_a_training_run_beats_its_heartbeat(spec, dataset, registry, monkeypatch
     trainer.fit = slow_fit  # type: ignore[method-assign]
     execute(spec, dataset, "jax", registry, trainer=trainer)
     assert seen["touched"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a thread's signal mask from /proc (Linux)")
+def test_the_heartbeat_thread_takes_no_signals_so_ctrl_c_reaches_the_training(tmp_path):
+    """A Ctrl-C the kernel hands to the heartbeat's thread while it waits was lost (the run trained on)."""
+    import signal
+    import threading
+    import time
+
+    from dlworkflow.registry.recovery import Heartbeat
+
+    note = tmp_path / "owner.json"
+    note.write_text("{}")
+    with Heartbeat(note, every=30):
+        time.sleep(0.05)  # the thread has started and blocked its signals
+        (thread,) = [thread for thread in threading.enumerate() if thread.name == "dlw-heartbeat"]
+        status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    blocked = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        assert blocked & (1 << (number - 1)), f"signal {number.name} can reach the heartbeat thread"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -92,6 +93,10 @@ class Heartbeat:
             self._thread.join()
 
     def _run(self) -> None:
+        # Signals are for the main thread: a Ctrl-C the kernel hands to this thread while it waits
+        # was seen lost (the run trained on to the end), so this thread takes none.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
         while not self._stop.wait(self.every):
             try:
                 os.utime(self.path)
