@@ -1,9 +1,12 @@
-"""Tests of dlworkflow.training.callbacks and progress, without training."""
+"""Tests of dlworkflow.training.callbacks, interrupts and progress (one tiny fit, the rest without training)."""
 
 from __future__ import annotations
 
 import io
 import math
+
+import keras
+import pytest
 
 from rich.console import Console
 
@@ -28,13 +31,14 @@ def test_factory_order():
     progress = EpochProgress(quiet=True)
     extra = StopOnNaN(monitor="val_loss")
     callbacks = make_callbacks(train_spec(early_stopping={"patience": 3}), progress=progress, extra=[extra])
-    assert [type(c).__name__ for c in callbacks] == ["StopOnNaN", "TrackedEarlyStopping", "StopOnNaN", "EpochProgress"]
-    assert callbacks[2] is extra and callbacks[3] is progress
-    assert callbacks[1].patience == 3 and callbacks[1].monitor == "val_loss"
+    assert [type(c).__name__ for c in callbacks] == [
+        "StopOnCtrlC", "StopOnNaN", "TrackedEarlyStopping", "StopOnNaN", "EpochProgress"]
+    assert callbacks[3] is extra and callbacks[4] is progress
+    assert callbacks[2].patience == 3 and callbacks[2].monitor == "val_loss"
 
 
 def test_factory_without_early_stopping_or_progress():
-    assert [type(c).__name__ for c in make_callbacks(train_spec(), progress=None)] == ["StopOnNaN"]
+    assert [type(c).__name__ for c in make_callbacks(train_spec(), progress=None)] == ["StopOnCtrlC", "StopOnNaN"]
 
 
 def test_stop_on_nan_records_the_one_based_epoch():
@@ -117,3 +121,49 @@ def test_epoch_progress_shows_a_label_as_written_with_control_characters_escaped
     progress.on_train_end()
     assert "[bold]pen[/x]\\x1b[2J" in buffer.getvalue()
     assert "\x1b[2J" not in buffer.getvalue()
+
+
+def test_a_ctrl_c_lost_in_a_library_still_stops_training_at_the_next_batch():
+    import signal
+
+    from dlworkflow.training.interrupts import StopOnCtrlC
+
+    guard = StopOnCtrlC()
+    before = signal.getsignal(signal.SIGINT)
+    guard.on_train_begin()
+    guard.on_train_batch_end(0)  # nothing pressed: training goes on
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:
+        pass  # swallowed, as a library frame might
+    assert guard.pressed
+    with pytest.raises(KeyboardInterrupt):
+        guard.on_train_batch_end(1)
+    assert signal.getsignal(signal.SIGINT) is before  # the previous handler is back
+
+
+def test_a_real_fit_stops_at_the_batch_after_a_lost_ctrl_c():
+    import signal
+
+    import numpy as np
+
+    from dlworkflow.training.interrupts import StopOnCtrlC
+
+    class SwallowOnce(keras.callbacks.Callback):
+        """Ctrl-C pressed during batch 2 and lost by the code that was running."""
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 2:
+                try:
+                    signal.raise_signal(signal.SIGINT)
+                except KeyboardInterrupt:
+                    pass
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    seen = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(np.zeros((40, 3)), np.zeros(40), batch_size=4, epochs=3, verbose=0,
+                  callbacks=[SwallowOnce(), StopOnCtrlC(), counter])
+    assert seen == [0, 1]  # stopped at the end of batch 2, before the counter saw it

@@ -25,6 +25,7 @@ from typing import Any
 import keras
 
 from dlworkflow.spec.schema import EarlyStoppingSpec, TensorBoardSpec, TrainSpec
+from dlworkflow.training.interrupts import StopOnCtrlC
 from dlworkflow.training.keras_compat import (
     early_stopping_counters,
     resolve_monitor_direction,
@@ -216,7 +217,7 @@ def make_callbacks(
 ) -> list[keras.callbacks.Callback]:
     """Assemble the callbacks of a run from ``[train]``.
 
-    Always a :class:`StopOnNaN`; a :class:`TrackedEarlyStopping` when
+    Always a :class:`~dlworkflow.training.interrupts.StopOnCtrlC` and a :class:`StopOnNaN`; a :class:`TrackedEarlyStopping` when
     ``train.early_stopping`` is set; then the user's ``extra`` callbacks; the progress
     display last, so it shows each epoch after the others have acted on it.
 
@@ -231,9 +232,9 @@ def make_callbacks(
 
     Example:
         >>> make_callbacks(spec.train, progress=EpochProgress(quiet=True))  # doctest: +SKIP
-        [<StopOnNaN ...>, <EpochProgress ...>]
+        [<StopOnCtrlC ...>, <StopOnNaN ...>, <EpochProgress ...>]
     """
-    callbacks: list[keras.callbacks.Callback] = [StopOnNaN()]
+    callbacks: list[keras.callbacks.Callback] = [StopOnCtrlC(), StopOnNaN()]
     if train.early_stopping is not None:
         callbacks.append(TrackedEarlyStopping.from_spec(train.early_stopping))
     callbacks.extend(extra)
