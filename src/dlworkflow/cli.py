@@ -143,13 +143,18 @@ def _render_run(record: RunRecord) -> None:
             format_number(test.get("skill"), BRIEF_DIGITS),
         )
     out.print(table)
+    _render_every_baseline(record)
     for name, reason in record.baselines_skipped.items():
         out.print(f"baseline {name} skipped: {reason}")
     classes = record.classes
     if classes:
         accuracy = classes["per_class_accuracy"].get("test", {})
-        shown = (f"{name} {format_number(value, BRIEF_DIGITS)}" for name, value in accuracy.items())
-        out.print("test accuracy per class: " + " · ".join(shown))
+        rows = dict(zip(classes.get("names", []), (classes.get("confusion") or {}).get("test") or []))
+        # with its counts from the confusion matrix (true classes in rows): "snow 0.2 (1/5)"
+        counts = {str(name): f" ({row[index]}/{sum(row)})" for index, (name, row) in enumerate(rows.items())}
+        shown = (f"{name} {format_number(value, BRIEF_DIGITS)}{counts.get(str(name), '')}"
+                 for name, value in accuracy.items())
+        out.print("test accuracy per class: " + " · ".join(shown), soft_wrap=True)
     _render_diagnosis(record.diagnosis)
     pictures = [name for name in record.artifacts.files if name.endswith(".png")]
     if pictures:
@@ -157,6 +162,15 @@ def _render_run(record: RunRecord) -> None:
     test_set = record.test_set
     out.print(_styled("test set ", (test_set.name or "", "bold"),
                       f" ({(test_set.fingerprint or '')[:12]}): look #{test_set.look}"))
+
+
+def _render_every_baseline(record: RunRecord) -> None:
+    """Each baseline the run was scored beside, on test by the primary metric: the table shows only the best."""
+    metric = record.primary.metric
+    shown = [f"{name} {format_number(value)}" for name, parts in record.baselines.items()
+             if (value := (parts.get("test") or {}).get(metric)) is not None]
+    if len(shown) > 1:
+        out.print(f"every baseline on test, {metric}: " + " · ".join(shown), soft_wrap=True)
 
 
 def _render_diagnosis(findings: list[RecordedFinding]) -> None:

@@ -43,6 +43,8 @@ def test_run_show_runs_comment_round_trip(tmp_path):
     assert result.exit_code == 0, result.output
     assert "linear_regression" in result.output  # the best baseline on validation
     assert "767 train / 164 validation / 165 test" in result.output
+    # every baseline the spec asks for, not only the best: the lesson's persistence RMSE 3.877
+    assert "every baseline on test, rmse: mean 4." in result.output and "persistence 3.877" in result.output
 
     listing = json.loads(invoke("runs", "--registry", registry, "--json").output)
     assert len(listing) == 1
