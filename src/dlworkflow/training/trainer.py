@@ -492,6 +492,7 @@ def _fit_stage(
 ) -> _Stage:
     """Run one ``model.fit`` of ``epochs`` epochs after ``initial_epoch``, with fresh built-in callbacks."""
     from dlworkflow.training.callbacks import StopOnNaN, TrackedEarlyStopping, make_callbacks
+    from dlworkflow.training.interrupts import StopOnCtrlC
     from dlworkflow.training.streams import stream_errors, unreadable_file_error
 
     if progress is not None:
@@ -536,6 +537,10 @@ def _fit_stage(
         ) from err
     except stream_errors() as err:
         raise unreadable_file_error(spec.source, "data.path", err) from err
+    finally:  # Keras calls on_train_end only when fit returns: the Ctrl-C handler goes back however it ends
+        for callback in callback_list:
+            if isinstance(callback, StopOnCtrlC):
+                callback.on_train_end()
 
     guard = next(c for c in callback_list if isinstance(c, StopOnNaN))
     if stopping is not None:
