@@ -82,6 +82,11 @@ class DataSpec(Section):
         description="Feature scaling fitted on the training split only: 'none', 'standardize', 'minmax'; "
         "'pixels' divides images by 255 (names registered in dlworkflow.spec.registries.SCALING_METHODS).",
     )
+    target_scaling: Literal["none", "standardize"] = Field(
+        "none",
+        description="Regression only: 'standardize' trains on (target - mean) / std of the training rows; "
+        "predictions, metrics and plots stay in the target's own units.",
+    )
 
     @field_validator("dataset")
     @classmethod
@@ -146,6 +151,9 @@ class SplitSpec(Section):
     )
     validation: Fraction = Field(0.0, description="Fraction of rows in the validation set (may be 0).")
     seed: int = Field(0, ge=0, description="random_state of the split.")
+    order_by: str | None = Field(
+        None, description="Column (e.g. a date) whose order an 'ordered' split follows instead of the file's row order."
+    )
 
     @field_validator("type")
     @classmethod
@@ -204,12 +212,17 @@ class LayerSpec(Section):
 class BaseSpec(Section):
     """``[model.base]``: a ``keras.applications`` network under the ``[[model.layers]]`` head.
 
-    Example: ``{ application = "DenseNet121", weights = "imagenet", pooling = "max" }``.
+    Example: ``{ application = "DenseNet121", weights = "imagenet", pooling = "max" }``. Further keys
+    (``alpha = 0.35`` for MobileNetV2) are passed to the application as keyword arguments.
     """
+
+    model_config = ConfigDict(extra="allow", frozen=True, validate_default=True)
 
     application: str = Field(description="A keras.applications class name, e.g. 'DenseNet121'.")
     weights: str | None = Field(
-        None, description="'imagenet' (downloaded by Keras), a local weights file, or left out for random weights."
+        None,
+        description="'imagenet' (downloaded by Keras), a local weights file, or 'none' (or left out) for random "
+        "weights (not pretrained).",
     )
     trainable: bool = Field(False, description="Train the base's weights too (false: freeze it).")
     pooling: Literal["avg", "max"] | None = Field(None, description="Pool the base's last feature map.")
@@ -220,6 +233,16 @@ class BaseSpec(Section):
         if value not in APPLICATION_TYPES:
             raise ValueError(f"unknown keras.applications network {value!r}. {suggestion(value, APPLICATION_TYPES)}")
         return value
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """Further keyword arguments of the application (everything the spec adds to the known keys)."""
+        return dict(self.model_extra or {})
+
+    @property
+    def pretrained(self) -> bool:
+        """Whether the base starts from trained weights (ImageNet or a file), not random ones."""
+        return self.weights is not None and self.weights.lower() != "none"
 
 
 class ModelSpec(Section):
