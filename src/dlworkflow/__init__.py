@@ -18,6 +18,7 @@ if _TYPE_CHECKING:  # the names for type checkers; at run time __getattr__ impor
     from dlworkflow.api import ModelSummary, Run, comment, run, runs, show, summary  # noqa: F401
     from dlworkflow.errors import DataError, RegistryError, SpecError, TrainingError, WorkflowError  # noqa: F401
     from dlworkflow.spec import Spec, load_spec  # noqa: F401
+    from dlworkflow.workflow_warning import WorkflowWarning  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ _HOMES = {
     "dlworkflow.api": ("ModelSummary", "Run", "comment", "run", "runs", "show", "summary"),
     "dlworkflow.errors": ("DataError", "RegistryError", "SpecError", "TrainingError", "WorkflowError"),
     "dlworkflow.spec": ("Spec", "load_spec"),
+    "dlworkflow.workflow_warning": ("WorkflowWarning",),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
