@@ -30,6 +30,12 @@ from dlworkflow.data.preprocessing import TablePreprocessing, TableScaling
 from dlworkflow.data.scaling import SCALING_METHODS, Scaler, table_methods
 from dlworkflow.data.sources import choose_source, load_table
 from dlworkflow.data.split import split_rows, split_warnings
+from dlworkflow.data.target_scaling import (
+    TargetScaling,
+    check_target_scaling,
+    target_spread_notes,
+)
+from dlworkflow.data.time_order import ordering_column, time_order_warnings
 from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
 
@@ -78,6 +84,7 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
         return _table_dataset(spec, *load_table(spec.data, source=spec.source, frame=frame))
     data_source, location = choose_source(spec.data, source=spec.source)
     if isinstance(data_source, ImageSource):
+        check_target_scaling(spec.data.target_scaling, "classification", source=spec.source)
         return data_source.build_dataset(location, spec)
     _check_table_spec(spec)
     table = data_source.read_table(location, source=spec.source)
@@ -87,14 +94,18 @@ def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
 def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
     source = spec.source
     prepared = prepare_table(
-        table, spec.data, source=source, table_name=name, persistence=spec.evaluate.persistence
+        table, spec.data, source=source, table_name=name, persistence=spec.evaluate.persistence,
+        order_by=ordering_column(spec.split, source=source),
     )
     positions = split_rows(
         spec.split, prepared.y, task=prepared.task, class_names=prepared.class_names, source=source
     )
     scaler = Scaler(spec.data.scaling).fit(prepared.features.iloc[positions["train"]])
+    check_target_scaling(spec.data.target_scaling, prepared.task, source=source)
+    training_target = prepared.labels[positions["train"]]
+    target_scaling = TargetScaling.fit(spec.data.target_scaling, training_target)
     parts = {
-        part: _part(part, prepared, rows, scaler)
+        part: _part(part, prepared, rows, scaler, target_scaling)
         for part, rows in sorted(positions.items(), key=lambda item: PART_NAMES.index(item[0]))
     }
     test_rows = positions["test"]
@@ -106,10 +117,13 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
         class_names=prepared.class_names,
         target_encoding=prepared.target_encoding,
         parts=parts,
-        preprocessing=_preprocessing(spec, prepared, scaler),
+        preprocessing=_preprocessing(spec, prepared, scaler, target_scaling),
         fingerprint=table_fingerprint(prepared.features, prepared.target),
         test_fingerprint=table_fingerprint(prepared.features.iloc[test_rows], prepared.target.iloc[test_rows]),
-        warnings=split_warnings(prepared.features, prepared.target, positions, source=source),
+        warnings=(*split_warnings(prepared.features, prepared.target, positions, source=source),
+                  *time_order_warnings(spec.split, shift=spec.data.shift, persistence=spec.evaluate.persistence,
+                                       source=source),
+                  *target_spread_notes(prepared.task, training_target, spec.data.target_scaling, source=source)),
     )
 
 
@@ -136,17 +150,17 @@ def _check_table_spec(spec: Spec) -> None:
         raise SpecError(problems)
 
 
-def _part(name: str, prepared: PreparedTable, rows: np.ndarray, scaler: Scaler) -> Part:
+def _part(name: str, prepared: PreparedTable, rows: np.ndarray, scaler: Scaler, target: TargetScaling) -> Part:
     return Part(
         name=name,
         x=scaler.transform(prepared.features.iloc[rows]),
-        y=np.ascontiguousarray(prepared.y[rows]),
+        y=np.ascontiguousarray(prepared.y[rows]) if target.is_identity else target.transform(prepared.labels[rows]),
         labels=np.ascontiguousarray(prepared.labels[rows]),
         frame=prepared.frame.iloc[rows],
     )
 
 
-def _preprocessing(spec: Spec, prepared: PreparedTable, scaler: Scaler) -> TablePreprocessing:
+def _preprocessing(spec: Spec, prepared: PreparedTable, scaler: Scaler, target: TargetScaling) -> TablePreprocessing:
     return TablePreprocessing(
         feature_names=tuple(prepared.feature_names),
         target=spec.data.target,
@@ -155,4 +169,5 @@ def _preprocessing(spec: Spec, prepared: PreparedTable, scaler: Scaler) -> Table
         target_encoding=prepared.target_encoding,
         class_names=None if prepared.class_names is None else tuple(prepared.class_names),
         scaling=TableScaling.from_scaler(scaler),
+        target_scaling=target,
     )

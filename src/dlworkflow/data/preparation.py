@@ -2,13 +2,16 @@
 
 The steps run in a fixed order, the order of the workshop's notebooks:
 
+0. ``split.order_by`` (when given): sort the rows by a date column, stably
+   (:mod:`.time_order`), so that the shift and the ordered split follow the dates;
 1. ``drop``: remove columns (names or glob patterns such as ``"*_cloud_cover"``);
 2. ``shift``: move the target in time, on the whole table (``-1``: row *i* predicts row *i+1*);
    rows the shift leaves without a target (the last ``-shift`` rows) go;
 3. ``rows``: keep the first N rows;
 4. ``dropna``: drop rows with a missing (or infinite) value in a used column (features, target,
    persistence);
-5. ``select``: the feature columns, in table order (by default every column but the target;
+5. ``select``: the feature columns, in table order (by default every column but the target and
+   the ``order_by`` column, which is a feature only when ``data.select`` names it;
    without a shift the target is never a feature, even when a pattern matches it; with a shift
    the unshifted target stays a feature, as today's sunshine predicts tomorrow's); a feature
    equal to the (shifted) target on every row is refused as leakage;
@@ -36,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from dlworkflow.data.dataset import Task
+from dlworkflow.data.time_order import time_order
 from dlworkflow.errors import DataError, SpecError, suggestion
 from dlworkflow.spec.schema import DataSpec
 
@@ -83,6 +87,7 @@ def prepare_table(
     source: str = "<spec>",
     table_name: str = "the table",
     persistence: str | None = None,
+    order_by: str | None = None,
 ) -> PreparedTable:
     """Apply the ``[data]`` steps to a loaded table.
 
@@ -94,13 +99,17 @@ def prepare_table(
         persistence: ``evaluate.persistence``: a column the evaluation layer reads as the
             "tomorrow = today" forecast; checked to exist and be numeric, and kept free of
             missing values like the used columns.
+        order_by: ``split.order_by``: a date column whose order the rows take before the shift
+            (see :func:`~dlworkflow.data.time_order.time_order`); not a feature unless
+            ``data.select`` names it.
 
     Returns:
         The prepared table.
 
     Raises:
         SpecError: at ``data.target`` when the spec names no target.
-        DataError: naming the spec path and a fix, when a column is unknown, a feature is not
+        DataError: naming the spec path and a fix, when a column is unknown (``order_by`` too, or
+            not dates), a feature is not
             numeric or is a copy of the target (leakage), values are missing without
             ``dropna = true``, ``rows`` or ``shift`` do not fit the table, or no rows or
             features are left.
@@ -129,12 +138,14 @@ def prepare_table(
             hint=column_hint(target_name, columns, "Name one of the table's columns."),
         )
     kept = _drop_columns(columns, data_spec.drop, target_name, where)
+    if order_by is not None:
+        table = table.iloc[time_order(table, order_by, source=source, table_name=table_name)]
     positions = _shifted_positions(len(table), data_spec.shift, where)
     target = table[target_name].iloc[positions - data_spec.shift].set_axis(table.index[positions])
     positions, target = _row_window(positions, target, data_spec, where)
     rows = table.iloc[positions]
 
-    feature_names = _select_features(kept, data_spec, where)
+    feature_names = _select_features(kept, data_spec, where, order_by)
     _check_numeric(rows, feature_names, data_spec, where)
     used = list(dict.fromkeys([*feature_names, target_name]))
     if persistence is not None:
@@ -297,8 +308,10 @@ def _row_window(
     return positions[: data_spec.rows], target.iloc[: data_spec.rows]
 
 
-def _select_features(kept: list[str], data_spec: DataSpec, where: _Where) -> list[str]:
+def _select_features(kept: list[str], data_spec: DataSpec, where: _Where, order_by: str | None) -> list[str]:
     candidates = kept if data_spec.shift else [column for column in kept if column != data_spec.target]
+    if order_by is not None and order_by not in data_spec.select:
+        candidates = [column for column in candidates if column != order_by]
     if data_spec.select:
         names = _match(
             data_spec.select, kept, "data.select", where,
