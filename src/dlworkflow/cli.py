@@ -510,6 +510,11 @@ def recover(registry: Optional[str] = REGISTRY_OPTION) -> None:
 
 def main() -> None:
     """Entry point of the ``dlw`` console script."""
+    import warnings
+
+    from dlworkflow.workflow_warning import WorkflowWarning
+
+    warnings.simplefilter("ignore", WorkflowWarning)  # the commands print a run's notes themselves
     app()
 
 
