@@ -347,13 +347,10 @@ def _displayable(image: np.ndarray, index: int) -> np.ndarray:
 
 
 def _figure(width: float, height: float) -> Figure:
-    """A figure on its own Agg canvas (no pyplot, no global backend)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """A figure on its own Agg canvas (no pyplot, no global backend) that a notebook shows as PNG."""
+    from dlworkflow.evaluation.notebook_figure import NotebookFigure
 
-    figure = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(figure)
-    return figure
+    return NotebookFigure(figsize=(width, height), dpi=DPI)
 
 
 def _save(figure: Figure, path: str | Path) -> Path:
