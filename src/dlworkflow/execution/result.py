@@ -82,10 +82,11 @@ class Run:
         return Path(directory) if directory else None
 
     def _repr_html_(self) -> str:
-        """Jupyter shows a run as its headline beside the baseline, its diagnosis and its curves."""
+        """Jupyter shows a run as its warnings, its headline beside the baseline, its diagnosis and its curves."""
         from dlworkflow.reporting.html_report import render_summary
+        from dlworkflow.reporting.notebook_html import warnings_html
 
-        return render_summary(self.record.to_dict(), self.folder)
+        return warnings_html(self.warnings) + render_summary(self.record.to_dict(), self.folder)
 
     def plot(self) -> Any:
         """The training curves (loss and each metric, training against validation, best epoch marked).
@@ -148,3 +149,16 @@ class ModelSummary:
     parameters: ParameterReport
     sizes: dict[str, int] | None
     warning: str | None
+
+    def __repr__(self) -> str:
+        from dlworkflow.formatting import format_number
+
+        rows = "not loaded" if self.sizes is None else format_number(self.sizes["train"])
+        return (f"ModelSummary(name={self.spec.name!r}, backend={self.backend!r}, "
+                f"parameters={format_number(self.parameters.total)}, training_rows={rows})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a summary as the table ``dlw summary`` prints, its warnings above it."""
+        from dlworkflow.reporting.notebook_html import model_summary_html
+
+        return model_summary_html(self.spec.name, self.backend, self.parameters, self.sizes, self.warning)

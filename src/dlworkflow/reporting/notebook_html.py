@@ -1,0 +1,86 @@
+"""HTML blocks a notebook shows for what the Python API returns: a model summary, a run's warnings.
+
+Jupyter displays an object by its ``_repr_html_``; :class:`~dlworkflow.execution.result.ModelSummary`
+and :class:`~dlworkflow.execution.result.Run` render theirs here. The blocks are Jinja2
+templates with autoescaping, as the report page: a spec name, column name or class label is
+text, never markup. The table of a summary has the columns ``dlw summary`` prints.
+
+Example:
+    >>> print(warnings_html(["<b>3</b> test rows repeated in training"]).strip())  # doctest: +ELLIPSIS
+    <div class="dlworkflow-warnings" ...&lt;b&gt;3&lt;/b&gt; test rows repeated in training</div>
+    </div>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dlworkflow.formatting import format_number
+
+if TYPE_CHECKING:
+    from dlworkflow.models.parameters import ParameterReport
+
+WARNINGS_TEMPLATE = "warnings.html.j2"
+"""The block of warnings above a run or a summary."""
+
+MODEL_SUMMARY_TEMPLATE = "model_summary.html.j2"
+"""The table of a model's layers and parameters."""
+
+
+def _environment() -> Any:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("dlworkflow.reporting", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["number"] = format_number
+    environment.filters["shape"] = lambda shape: "?" if shape is None else str(tuple(shape))
+    return environment
+
+
+def warnings_html(warnings: Sequence[str]) -> str:
+    """The warnings of a run or summary as a highlighted HTML block; empty when there are none.
+
+    Args:
+        warnings: The notes, one per item (a note may span lines).
+
+    Returns:
+        An HTML fragment, each note escaped.
+
+    Example:
+        >>> warnings_html([])
+        ''
+    """
+    if not warnings:
+        return ""
+    return _environment().get_template(WARNINGS_TEMPLATE).render(warnings=list(warnings))
+
+
+def model_summary_html(
+    name: str, backend: str, parameters: ParameterReport, sizes: Mapping[str, int] | None, warning: str | None
+) -> str:
+    """A model summary as an HTML table: layer, type, output shape, parameters and their formula.
+
+    Args:
+        name: The spec's name.
+        backend: The Keras backend the model was built with.
+        parameters: The per-layer report.
+        sizes: Rows per split, or None when the data was not loaded.
+        warning: Notes, one per line, or None.
+
+    Returns:
+        An HTML fragment (``ModelSummary._repr_html_`` shows it in Jupyter).
+
+    Example:
+        >>> html = model_summary_html("weather", "jax", summary.parameters, summary.sizes, None)  # doctest: +SKIP
+        >>> "<table>" in html  # doctest: +SKIP
+        True
+    """
+    table = _environment().get_template(MODEL_SUMMARY_TEMPLATE).render(
+        name=name, backend=backend, parameters=parameters, sizes=sizes,
+    )
+    return warnings_html(warning.splitlines() if warning else []) + table
