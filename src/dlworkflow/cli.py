@@ -26,12 +26,14 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from dlworkflow.errors import WorkflowError
+from dlworkflow.folding_table import FoldingTable
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
 from dlworkflow.plain_text import PlainConsole, printable
 
 if TYPE_CHECKING:
     from dlworkflow.registry.record import RunRecord
     from dlworkflow.registry.record_sections import RecordedFinding
+    from dlworkflow.registry.run_summary import Leaderboard
 
 # Every string these print is plain text (no markup, control characters escaped): user text
 # (names, comments, labels, paths, messages) can neither crash a command nor steer the terminal.
@@ -69,6 +71,14 @@ class Commands(TyperGroup):
         >>> result.exit_code, result.output
         (5, "error: registry.db: no run with id or prefix; got 'nope'.\\n")
     """
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list with each command's first sentence in full, wrapped, never cut to ``...``."""
+        commands = [(name, command) for name in self.list_commands(ctx)
+                    if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if commands:
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit=10_000)) for name, command in commands])
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -142,7 +152,7 @@ def _render_run(record: RunRecord) -> None:
             f"{test['baseline']} {format_number(test.get('baseline_value'))}" if test.get("baseline") else "–",
             format_number(test.get("skill"), BRIEF_DIGITS),
         )
-    out.print(table)
+    out.print(FoldingTable(table))
     _render_every_baseline(record)
     for name, reason in record.baselines_skipped.items():
         out.print(f"baseline {name} skipped: {reason}")
@@ -209,37 +219,34 @@ def list_runs(
         if not unrecorded:
             out.print("No runs yet. Start one with: dlw run SPEC")
         return
-    # On a narrow terminal the test set and its looks stay in each table's title only.
-    wide = out.width >= 120
     for board in boards:
-        metric = board.metric or "metric"
-        if board.test_set_fingerprint is None:
-            title = "no test set: tuning trials (scored on validation) and runs that failed before one"
-        else:
-            title = f"test set {board.test_set_name} · {board.test_set_looks} looks"
-            title += "" if board.metric else " · runs without a result"
-        table = Table(
-            title=title,
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-        )
-        columns = ["ID", "MODEL NAME", "DESCRIPTION", metric, "baseline"]
-        columns += ["TEST SET", "looks"] if wide else []
-        for column in columns + ["COMMIT", "COMMENTS"]:
-            fixed = column in ("ID", "MODEL NAME", "COMMIT", metric)
-            table.add_column(column, overflow="fold", no_wrap=fixed, min_width=None if fixed else 10)
-        for row in board.runs:
-            commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
-            baseline = f"{row.baseline_name} {format_number(row.baseline_value)}" if row.baseline_name else "–"
-            value = format_number(row.primary_value) if row.status == "finished" else row.status
-            cells = [row.id, row.name, row.description, value, baseline]
-            cells += [row.test_set_name, str(row.test_set_looks)] if wide else []
-            table.add_row(*cells, commit, row.comments or "")
-        out.print(table)
+        out.print(FoldingTable(_leaderboard_table(board)))
         if board.hidden:
-            more = f"… and {format_number(board.hidden)} more runs on this test set by {metric} (--all, or --limit N)"
+            more = f"… and {format_number(board.hidden)} more runs on this test set by {board.metric or 'metric'} (--all, or --limit N)"
             out.print(_styled((more, "dim")))
+
+
+def _leaderboard_table(board: Leaderboard) -> Table:
+    """One test set's runs, every column kept (:class:`FoldingTable` folds the rows when narrow)."""
+    metric = board.metric or "metric"
+    if board.test_set_fingerprint is None:
+        title = "no test set: tuning trials (scored on validation) and runs that failed before one"
+    else:
+        title = f"test set {board.test_set_name} · {board.test_set_looks} looks"
+        title += "" if board.metric else " · runs without a result"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # LOOK: which look at the test set each run was ("3 of 11"), not the test set's total on every row
+    for column in ("ID", "MODEL NAME", "DESCRIPTION", metric, "BASELINE", "TEST SET", "LOOK", "COMMIT", "COMMENTS"):
+        table.add_column(column, overflow="fold", justify="right" if column == metric else "left",
+                         no_wrap=column in (metric, "LOOK", "COMMIT"))
+    for row in board.runs:
+        commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
+        baseline = f"{row.baseline_name} {format_number(row.baseline_value)}" if row.baseline_name else "–"
+        value = format_number(row.primary_value) if row.status == "finished" else row.status
+        look = f"{row.test_set_look} of {row.test_set_looks}" if row.test_set_look else "–"
+        table.add_row(row.id, row.name, row.description, value, baseline, row.test_set_name or "–", look, commit,
+                      row.comments or "")
+    return table
 
 
 @app.command()
@@ -283,11 +290,12 @@ def summary(
     parameters = report.parameters
     table = Table(title=f"{report.spec.name} ({report.backend} backend)", title_justify="left")
     for column in ("layer", "type", "output shape", "parameters", "how they are counted"):
-        table.add_column(column, justify="right" if column == "parameters" else "left")
+        table.add_column(column, justify="right" if column == "parameters" else "left",
+                         no_wrap=column in ("output shape", "parameters"))
     for layer in parameters.layers:
         explanation = _styled(layer.formula, "\n", (layer.note, "dim")) if layer.note else layer.formula
         table.add_row(layer.name, layer.type, str(layer.output_shape), format_number(layer.total), explanation)
-    out.print(table)
+    out.print(FoldingTable(table))
     rows = format_number(report.sizes["train"]) if report.sizes else "not loaded (model.input_shape given)"
     out.print(
         f"Total parameters: {format_number(parameters.total)} (trainable {format_number(parameters.trainable)}, "
@@ -337,7 +345,7 @@ def tune(
         table.add_column(str(column), no_wrap=column in ("trial", "run_id"), overflow="fold")
     for row in trials.itertuples(index=False):
         table.add_row(*(format_number(value) if isinstance(value, float) else str(value) for value in row))
-    out.print(table)
+    out.print(FoldingTable(table))
     best = ", ".join(f"{path} = {value!r}" for path, value in result.best_params.items())
     out.print(f"best on validation: {best} ({format_number(result.best_value)})")
     out.print("final run, trained once more and evaluated on the test set once:")
@@ -379,20 +387,29 @@ def compare(
         title=f"test set {comparison.test_set_name} · ranked by {comparison.metric}",
         title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
     )
-    # epochs: run (/best, with early stopping); baselines are ranked among the runs, in grey
-    for column in ["ID", "MODEL NAME", *comparison.metrics, "skill", "epochs"]:
+    # epochs run, and the epoch whose weights were scored (the best when restored, else the last);
+    # baselines are ranked among the runs, in grey
+    for column in ["ID", "MODEL NAME", *comparison.metrics, "skill", "epochs", "weights of"]:
         numeric = column in comparison.metrics or column in ("skill", "epochs")
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=numeric or column == "ID",
-                         overflow="fold")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
     for row in comparison.rows:
         values = [format_number(row["test"].get(name)) if row["status"] == "finished" else row["status"]
                   for name in comparison.metrics]
-        epochs = f"{row['epochs_run'] or '–'}" + (f"/{row['best_epoch']}" if row["best_epoch"] else "")
-        cells = [row["id"] or "baseline", row["name"], *values, format_number(row["skill"], BRIEF_DIGITS), epochs]
+        cells = [row["id"] or "baseline", row["name"], *values, format_number(row["skill"], BRIEF_DIGITS),
+                 format_number(row["epochs_run"]), _evaluated_weights(row)]
         table.add_row(*cells, style="dim" if row["kind"] == "baseline" else None)
-    out.print(table)
+    out.print(FoldingTable(table))
     if comparison.curves:
         out.print(f"loss curves overlaid: {comparison.curves}")
+
+
+def _evaluated_weights(row: dict[str, Any]) -> str:
+    """Which epoch's weights a compared run was scored with: "epoch 19 (best)", "epoch 29 (last)"."""
+    epoch, best, last = row.get("evaluated_epoch"), row.get("best_epoch"), row.get("epochs_run")
+    if epoch is None:
+        return "–"
+    which = "best" if epoch == best else "last" if epoch == last else None
+    return f"epoch {epoch}" + (f" ({which})" if which else "")
 
 
 @app.command()

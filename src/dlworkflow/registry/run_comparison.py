@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlworkflow.errors import RegistryError
-from dlworkflow.registry.record import RunRecord
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
+from dlworkflow.registry.record import RunRecord
 from dlworkflow.registry.run_summary import higher_is_better
 
 
@@ -43,7 +43,8 @@ class RunComparison:
             (``run`` or ``baseline``), ``id`` (None for a baseline), ``name``,
             ``description``, ``status``, ``value`` (the headline metric on test), ``test``
             (all test metrics), ``baseline`` and ``baseline_value`` (a run's best baseline),
-            ``skill``, ``epochs_run``, ``best_epoch``, ``git_commit``.
+            ``skill``, ``epochs_run``, ``best_epoch``, ``evaluated_epoch`` (the epoch whose weights
+            were scored: the best one when they were restored, else the last), ``git_commit``.
         curves: The PNG with the runs' loss curves overlaid, when it was drawn.
 
     Example:
@@ -138,7 +139,7 @@ def _baseline_rows(records: Sequence[RunRecord], metric: str | None) -> list[dic
         rows[name] = {
             "kind": "baseline", "id": None, "name": name, "description": "naive baseline", "status": "finished",
             "value": test.get(metric), "test": test, "baseline": None, "baseline_value": None, "skill": 0.0,
-            "epochs_run": None, "best_epoch": None, "git_commit": None,
+            "epochs_run": None, "best_epoch": None, "evaluated_epoch": None, "git_commit": None,
         }
     return list(rows.values())
 
@@ -158,5 +159,6 @@ def _row(record: RunRecord) -> dict[str, Any]:
         "skill": primary.skill,
         "epochs_run": training.epochs_run,
         "best_epoch": training.best_epoch,
+        "evaluated_epoch": training.evaluated_epoch,
         "git_commit": record.git.commit,
     }
