@@ -217,3 +217,21 @@ def test_images_for_grid_refuses_an_unknown_part(make_image_dataset, part, messa
 def test_images_for_grid_needs_image_data(make_dataset):
     with pytest.raises(ValueError, match=r"the dataset 'synthetic' holds no images"):
         plots.test_images_for_grid(make_dataset(task="classification"))
+
+
+def test_images_on_another_scale_are_stretched_for_display(make_image_dataset):
+    dataset = make_image_dataset(rows=6, test_rows=4, scale=1.0)
+    digits = dataclasses.replace(dataset.test, x=np.round(dataset.test.x / 255 * 16))  # values 0–16, as the digits
+    images = plots.test_images_for_grid(dataclasses.replace(dataset, parts={**dataset.parts, "test": digits}), "test")
+    shown = np.stack(images)
+    assert shown.min() == 0 and shown.max() == 255  # not a black grid
+    np.testing.assert_array_equal(shown, np.rint(digits.x / digits.x.max() * 255).astype(np.uint8))
+
+
+def test_minmax_images_are_unscaled_with_their_offset(make_image_dataset):
+    dataset = make_image_dataset(rows=6, test_rows=4, scale=1.0)
+    raw = dataset.test.x
+    scaled = dataclasses.replace(dataset.test, x=(raw - 10.0) / 200.0)
+    shifted = dataclasses.replace(dataset, parts={**dataset.parts, "test": scaled},
+                                  image={**dataset.image, "scale": 1 / 200, "offset": 10.0})
+    np.testing.assert_array_equal(np.stack(plots.test_images_for_grid(shifted, "test")), np.rint(raw).astype(np.uint8))

@@ -8,7 +8,9 @@ images with the usual splitters.
 
 Preparation, in order: keep the first ``data.rows`` training images (the lesson's
 ``n = 5000``) → split train/validation on the labels → resize to ``data.image_size`` →
-scale (``pixels``: divide by 255) → encode the labels (``data.target_encoding``).
+scale (``pixels``: divide by 255; ``minmax``: the training part's minimum and maximum to 0 and
+1) → encode the labels (``data.target_encoding``). ``pixels`` on images far from 0–255 (the
+digits' 0–16) is warned about in ``Dataset.warnings``.
 
 Example:
     >>> arrays = read_image_arrays("cifar10_subset.npz", source="cifar10.toml")  # doctest: +SKIP
@@ -35,14 +37,17 @@ from dlworkflow.data.image_preparation import (
     IMAGE_TARGET,
     check_image_spec,
     encode_labels,
+    fit_image_scaling,
     image_info,
     image_preprocessing,
     keep_rows,
     label_frame,
+    pixel_range_warnings,
     resize_images,
     scale_images,
 )
 from dlworkflow.data.memory import available_memory, format_bytes
+from dlworkflow.data.preprocessing import ImageScaling
 from dlworkflow.data.split import split_train_validation
 from dlworkflow.errors import DataError
 from dlworkflow.spec.schema import Spec
@@ -249,13 +254,17 @@ def build_array_dataset(arrays: ImageArrays, spec: Spec) -> Dataset:
         _check_resized_size(len(raw_train) + len(arrays.x_test), arrays.x_test, data.image_size, source)
         train_images = resize_images(raw_train, data.image_size)
         test_images = resize_images(arrays.x_test, data.image_size)
+    training = train_images[positions["train"]]
+    scaling = fit_image_scaling(data.scaling, training)
     parts = {
-        name: _part(name, rows, train_images, train_labels, arrays.class_names, spec)
+        name: _part(name, rows, train_images, train_labels, arrays.class_names, spec, scaling)
         for name, rows in positions.items()
     }
-    parts["test"] = _part("test", np.arange(len(test_images)), test_images, arrays.y_test, arrays.class_names, spec)
+    parts["test"] = _part(
+        "test", np.arange(len(test_images)), test_images, arrays.y_test, arrays.class_names, spec, scaling
+    )
     height, width, channels = (int(n) for n in test_images.shape[1:])
-    image = image_info(height, width, channels, data.scaling)
+    image = image_info(height, width, channels, scaling)
     return Dataset(
         name=arrays.name,
         task="classification",
@@ -264,12 +273,11 @@ def build_array_dataset(arrays: ImageArrays, spec: Spec) -> Dataset:
         class_names=arrays.class_names,
         target_encoding=data.target_encoding,
         parts=parts,
-        preprocessing=image_preprocessing(
-            image, arrays.class_names, data.target_encoding, data.scaling, origin="arrays"
-        ),
+        preprocessing=image_preprocessing(image, arrays.class_names, data.target_encoding, scaling, origin="arrays"),
         fingerprint=array_fingerprint([(raw_train, train_labels), (arrays.x_test, arrays.y_test)]),
         test_fingerprint=array_fingerprint([(arrays.x_test, arrays.y_test)]),
         image=image,
+        warnings=pixel_range_warnings(training, data.scaling, source=source),
     )
 
 
@@ -288,12 +296,13 @@ IMAGE_ARRAY_FILE = ImageArrayFile()
 
 
 def _part(
-    name: str, rows: np.ndarray, images: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], spec: Spec
+    name: str, rows: np.ndarray, images: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], spec: Spec,
+    scaling: ImageScaling,
 ) -> Part:
     part_labels = np.ascontiguousarray(labels[rows])
     return Part(
         name=name,
-        x=scale_images(images[rows], spec.data.scaling),
+        x=scale_images(images[rows], scaling),
         y=encode_labels(part_labels, len(class_names), spec.data.target_encoding),
         labels=part_labels,
         frame=label_frame(rows, part_labels, class_names),

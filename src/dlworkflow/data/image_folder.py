@@ -159,7 +159,7 @@ def build_folder_dataset(folder: ImageFolder, spec: Spec) -> Dataset:
         (True, (128, 128, 3))
     """
     data, source = spec.data, spec.source
-    check_image_spec(spec, own_test_set=None)
+    check_image_spec(spec, own_test_set=None, streamed=True)
     kept = keep_rows(len(folder.files), data.rows, source=source, what=f"image files in {str(folder.root)!r}")
     files, labels, sizes = folder.files[:kept], folder.labels[:kept], folder.sizes[:kept]
     height, width = data.image_size if data.image_size is not None else _common_size(files, sizes, source)

@@ -7,8 +7,10 @@ come with the images, so the table settings (``target``, ``drop``, ``select``, `
 of ignoring them. The steps both kinds share live here:
 
 * scaling (``data.scaling``): ``none`` keeps the raw values, ``pixels`` divides by 255 —
-  the lesson's ``train_images / 255.0``. Nothing is fitted, so there is no statistic to leak
-  from the test set;
+  the lesson's ``train_images / 255.0`` — and ``minmax`` maps the training images' minimum and
+  maximum (one pair for every pixel, fitted on the training part only) to 0 and 1, for images
+  on another scale (scikit-learn's digits are 0–16). :func:`pixel_range_warnings` says when
+  ``pixels`` meets images far from 0–255;
 * resizing to ``data.image_size`` with Pillow (bilinear);
 * encoding the class labels as the network's target (``integer`` or ``onehot``);
 * the preprocessing saved with a run and the per-image frame of a part.
@@ -42,17 +44,20 @@ TABLE_ONLY_SETTINGS = ("drop", "select", "shift", "dropna")
 """``[data]`` keys that only tables use."""
 
 
-def check_image_spec(spec: Spec, *, own_test_set: str | None = None) -> None:
+def check_image_spec(spec: Spec, *, own_test_set: str | None = None, streamed: bool = False) -> None:
     """Check that a spec's settings make sense for image data, reporting every problem at once.
 
     Args:
         spec: The validated spec.
         own_test_set: For data that brings its own test set, how to name it in a message
             (e.g. ``"this .npz"``); ``split.test`` is then an error. None for a folder.
+        streamed: Whether the images are read from files batch by batch (a folder): a scaling
+            fitted on the training images (``minmax``) is then an error.
 
     Raises:
         SpecError: at ``split.test`` when the data brings its own test set; at
-            ``data.scaling`` for ``standardize``/``minmax`` (images take ``pixels``); at
+            ``data.scaling`` for ``standardize`` (or ``minmax`` for streamed images); at
+            ``split.order_by`` (images have no columns); at
             ``data.target``, ``data.drop``, ``data.select``, ``data.shift``, ``data.dropna``,
             ``data.task`` or ``evaluate.persistence`` when a table setting is given.
 
@@ -68,10 +73,23 @@ def check_image_spec(spec: Spec, *, own_test_set: str | None = None) -> None:
             hint="Its test images are the test set; split.validation carves a validation set "
             "out of the training images.",
         ))
-    if not _scaling_method(data.scaling, source).for_images:
+    method = _scaling_method(data.scaling, source)
+    if not method.for_images:
         problems.append(Problem(
             source, "data.scaling", f"images are scaled with {_image_methods_text()}", got=data.scaling,
-            hint="Use scaling = 'pixels', as the lesson's train_images / 255.0.",
+            hint="Use scaling = 'pixels' for 0–255 images, as the lesson's train_images / 255.0, or 'minmax' "
+            "for images on another scale.",
+        ))
+    elif streamed and method.image_divisor is None:
+        problems.append(Problem(
+            source, "data.scaling", f"{data.scaling!r} ({method.description}) is fitted on the training pixels, "
+            "but a folder's images are read batch by batch while training", got=data.scaling,
+            hint="Use scaling = 'pixels': image files hold 0–255 values.",
+        ))
+    if spec.split.order_by is not None:
+        problems.append(Problem(
+            source, "split.order_by", "images have no column to order them by", got=spec.split.order_by,
+            hint="Remove split.order_by (an 'ordered' split keeps the images' order in the file).",
         ))
     if data.target is not None and data.target != IMAGE_TARGET:
         problems.append(Problem(
@@ -124,15 +142,17 @@ def image_scale(scaling: str) -> float:
     return factor
 
 
-def scale_images(images: np.ndarray, scaling: str) -> np.ndarray:
+def scale_images(images: np.ndarray, scaling: str | ImageScaling) -> np.ndarray:
     """Network input from raw images: float32, C-contiguous, scaled.
 
     ``pixels`` divides by 255 in float32, which gives the same numbers as the lesson's
     ``train_images / 255.0`` cast to float32; any method divides by its ``image_divisor``.
+    A fitted method (``minmax``) needs its fitted :class:`ImageScaling`: ``(x - offset) * scale``.
 
     Args:
         images: Raw images ``(n, height, width, channels)`` of any numeric type.
-        scaling: ``none`` (the raw values as float32) or ``pixels`` (divided by 255).
+        scaling: ``none`` (the raw values as float32) or ``pixels`` (divided by 255), or an
+            :class:`ImageScaling` (from :func:`fit_image_scaling` or a saved preprocessing).
 
     Returns:
         A new float32, C-contiguous array of the same shape.
@@ -141,10 +161,85 @@ def scale_images(images: np.ndarray, scaling: str) -> np.ndarray:
         >>> scale_images(np.array([[[[255, 0, 51]]]], np.uint8), "pixels").tolist()
         [[[[1.0, 0.0, 0.20000000298023224]]]]
     """
-    divisor = _scaling_method(scaling, "<spec>").image_divisor
-    if divisor is not None and divisor != 1.0:
+    fitted = scaling if isinstance(scaling, ImageScaling) else None
+    method = _scaling_method(fitted.method if fitted else str(scaling), "<spec>")
+    divisor = method.image_divisor
+    if divisor is None:
+        if fitted is None:
+            raise SpecError.single("<spec>", "data.scaling", f"{scaling!r} is fitted on training images: "
+                                   "pass its ImageScaling (fit_image_scaling)", got=scaling)
+        shifted = np.subtract(images, np.float32(fitted.offset), dtype=np.float32)
+        return np.ascontiguousarray(np.multiply(shifted, np.float32(fitted.scale), dtype=np.float32))
+    if divisor != 1.0:
         return np.ascontiguousarray(np.divide(images, np.float32(divisor), dtype=np.float32))
     return np.array(images, dtype=np.float32, order="C")
+
+
+def fit_image_scaling(scaling: str, train_images: np.ndarray) -> ImageScaling:
+    """The pixel scaling of ``data.scaling``, fitted on the training images when the method is fitted.
+
+    Args:
+        scaling: ``none``, ``pixels``, ``minmax`` or a registered method for images.
+        train_images: The training part's raw images (never validation or test images).
+
+    Returns:
+        ``none``/``pixels``: their fixed factor; ``minmax``: offset = the training minimum,
+        scale = 1 / (maximum - minimum) (1 when every pixel is the same).
+
+    Example:
+        >>> fit_image_scaling("minmax", np.array([[0, 8], [16, 4]]))
+        ImageScaling(method='minmax', scale=0.0625, offset=0.0)
+        >>> fit_image_scaling("pixels", np.zeros(2)).scale
+        0.00392156862745098
+    """
+    method = _scaling_method(scaling, "<spec>")
+    if method.image_statistics is None:
+        return ImageScaling(scaling, image_scale(scaling))
+    offset, divisor = method.image_statistics(train_images)
+    return ImageScaling(scaling, 1.0 / float(divisor), float(offset))
+
+
+PIXEL_RANGE = (0.0, 255.0)
+"""The values ``pixels`` expects: 8-bit images."""
+
+FAR_BELOW_255 = 64.0
+"""A training maximum at or below this is far from 255: ``pixels`` would squeeze the inputs into a quarter of 0–1."""
+
+
+def pixel_range_warnings(train_images: np.ndarray, scaling: str, *, source: str = "<spec>") -> tuple[str, ...]:
+    """Warn when ``pixels`` (divide by 255) meets training images whose values are far from 0–255.
+
+    Images on another scale (0–16, 0–1, 12-bit 0–4095) divided by 255 train on inputs squeezed
+    into a corner of 0–1, or spread past it; the run goes on (it may still learn) but says so and
+    names ``minmax``, which maps the training range to 0–1.
+
+    Args:
+        train_images: The training part's raw images.
+        scaling: ``data.scaling``.
+        source: The spec file, for the message.
+
+    Returns:
+        One message when ``scaling`` is ``pixels`` and the training values lie outside 0–255 or
+        reach no higher than :data:`FAR_BELOW_255`; none otherwise.
+
+    Example:
+        >>> (message,) = pixel_range_warnings(np.array([0, 16]), "pixels", source="d.toml")
+        >>> message.split(";")[0]
+        "d.toml: data.scaling: 'pixels' divides by 255, but the training images' values run from 0 to 16"
+        >>> pixel_range_warnings(np.array([0, 255], np.uint8), "pixels")
+        ()
+    """
+    if scaling != "pixels" or np.size(train_images) == 0:
+        return ()
+    low, high = float(np.min(train_images)), float(np.max(train_images))
+    if PIXEL_RANGE[0] <= low and high <= PIXEL_RANGE[1] and high > FAR_BELOW_255:
+        return ()
+    return (str(Problem(
+        source, "data.scaling", f"'pixels' divides by 255, but the training images' values run from {low:g} to "
+        f"{high:g}; the network's inputs then lie between {low / 255:.3g} and {high / 255:.3g}, not 0 and 1",
+        got=scaling, hint="Use scaling = 'minmax' (the training minimum becomes 0 and the maximum 1), "
+        "or 'none' when the values are already small.",
+    )),)
 
 
 def _scaling_method(scaling: str, source: str) -> ScalingMethod:
@@ -156,9 +251,9 @@ def _scaling_method(scaling: str, source: str) -> ScalingMethod:
 
 
 def _image_methods_text() -> str:
-    """``'pixels' (divide by 255) or 'none'``: the registered methods for images, 'pixels' first."""
+    """``'pixels' (divide by 255), 'none' or 'minmax' (...)``: the registered methods for images, 'pixels' first."""
     names = sorted((n for n in SCALING_METHODS if SCALING_METHODS[n].for_images), key=lambda n: n != "pixels")
-    described = [f"{name!r} ({SCALING_METHODS[name].description})" if name == "pixels" else repr(name)
+    described = [f"{name!r} ({SCALING_METHODS[name].description})" if name != "none" else repr(name)
                  for name in names]
     return described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
 
@@ -224,27 +319,31 @@ def encode_labels(labels: np.ndarray, num_classes: int, encoding: str) -> np.nda
     return np.ascontiguousarray(labels, dtype=np.int32)
 
 
-def image_info(height: int, width: int, channels: int, scaling: str) -> dict[str, Any]:
+def image_info(height: int, width: int, channels: int, scaling: str | ImageScaling) -> dict[str, Any]:
     """``Dataset.image``: the size every image has and the factor its pixels are multiplied by.
 
     Args:
         height: Image height after resizing.
         width: Image width after resizing.
         channels: Colour channels (3 for RGB).
-        scaling: ``data.scaling`` (``none`` or ``pixels``).
+        scaling: ``data.scaling`` (``none`` or ``pixels``), or a fitted :class:`ImageScaling`.
 
     Returns:
-        ``{"height", "width", "channels", "scale"}``.
+        ``{"height", "width", "channels", "scale"}``, and ``"offset"`` when a fitted scaling
+        subtracts one.
 
     Example:
         >>> image_info(32, 32, 3, "none")
         {'height': 32, 'width': 32, 'channels': 3, 'scale': 1.0}
     """
-    return {"height": int(height), "width": int(width), "channels": int(channels), "scale": image_scale(scaling)}
+    fitted = scaling if isinstance(scaling, ImageScaling) else ImageScaling(scaling, image_scale(scaling))
+    info = {"height": int(height), "width": int(width), "channels": int(channels), "scale": fitted.scale}
+    return {**info, "offset": fitted.offset} if fitted.offset else info
 
 
 def image_preprocessing(
-    image: dict[str, Any], class_names: Sequence[str], target_encoding: str, scaling: str, *, origin: str
+    image: dict[str, Any], class_names: Sequence[str], target_encoding: str, scaling: str | ImageScaling,
+    *, origin: str,
 ) -> ImagePreprocessing:
     """The preprocessing of image data, saved with a run (``preprocessing.json``).
 
@@ -252,7 +351,7 @@ def image_preprocessing(
         image: ``Dataset.image``.
         class_names: Class names in label order.
         target_encoding: ``integer`` or ``onehot``.
-        scaling: ``data.scaling``.
+        scaling: ``data.scaling``, or its fitted :class:`ImageScaling`.
         origin: Which kind of image source: ``arrays`` or ``folder``.
 
     Returns:
@@ -272,7 +371,7 @@ def image_preprocessing(
         target=IMAGE_TARGET,
         task="classification",
         target_encoding=target_encoding,
-        scaling=ImageScaling(scaling, image_scale(scaling)),
+        scaling=scaling if isinstance(scaling, ImageScaling) else ImageScaling(scaling, image_scale(scaling)),
     )
 
 

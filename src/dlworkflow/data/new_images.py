@@ -142,7 +142,7 @@ def prepare_images(path: str | Path, preprocessing: Preprocessing | Mapping[str,
         absolute = tuple(str(root / name) for name in files)
         return Part(name=NEW_PART, x=None, y=y, labels=labels, frame=frame, files=absolute)
     pixels = np.stack([_decode(root / name, (height, width), channels) for name in files])
-    return Part(name=NEW_PART, x=scale_images(pixels, preprocessing.scaling.method), y=y, labels=labels, frame=frame)
+    return Part(name=NEW_PART, x=scale_images(pixels, preprocessing.scaling), y=y, labels=labels, frame=frame)
 
 
 def _decode(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:

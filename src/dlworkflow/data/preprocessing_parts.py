@@ -346,11 +346,13 @@ class ImageInput:
 
 @dataclass(frozen=True)
 class ImageScaling:
-    """How image pixels are scaled (``preprocessing.scaling`` of images); nothing is fitted.
+    """How image pixels are scaled (``preprocessing.scaling`` of images): ``(pixels - offset) * scale``.
 
     Attributes:
-        method: The ``data.scaling`` method: ``none``, ``pixels`` or a registered one.
+        method: The ``data.scaling`` method: ``none``, ``pixels``, ``minmax`` or a registered one.
         scale: The factor pixels are multiplied by.
+        offset: The value subtracted first: the training minimum for ``minmax``, else 0
+            (written to the JSON only when it is not 0).
 
     Example:
         >>> ImageScaling("pixels", 1 / 255).to_dict()
@@ -359,6 +361,7 @@ class ImageScaling:
 
     method: str = "none"
     scale: float = 1.0
+    offset: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The scaling as JSON-compatible data.
@@ -370,14 +373,14 @@ class ImageScaling:
             >>> ImageScaling().to_dict()
             {'method': 'none', 'scale': 1.0}
         """
-        return {"method": self.method, "scale": self.scale}
+        return {"method": self.method, "scale": self.scale, **({"offset": self.offset} if self.offset else {})}
 
     @classmethod
     def from_dict(cls, data: Any, *, scale: float = 1.0, source: str = SOURCE, path: str = "scaling") -> ImageScaling:
         """Read a saved image scaling.
 
         Args:
-            data: ``{"method"[, "scale"]}``, or None (no scaling).
+            data: ``{"method"[, "scale"][, "offset"]}``, or None (no scaling).
             scale: The factor when ``data`` gives none (the image's).
             source: The file, for messages.
             path: The key of ``data`` in the file, for messages.
@@ -397,4 +400,5 @@ class ImageScaling:
         return cls(
             method=read.text(values.get("method", "none"), f"{path}.method"),
             scale=read.number(values.get("scale", scale), f"{path}.scale"),
+            offset=read.number(values.get("offset", 0.0), f"{path}.offset"),
         )

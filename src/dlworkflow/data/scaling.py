@@ -31,6 +31,9 @@ from dlworkflow.spec.registries import Registry
 Statistics = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """Training features (float64, rows x features) → (offset, scale) per feature."""
 
+ImageStatistics = Callable[[np.ndarray], tuple[float, float]]
+"""Training images (any shape and numeric type) → one (offset, divisor) for every pixel."""
+
 
 def _no_scaling(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(x.shape[1]), np.ones(x.shape[1])
@@ -47,6 +50,11 @@ def _minmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fitted.data_min_, np.where(data_range == 0.0, 1.0, data_range)
 
 
+def _image_minmax(images: np.ndarray) -> tuple[float, float]:
+    low, high = float(np.min(images)), float(np.max(images))
+    return low, (high - low) or 1.0
+
+
 @dataclass(frozen=True)
 class ScalingMethod:
     """One ``data.scaling`` value: what it does to a table's features and to images.
@@ -56,7 +64,9 @@ class ScalingMethod:
         statistics: Tables: training features → per-feature ``(offset, scale)``; None when the
             method does not apply to tables.
         image_divisor: Images: pixels are divided by this (in float32; nothing is fitted); None
-            when the method does not apply to images.
+            when the method does not apply to images or is fitted (``image_statistics``).
+        image_statistics: Images: training images → one ``(offset, divisor)`` for every pixel,
+            fitted on the training images only; None when nothing is fitted.
 
     Example:
         >>> SCALING_METHODS["pixels"].image_factor, SCALING_METHODS["pixels"].for_tables
@@ -66,6 +76,7 @@ class ScalingMethod:
     description: str
     statistics: Statistics | None = None
     image_divisor: float | None = None
+    image_statistics: ImageStatistics | None = None
 
     @property
     def for_tables(self) -> bool:
@@ -74,12 +85,12 @@ class ScalingMethod:
 
     @property
     def for_images(self) -> bool:
-        """Whether images can be scaled this way."""
-        return self.image_divisor is not None
+        """Whether images can be scaled this way (by a fixed divisor or fitted statistics)."""
+        return self.image_divisor is not None or self.image_statistics is not None
 
     @property
     def image_factor(self) -> float | None:
-        """The factor pixels are multiplied by (``1 / image_divisor``), as streamed images are scaled."""
+        """The factor pixels are multiplied by (``1 / image_divisor``), as streamed images are scaled; None when fitted."""
         return None if self.image_divisor is None else 1.0 / self.image_divisor
 
 
@@ -89,8 +100,9 @@ NO_SCALING = ScalingMethod("keep the values", statistics=_no_scaling, image_divi
 STANDARDIZE = ScalingMethod("subtract the training mean, divide by the standard deviation", statistics=_standardize)
 """``data.scaling = "standardize"``: scikit-learn's ``StandardScaler`` statistics, tables only."""
 
-MINMAX = ScalingMethod("map the training range to [0, 1]", statistics=_minmax)
-"""``data.scaling = "minmax"``: scikit-learn's ``MinMaxScaler`` statistics, tables only."""
+MINMAX = ScalingMethod("map the training range to [0, 1]", statistics=_minmax, image_statistics=_image_minmax)
+"""``data.scaling = "minmax"``: scikit-learn's ``MinMaxScaler`` statistics per column of a table; for images
+one minimum and maximum over every training pixel (images scaled 0–16 become 0–1)."""
 
 PIXELS = ScalingMethod("divide by 255", image_divisor=255.0)
 """``data.scaling = "pixels"``: the lesson's ``train_images / 255.0``, images only."""

@@ -273,8 +273,12 @@ def class_accuracy_figure(
 def test_images_for_grid(dataset: Dataset, part_name: str = "test", count: int = 20) -> list[np.ndarray]:
     """The first ``count`` images of a part as displayable uint8 arrays, for :func:`image_grid`.
 
-    An in-memory part's ``x`` is divided by ``Dataset.image["scale"]`` (undoing ``pixels``
-    scaling) and clipped to ``[0, 255]``. A streamed part's first files are read with Pillow,
+    An in-memory part's ``x`` is unscaled (divided by ``Dataset.image["scale"]``, its
+    ``"offset"`` added back: undoing ``pixels`` or ``minmax``). Values that lie in 0–255 and
+    reach above :data:`~dlworkflow.data.image_preparation.FAR_BELOW_255` are shown as they are;
+    images on another scale (digits' 0–16, 0–1, 12-bit) are stretched for display, the smallest
+    value of the images shown black and the largest white (one range for all, so their
+    brightness can be compared). A streamed part's first files are read with Pillow,
     converted to RGB (or grey for one channel) and resized (bilinear) to the dataset's image
     size, as the network sees them.
 
@@ -308,12 +312,26 @@ def test_images_for_grid(dataset: Dataset, part_name: str = "test", count: int =
     part = dataset.parts[part_name]
     if part.x is not None:
         scale = float(dataset.image.get("scale") or 1.0)
-        pixels = np.asarray(part.x[:count], dtype=np.float64) / scale
-        return [np.clip(np.rint(image), 0, 255).astype(np.uint8) for image in pixels]
+        pixels = np.asarray(part.x[:count], dtype=np.float64) / scale + float(dataset.image.get("offset") or 0.0)
+        return [np.clip(np.rint(image), 0, 255).astype(np.uint8) for image in _for_display(pixels)]
     return [_read_image(path, dataset.image) for path in (part.files or ())[:count]]
 
 
 test_images_for_grid.__test__ = False  # type: ignore[attr-defined]  # a library function, not a pytest test
+
+
+def _for_display(pixels: np.ndarray) -> np.ndarray:
+    """Pixels on a 0–255 scale: as they are when they use it, else their common range stretched to it."""
+    from dlworkflow.data.image_preparation import FAR_BELOW_255, PIXEL_RANGE
+
+    finite = pixels[np.isfinite(pixels)]
+    if finite.size == 0:
+        return np.zeros_like(pixels)
+    low, high = float(finite.min()), float(finite.max())
+    if PIXEL_RANGE[0] - 0.5 <= low and high <= PIXEL_RANGE[1] + 0.5 and high > FAR_BELOW_255:  # rounds into 0–255
+        return pixels
+    stretched = (pixels - low) * (255.0 / (high - low)) if high > low else np.zeros_like(pixels)
+    return np.nan_to_num(stretched, nan=0.0, posinf=255.0, neginf=0.0)
 
 
 def _read_image(path: str, image: dict[str, Any]) -> np.ndarray:
