@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dlworkflow.provenance import git_state, package_versions
+from dlworkflow.provenance import git_state, package_versions, spec_git_state
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -93,6 +93,30 @@ def test_missing_folder(tmp_path: Path) -> None:
 def test_git_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     assert git_state(tmp_path) == {"commit": None, "dirty": None}
+
+
+@needs_git
+def test_the_spec_files_repository_not_the_current_folders(repository: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    (repository / "examples").mkdir()
+    spec = repository / "examples" / "weather.toml"
+    spec.write_text("name = 'weather'\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "--quiet")
+    (other / "notes.txt").write_text("a\n")
+    git(other, "add", "notes.txt")
+    git(other, "commit", "--quiet", "-m", "other")
+    monkeypatch.chdir(other)  # `cd other && dlw run project/examples/weather.toml`
+    assert spec_git_state(spec) == {"commit": git(repository, "rev-parse", "HEAD"), "dirty": False}
+    (repository / "train.py").write_text("print('changed')\n")
+    assert spec_git_state(str(spec))["dirty"] is True
+    monkeypatch.chdir(repository)
+    assert spec_git_state("examples/weather.toml")["commit"] == git(repository, "rev-parse", "HEAD")
+    # a spec built in Python has no file: the current folder's repository
+    monkeypatch.chdir(other)
+    assert spec_git_state("<spec>")["commit"] == git(other, "rev-parse", "HEAD")
+    assert spec_git_state(None)["commit"] == git(other, "rev-parse", "HEAD")
 
 
 def test_package_versions() -> None:

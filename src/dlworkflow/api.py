@@ -71,19 +71,19 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
         14101
     """
     from dlworkflow.execution.preparation import prepare
-    from dlworkflow.models import build_model, explain_parameters, overparameterized_warning
+    from dlworkflow.models import base_warning, build_model, explain_parameters, overparameterized_warning
     from dlworkflow.training.backend import activate_backend, choose_backend
 
     resolved = resolve_spec(spec, overrides)
     if resolved.model.input_shape is not None and data is None:
         backend = activate_backend(choose_backend(resolved), source=resolved.source)
         report = explain_parameters(build_model(resolved, None))
-        warn_each([user_code_notice(resolved)])
-        return ModelSummary(resolved, backend, report, None, user_code_notice(resolved))  # it runs code: say so
+        warn_each(notes := [user_code_notice(resolved), base_warning(resolved)])
+        return ModelSummary(resolved, backend, report, None, "\n".join(filter(None, notes)) or None)  # code, base
     prepared = prepare(resolved, data)
     dataset = prepared.dataset
     report = explain_parameters(build_model(resolved, dataset))
-    notes = [user_code_notice(resolved), *dataset.warnings, overparameterized_warning(report, dataset.train.size)]
+    notes = [user_code_notice(resolved), base_warning(resolved), *dataset.warnings, overparameterized_warning(report, dataset.train.size)]
     warning = "\n".join(note for note in notes if note) or None
     warn_each(notes)
     return ModelSummary(resolved, prepared.backend, report, dataset.sizes(), warning)

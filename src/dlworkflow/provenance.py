@@ -1,4 +1,4 @@
-"""Where a result came from: the git state of the working directory and the package versions.
+"""Where a result came from: the git state of the spec's repository and the package versions.
 
 Both functions are cheap, import nothing heavy, and never raise: a missing git, a folder
 that is not a repository, or a package that is not installed gives ``None`` or a missing key.
@@ -81,6 +81,36 @@ def git_state(directory: Path | None = None) -> dict[str, str | bool | None]:
     commit = _git(folder, "rev-parse", "--verify", "--quiet", "HEAD")
     status = _git(folder, "status", "--porcelain", "--untracked-files=no")
     return {"commit": commit or None, "dirty": None if status is None else bool(status)}
+
+
+def spec_git_state(source: str | Path | None) -> dict[str, str | bool | None]:
+    """The git state of the repository that holds a spec file.
+
+    A run records the commit and dirty flag of the spec's repository, not of the folder the
+    command was started from: ``cd /elsewhere && dlw run ~/project/examples/cifar10.toml`` records
+    ``~/project``'s commit. A spec that is no file (built in Python, read from a string: its
+    source is a label such as ``"<spec>"``) falls back to the current directory, which is what a
+    notebook in the repository uses.
+
+    Args:
+        source: The spec's file (``Spec.source``), relative to the current directory or absolute;
+            or a label, or None.
+
+    Returns:
+        :func:`git_state` of the file's folder, else of the current directory.
+
+    Example:
+        >>> sorted(spec_git_state("<spec>"))
+        ['commit', 'dirty']
+    """
+    if source is not None:
+        try:
+            path = Path(source).expanduser()
+            if path.is_file():
+                return git_state(path.absolute().parent)
+        except (OSError, ValueError):  # a label that is no path, a name too long
+            pass
+    return git_state()
 
 
 def package_versions() -> dict[str, str]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dlworkflow.errors import SpecError
-from dlworkflow.models import build_base, build_model, explain_parameters, find_base
+from dlworkflow.models import base_warning, build_base, build_model, explain_parameters, find_base
 from dlworkflow.spec import validate_spec
 
 SIZE = 32  # the smallest input VGG16 takes
@@ -141,3 +141,81 @@ def test_head_output_is_checked_against_the_data(vgg16_weights):
     spec = base_spec({"application": "VGG16", "weights": str(path)})
     with pytest.raises(SpecError, match=r"model\.layers\[1\]\.units: the data has 2 classes; the last layer has 3 units"):
         build_model(spec, dataset)
+
+
+# ---- honest bases: random weights are said, further arguments of the application passed on ----
+
+def fake_mobilenet(calls: list[dict]):
+    """A stand-in for keras.applications.MobileNetV2 with its real signature: a tiny model, built fast."""
+
+    def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet", input_tensor=None,  # noqa: N802
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None):
+        calls.append({"alpha": alpha, "weights": weights, "include_top": include_top, "pooling": pooling})
+        if not 0 < alpha <= 2:
+            raise ValueError(f"alpha must be in (0, 2]; Received `alpha={alpha}`")
+        inputs = keras.Input(input_shape)
+        outputs = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3, name="conv")(inputs))
+        return keras.Model(inputs, outputs, name=name)
+
+    return SimpleNamespace(MobileNetV2=MobileNetV2)
+
+
+@pytest.mark.parametrize("weights", [None, "none", "None"])
+def test_a_base_without_weights_says_random_weights_not_pretrained(weights):
+    calls: list[dict] = []
+    base = {"application": "MobileNetV2", "alpha": 0.35, **({"weights": weights} if weights else {})}
+    spec = base_spec(base)
+
+    built = build_base(spec, (SIZE, SIZE, 3), applications=fake_mobilenet(calls))
+
+    assert calls == [{"alpha": 0.35, "weights": None, "include_top": False, "pooling": None}]  # alpha passed on
+    inputs = keras.Input((SIZE, SIZE, 3), name="input")
+    model = keras.Model(inputs, keras.layers.Dense(3)(built(inputs, training=False)))
+    assert explain_parameters(model).layers[1].type == "MobileNetV2 (base, random weights (not pretrained), frozen)"
+    warning = base_warning(spec)
+    assert warning is not None and warning.startswith(
+        "transfer.toml: model.base: MobileNetV2 has random weights (not pretrained; model.base.weights is ")
+    assert "is frozen, so it transfers nothing" in warning and 'weights = "imagenet"' in warning
+
+
+def test_a_trainable_random_base_is_trained_from_scratch_and_said_so():
+    spec = base_spec({"application": "VGG16", "weights": "none", "trainable": True})
+    assert "random weights (not pretrained; model.base.weights is 'none') and is trained from scratch" in (
+        base_warning(spec) or "")
+
+
+def test_a_base_with_weights_has_no_warning(vgg16_weights):
+    path, _ = vgg16_weights
+    assert base_warning(base_spec({"application": "VGG16", "weights": str(path)})) is None
+    assert base_warning(base_spec({"application": "VGG16", "weights": "imagenet"})) is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"alpha": "big"}, r"transfer\.toml: model\.base\.alpha: keras\.applications\.MobileNetV2 expects alpha to be a "
+         r"number \(default 1\.0\); got 'big'\. Write e\.g\. alpha = 1\.0"),
+        ({"alhpa": 0.35}, r"transfer\.toml: model\.base\.alhpa: keras\.applications\.MobileNetV2 takes no argument "
+         r"'alhpa'; got 0\.35\. Did you mean 'alpha'\?"),
+        ({"classes": 10}, r"model\.base\.classes: is set by \[model\.base\] itself for keras\.applications\.MobileNetV2"),
+        ({"alpha": 5.0}, r"transfer\.toml: model\.base\.alpha: keras\.applications\.MobileNetV2 cannot be built with "
+         r"alpha=5\.0 for input shape \(32, 32, 3\): alpha must be in"),
+    ],
+)
+def test_a_bad_further_argument_is_one_spec_error_naming_the_application(extra, message):
+    spec = base_spec({"application": "MobileNetV2", "weights": "none", **extra})
+    with pytest.raises(SpecError, match=message) as caught:
+        build_base(spec, (SIZE, SIZE, 3), applications=fake_mobilenet([]))
+    assert len(caught.value.problems) == 1
+
+
+@pytest.mark.slow
+def test_a_real_mobilenetv2_with_alpha_and_no_weights():
+    # No download: weights = "none"; 32×32 at alpha 0.35 is MobileNetV2's smallest (seconds to build).
+    spec = base_spec({"application": "MobileNetV2", "weights": "none", "alpha": 0.35, "pooling": "avg"})
+    report = explain_parameters(build_model(spec, None))
+    base = report.layers[1]
+    assert base.type == "MobileNetV2 (base, random weights (not pretrained), frozen)"
+    assert base.total == 410_208  # alpha 0.35 (alpha 1.0 has 2,257,984)
+    with pytest.raises(SpecError, match=r"model\.base\.alpha: keras\.applications\.MobileNetV2 expects alpha"):
+        build_model(base_spec({"application": "MobileNetV2", "weights": "none", "alpha": "big"}), None)

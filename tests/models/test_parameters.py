@@ -280,7 +280,7 @@ def test_lesson_densenet121_transfer_model():
 
     assert (report.total, report.trainable) == (7_093_360, 53_808)
     base = report.layers[1]
-    assert (base.name, base.type, base.output_shape) == ("DenseNet121", "DenseNet121 (pretrained base, frozen)", (None, 1024))
+    assert (base.name, base.type, base.output_shape) == ("DenseNet121", "DenseNet121 (base, random weights (not pretrained), frozen)", (None, 1024))
     assert (base.total, base.trainable, base.non_trainable) == (7_037_504, 0, 7_037_504)
     assert base.formula.startswith(f"{COUNTED_BY_KERAS}: ") and base.formula.endswith(" layers")
     assert [row.type for row in report.layers[2:]] == ["Flatten", "BatchNormalization", "Dense", "Dropout", "Dense"]

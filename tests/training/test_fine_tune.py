@@ -178,4 +178,4 @@ def test_batch_normalization_stays_in_inference_mode_when_fine_tuning(make_image
     assert not np.array_equal(np.asarray(base.get_layer("conv").kernel), kernel)
     assert same([np.asarray(w) for w in base.get_layer("bn").weights], statistics)
     assert base.get_layer("bn").trainable is False
-    assert explain_parameters(model).layers[1].type == "ResNet50 (pretrained base, trainable, BatchNormalization frozen)"
+    assert explain_parameters(model).layers[1].type == "ResNet50 (base, trainable, BatchNormalization frozen)"  # built by hand: not known to be pretrained

@@ -125,7 +125,7 @@ def execute(
     warnings = [] if not policy.scores_test else registry.warnings_for_test_set(
         dataset.test_fingerprint, stages.test_set_name(spec, dataset))
     return Run(record=stored, model=started.built.model, history=training.history, dataset=dataset,
-               warnings=[*warnings, *stored.warnings[len(started.header.warnings):]])
+               warnings=[*warnings, *stored.warnings[len(getattr(dataset, 'warnings', ()) or ()):]])
 
 
 def _start(

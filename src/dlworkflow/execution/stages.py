@@ -130,7 +130,8 @@ def run_header(
     Returns:
         The record with status ``running`` and nothing scored.
     """
-    from dlworkflow.provenance import git_state, package_versions
+    from dlworkflow.models.base import base_warning
+    from dlworkflow.provenance import package_versions, spec_git_state
 
     looked = policy.scores_test
     return RunRecord(
@@ -147,8 +148,8 @@ def run_header(
             fingerprint=dataset.test_fingerprint if looked else None,
         ),
         params=parameter_section(parameters),
-        metrics={}, git=git_state(), backend=backend, versions=package_versions(), seed=spec.train.seed,
-        study=policy.study, warnings=list(getattr(dataset, "warnings", ()) or ()),
+        metrics={}, git=spec_git_state(spec.source), backend=backend, versions=package_versions(), seed=spec.train.seed,
+        study=policy.study, warnings=[*(getattr(dataset, "warnings", ()) or ()), *filter(None, [base_warning(spec)])],
     )
 
 

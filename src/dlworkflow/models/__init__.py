@@ -9,7 +9,13 @@ Example:
     14101
 """
 
-from dlworkflow.models.base import build_base, find_base, trainable_parameter_count, unfreeze_base
+from dlworkflow.models.base import (
+    base_warning,
+    build_base,
+    find_base,
+    trainable_parameter_count,
+    unfreeze_base,
+)
 from dlworkflow.models.builder import (
     build_model,
     check_output,
@@ -29,6 +35,7 @@ from dlworkflow.models.parameters import (
 __all__ = [
     "LayerParameters",
     "ParameterReport",
+    "base_warning",
     "build_base",
     "build_model",
     "check_output",

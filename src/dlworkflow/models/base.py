@@ -1,11 +1,15 @@
-"""The pretrained base of a transfer-learning model: ``[model.base]`` → a ``keras.applications`` network.
+"""The base of a transfer-learning model: ``[model.base]`` → a ``keras.applications`` network.
 
 The base is built without its classification top (``include_top=False``) for the model's
-input shape, with the spec's ``pooling``, and its weights come from one of three places:
+input shape, with the spec's ``pooling`` and any further keys of ``[model.base]`` passed on as
+keyword arguments (``alpha = 0.35`` for MobileNetV2). Its weights come from one of three places:
 ``weights = "imagenet"`` (Keras downloads them once into its cache), a local weights file
-(a path relative to the spec file's folder, then to the data home), or nowhere (random
-weights). ``trainable = false`` freezes it. The builder then calls it as the Keras
-transfer-learning guide does, ``base(inputs, training=False)``.
+(a path relative to the spec file's folder, then to the data home), or nowhere: ``weights``
+left out or ``"none"`` gives random weights, and such a base is *not pretrained* — the parameter
+report says ``random weights (not pretrained)`` and the run carries a warning
+(:func:`base_warning`), since a frozen random base transfers nothing. ``trainable = false``
+freezes it. The builder then calls it as the Keras transfer-learning guide does,
+``base(inputs, training=False)``.
 
 BatchNormalization stays in inference mode, also when the base is trainable or unfrozen for
 fine-tuning. In Keras 3 ``training=False`` at model construction alone does not ensure
@@ -25,12 +29,13 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import urllib.error
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlworkflow.errors import SpecError
+from dlworkflow.errors import SpecError, suggestion
 from dlworkflow.models.arguments import keras_message
 from dlworkflow.spec.keras_names import APPLICATION_TYPES
 
@@ -41,6 +46,63 @@ if TYPE_CHECKING:
 
 IMAGENET = "imagenet"
 """The ``model.base.weights`` value that asks Keras to download the ImageNet weights."""
+
+SET_BY_THE_BASE = ("include_top", "weights", "input_shape", "input_tensor", "pooling", "name", "classes",
+                   "classifier_activation")
+"""Keyword arguments of an application that ``[model.base]`` sets itself (or that only a top uses)."""
+
+PRETRAINED_ATTRIBUTE = "dlw_pretrained"
+"""The attribute :func:`build_base` sets on a base: True when its weights were loaded, False when random."""
+
+
+def base_warning(spec: Spec) -> str | None:
+    """The warning of a run whose ``[model.base]`` starts from random weights, or None.
+
+    Args:
+        spec: A validated spec.
+
+    Returns:
+        One line naming the spec, the application and what to do; None without a base or with
+        ImageNet or file weights.
+
+    Example:
+        >>> from dlworkflow.spec import validate_spec
+        >>> spec = validate_spec({"name": "m", "data": {"path": "images"}, "model": {"input_shape": [32, 32, 3],
+        ...     "base": {"application": "MobileNetV2", "alpha": 0.35}, "layers": [{"type": "Dense", "units": 2}]}},
+        ...     source="m.toml")
+        >>> print(base_warning(spec))
+        m.toml: model.base: MobileNetV2 has random weights (not pretrained; model.base.weights is left out) and is frozen, so it transfers nothing. Set weights = "imagenet" or a weights file, or trainable = true to train it from scratch.
+    """
+    base = spec.model.base
+    if base is None or base.pretrained:
+        return None
+    given = "left out" if base.weights is None else f"{base.weights!r}"
+    if base.trainable:
+        return (f"{spec.source}: model.base: {base.application} starts from random weights (not pretrained; "
+                f"model.base.weights is {given}) and is trained from scratch with the head. "
+                'Set weights = "imagenet" or a weights file to transfer what it learnt elsewhere.')
+    return (f"{spec.source}: model.base: {base.application} has random weights (not pretrained; "
+            f"model.base.weights is {given}) and is frozen, so it transfers nothing. "
+            'Set weights = "imagenet" or a weights file, or trainable = true to train it from scratch.')
+
+
+def base_kind(layer: Any) -> str:
+    """How the parameter report names a base: ``pretrained base`` or ``base, random weights (not pretrained)``.
+
+    Args:
+        layer: A base (see :func:`is_base`).
+
+    Returns:
+        The words; ``base`` alone for a base that :func:`build_base` did not build (read from a file).
+
+    Example:
+        >>> base_kind(find_base(model))  # doctest: +SKIP
+        'base, random weights (not pretrained)'
+    """
+    pretrained = getattr(layer, PRETRAINED_ATTRIBUTE, None)
+    if pretrained is None:
+        return "base"
+    return "pretrained base" if pretrained else "base, random weights (not pretrained)"
 
 
 def is_base(layer: Any) -> bool:
@@ -138,9 +200,11 @@ def build_base(spec: Spec, input_shape: tuple[int, ...], *, applications: Any = 
     """Build the ``keras.applications`` network of ``[model.base]``, without its top.
 
     Calls ``getattr(keras.applications, application)(include_top=False, weights=...,
-    input_shape=input_shape, pooling=pooling, name=application)``: ``weights="imagenet"``
+    input_shape=input_shape, pooling=pooling, name=application, **further)``: ``weights="imagenet"``
     when the spec says so, else ``None`` followed by ``base.load_weights(path)`` for a local
-    weights file. Then ``base.trainable`` is set from the spec.
+    weights file (random weights when ``weights`` is left out or ``"none"``); ``further`` are
+    the other keys of ``[model.base]`` (``BaseSpec.arguments``). Then ``base.trainable`` is set
+    from the spec.
 
     Args:
         spec: The validated spec; ``spec.model.base`` must be set.
@@ -154,7 +218,9 @@ def build_base(spec: Spec, input_shape: tuple[int, ...], *, applications: Any = 
     Raises:
         SpecError: at ``model.base.weights`` when the ImageNet weights cannot be downloaded
             (no network) or the weights file is missing or does not fit the network; at
-            ``model.base`` when Keras rejects the input shape (e.g. too small).
+            ``model.base.<key>`` for a further argument the application does not take or
+            rejects (``alpha = "big"``); at ``model.base`` when Keras rejects the input shape
+            (e.g. too small).
 
     Example:
         >>> base = build_base(spec, (160, 160, 3))  # doctest: +SKIP
@@ -171,9 +237,10 @@ def build_base(spec: Spec, input_shape: tuple[int, ...], *, applications: Any = 
     source = spec.source
     application = base_spec.application
     weights_file = None
-    if base_spec.weights is not None and base_spec.weights != IMAGENET:
+    if base_spec.pretrained and base_spec.weights != IMAGENET:
         weights_file = locate_weights(base_spec.weights, source=source)
     network = getattr(applications, application)
+    further = check_arguments(network, base_spec.arguments, application=application, source=source)
     try:
         base = network(
             include_top=False,
@@ -181,8 +248,18 @@ def build_base(spec: Spec, input_shape: tuple[int, ...], *, applications: Any = 
             input_shape=tuple(input_shape),
             pooling=base_spec.pooling,
             name=application,
+            **further,
         )
     except (TypeError, ValueError) as err:
+        if further:
+            where = f"model.base.{next(iter(further))}" if len(further) == 1 else "model.base"
+            raise SpecError.single(
+                source, where, f"keras.applications.{application} cannot be built with "
+                f"{', '.join(f'{key}={value!r}' for key, value in further.items())} for input shape "
+                f"{tuple(input_shape)!r}: {keras_message(err)}",
+                hint=f"Give values keras.applications.{application} accepts (see its documentation), "
+                "or leave the argument out for its default.",
+            ) from err
         raise SpecError.single(
             source, "model.base", f"keras.applications.{application} cannot be built for input shape "
             f"{tuple(input_shape)!r}: {keras_message(err)}",
@@ -203,10 +280,95 @@ def build_base(spec: Spec, input_shape: tuple[int, ...], *, applications: Any = 
         ) from err
     if weights_file is not None:
         _load_weights(base, weights_file, spec)
+    setattr(base, PRETRAINED_ATTRIBUTE, base_spec.pretrained)
     base.trainable = base_spec.trainable
     if base_spec.trainable:
         freeze_batch_normalization(base)
     return base
+
+
+def check_arguments(network: Any, arguments: dict[str, Any], *, application: str, source: str) -> dict[str, Any]:
+    """Check the further keys of ``[model.base]`` against the application's keyword arguments.
+
+    A key the application does not take, or one ``[model.base]`` sets itself, is refused; a
+    value of another type than the argument's default (a string for ``alpha = 1.0``) too.
+    Values Keras itself rejects are caught when the base is built.
+
+    Args:
+        network: The application (e.g. ``keras.applications.MobileNetV2``).
+        arguments: ``BaseSpec.arguments``.
+        application: Its name, for messages.
+        source: The spec file, for messages.
+
+    Returns:
+        The arguments, to pass on.
+
+    Raises:
+        SpecError: at ``model.base.<key>``, naming the application, what it takes and the fix.
+
+    Example:
+        >>> import keras  # doctest: +SKIP
+        >>> check_arguments(keras.applications.MobileNetV2, {"alpha": 0.35}, application="MobileNetV2",
+        ...                 source="m.toml")  # doctest: +SKIP
+        {'alpha': 0.35}
+    """
+    if not arguments:
+        return {}
+    try:
+        parameters = inspect.signature(network).parameters
+    except (TypeError, ValueError):  # no signature to read: Keras will say
+        return dict(arguments)
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return dict(arguments)
+    takes = [name for name in parameters if name not in SET_BY_THE_BASE]
+    for key, value in arguments.items():
+        if key in SET_BY_THE_BASE:
+            raise SpecError.single(
+                source, f"model.base.{key}", f"is set by [model.base] itself for keras.applications.{application}",
+                got=value, hint=f"Remove it. Further arguments {application} takes: {', '.join(takes) or 'none'}.",
+            )
+        if key not in parameters:
+            raise SpecError.single(
+                source, f"model.base.{key}", f"keras.applications.{application} takes no argument {key!r}",
+                got=value, hint=(suggestion(key, takes) or f"{application} takes no further arguments.")
+                + " [model.base]'s own keys are application, weights, trainable and pooling.",
+            )
+        default = parameters[key].default
+        if not _same_kind(value, default):
+            raise SpecError.single(
+                source, f"model.base.{key}",
+                f"keras.applications.{application} expects {key} to be a {_kind(default)} (default {default!r})",
+                got=value, hint=f"Write e.g. {key} = {_toml(default)}, or leave it out for the default.",
+            )
+    return dict(arguments)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__ if value is not None else "value"
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if default is inspect.Parameter.empty or default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    if isinstance(default, str):
+        return isinstance(value, str)
+    return True
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
 
 
 def freeze_batch_normalization(base: Any) -> int:

@@ -184,7 +184,7 @@ def _type_label(layer: Any, trainable: int) -> str:
     own = type(layer).__name__
     if not _is_nested_model(layer):
         return own
-    from dlworkflow.models.base import is_base
+    from dlworkflow.models.base import base_kind, is_base
 
     weighted = [sublayer for sublayer in layer.layers if sublayer.weights]
     normalizations = [sub for sub in weighted if "BatchNormalization" in _class_names(sub)]
@@ -197,7 +197,7 @@ def _type_label(layer: Any, trainable: int) -> str:
         state = "trainable, BatchNormalization frozen" if frozen_normalization else "trainable"
     else:
         state = f"partly trainable: top {len(unfrozen)} of {len(others)} layers with weights"
-    kind = "pretrained base" if is_base(layer) else f"nested {own} model"
+    kind = base_kind(layer) if is_base(layer) else f"nested {own} model"
     label = str(layer.name) if is_base(layer) else own
     return f"{label} ({kind}, {state})" if weighted else f"{label} ({kind})"
 

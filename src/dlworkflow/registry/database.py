@@ -62,8 +62,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from dlworkflow.errors import RegistryError
 from dlworkflow.registry.location import (
-    DEFAULT_HOME,
     SCHEMA_VERSION,
+    default_home,
     in_memory_sqlite,
     registry_url,
 )
@@ -402,7 +402,7 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
             where, "", "is an in-memory SQLite database: every run recorded in it would be lost when the command ends",
             hint="Use a database file, e.g. --registry sqlite:///.dlw/registry.db (or leave --registry out).",
         )
-    artifacts_home = Path(home) if home is not None else DEFAULT_HOME
+    artifacts_home = Path(home) if home is not None else default_home()
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -1,4 +1,16 @@
-"""Where the registry lives: its URL (argument, ``DLW_REGISTRY``, ``./.dlw/registry.db``).
+"""Where the registry lives: its URL (argument, ``DLW_REGISTRY``, else the nearest ``.dlw/`` upward).
+
+Without an argument or ``DLW_REGISTRY`` the registry is found as git finds ``.git``: the current
+folder and then each folder above it is asked for a ``.dlw/`` that holds a registry
+(``registry.db`` or a ``runs/`` folder); the first one wins (:func:`find_home`). So
+``cd examples && dlw runs`` lists the runs recorded from the project's root.
+
+When none is found, a new registry is created in the current folder (``./.dlw/registry.db``), as
+``git init`` creates ``.git`` where it is run. Not at the git work tree's root: that would need
+git, would put runs of a folder that merely sits in a large repository (a home directory kept in
+git, a monorepo) in a registry far above it, and the first ``dlw run`` would write outside the
+folder the researcher is in. Run the first command where the registry should live (the project's
+root); every later command from a sub-folder finds it.
 
 Importable without SQLAlchemy, so that commands which only read a local SQLite registry
 (``dlw runs``) can find it without paying for that import.
@@ -19,7 +31,7 @@ ENV_VARIABLE = "DLW_REGISTRY"
 """The environment variable that names the registry URL."""
 
 DEFAULT_HOME = Path(".dlw")
-"""The default registry home, relative to the current directory."""
+"""The name of a registry home, and the new one's place relative to the current directory."""
 
 DATABASE_FILE = "registry.db"
 """The SQLite file name in the registry home."""
@@ -32,12 +44,63 @@ version upgrades it; one with a larger version was written by a newer dlworkflow
 _SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
 
 
+def find_home(start: Path | None = None) -> Path | None:
+    """The nearest registry home at or above a folder, as git finds ``.git``.
+
+    A folder's ``.dlw/`` is a registry home when it holds ``registry.db`` or a ``runs/``
+    folder (a registry whose database was lost still has its runs, for ``dlw recover``).
+    An empty or unrelated ``.dlw/`` is passed over.
+
+    Args:
+        start: The folder to start from; default: the current directory.
+
+    Returns:
+        The ``.dlw`` folder, absolute, or None when no folder up to the file system's root has one
+        (or the current directory was deleted).
+
+    Example:
+        >>> import tempfile
+        >>> root = Path(tempfile.mkdtemp())
+        >>> (root / ".dlw" / "runs").mkdir(parents=True)
+        >>> (root / "examples").mkdir()
+        >>> find_home(root / "examples") == root / ".dlw"
+        True
+    """
+    try:
+        folder = (Path.cwd() if start is None else Path(start)).absolute()
+    except OSError:  # the current directory was deleted
+        return None
+    for candidate in (folder, *folder.parents):
+        home = candidate / DEFAULT_HOME
+        try:
+            if (home / DATABASE_FILE).is_file() or (home / "runs").is_dir():
+                return home
+        except OSError:  # a folder we may not read: look further up, as git does
+            continue
+    return None
+
+
+def default_home() -> Path:
+    """The registry home when neither an argument nor ``DLW_REGISTRY`` names one.
+
+    Returns:
+        :func:`find_home` from the current directory, else ``./.dlw`` (where a new registry is
+        created), absolute.
+
+    Example:
+        >>> default_home().name
+        '.dlw'
+    """
+    return find_home() or DEFAULT_HOME.absolute()
+
+
 def registry_url(url: str | None = None, home: Path | None = None) -> tuple[str, str]:
     """The registry's database URL and where it came from.
 
     Args:
         url: An SQLAlchemy database URL, or None for ``$DLW_REGISTRY``, else
-            ``sqlite:///<home>/registry.db`` (``home`` defaults to ``./.dlw``).
+            ``sqlite:///<home>/registry.db`` (``home`` defaults to :func:`default_home`: the
+            nearest ``.dlw/`` upward, else ``./.dlw``).
         home: The folder of the default SQLite file.
 
     Returns:
@@ -53,7 +116,7 @@ def registry_url(url: str | None = None, home: Path | None = None) -> tuple[str,
     from_environment = os.environ.get(ENV_VARIABLE) or None
     if from_environment is not None:
         return from_environment, f" (from {ENV_VARIABLE})"
-    base = Path(home) if home is not None else DEFAULT_HOME
+    base = Path(home) if home is not None else default_home()
     return f"sqlite:///{(base / DATABASE_FILE).absolute()}", ""
 
 
@@ -110,10 +173,10 @@ def in_memory_sqlite(url: str) -> bool:
 
 
 def artifacts_home(url: str | None = None, home: Path | None = None) -> Path:
-    """The folder that holds a registry's ``runs/``: a SQLite file's folder, else ``home`` or ``./.dlw``.
+    """The folder that holds a registry's ``runs/``: a SQLite file's folder, else ``home`` or :func:`default_home`.
 
     Args:
-        url: The registry URL (None: ``$DLW_REGISTRY``, else ``./.dlw/registry.db``).
+        url: The registry URL (None: ``$DLW_REGISTRY``, else the nearest ``.dlw/registry.db`` upward).
         home: The artifacts root for other databases, and the folder of the default SQLite file.
 
     Returns:
@@ -128,4 +191,4 @@ def artifacts_home(url: str | None = None, home: Path | None = None) -> Path:
     path = sqlite_file(registry_url(url, home)[0])
     if path is not None:
         return path.parent
-    return (Path(home) if home is not None else DEFAULT_HOME).absolute()
+    return (Path(home) if home is not None else default_home()).absolute()

@@ -8,10 +8,11 @@ Where the registry lives, first match wins:
 
 1. the ``url`` argument (the command line's ``--registry``);
 2. the ``DLW_REGISTRY`` environment variable;
-3. ``sqlite:///<home>/registry.db``, where ``home`` defaults to ``./.dlw``.
+3. ``sqlite:///<home>/registry.db``, where ``home`` defaults to the nearest ``.dlw/`` upward, else ``./.dlw``
+   (:func:`dlworkflow.registry.location.default_home`).
 
 The artifacts root (``home``) is the SQLite file's folder for a SQLite file URL, else the
-given ``home`` or ``./.dlw``. Run folders are ``<home>/runs/<run_id>/``.
+given ``home`` or that default. Run folders are ``<home>/runs/<run_id>/``.
 
 Example:
     >>> with Registry.open("sqlite:///.dlw/registry.db") as registry:   # doctest: +SKIP
@@ -87,7 +88,7 @@ class Registry(RunComments):
             url: An SQLAlchemy database URL; default: ``$DLW_REGISTRY``, else
                 ``sqlite:///<home>/registry.db``.
             home: The artifacts root for non-file URLs, and the folder of the default SQLite
-                file; default ``./.dlw``. For a SQLite file URL the file's folder is the home.
+                file; default the nearest ``.dlw/`` upward, else ``./.dlw``. For a SQLite file URL the file's folder is the home.
 
         Returns:
             The open registry; its tables and folders exist.
