@@ -362,7 +362,7 @@ def image_preprocessing(
     Example:
         >>> image_preprocessing(image_info(8, 8, 3, "pixels"), ["a", "b"], "integer", "pixels",
         ...                     origin="folder").scaling
-        ImageScaling(method='pixels', scale=0.00392156862745098)
+        ImageScaling(method='pixels', scale=0.00392156862745098, offset=0.0)
     """
     return ImagePreprocessing(
         origin=origin,

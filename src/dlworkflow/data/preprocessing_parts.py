@@ -393,7 +393,7 @@ class ImageScaling:
 
         Example:
             >>> ImageScaling.from_dict({"method": "pixels"}, scale=0.5)
-            ImageScaling(method='pixels', scale=0.5)
+            ImageScaling(method='pixels', scale=0.5, offset=0.0)
         """
         read = SavedValues(source)
         values = read.mapping({} if data is None else data, path)
