@@ -8,7 +8,13 @@ import pytest
 from dlworkflow.errors import SpecError
 from dlworkflow.spec import validate_spec
 from dlworkflow.spec.schema import TuneSpec
-from dlworkflow.tuning.search_space import apply_trial, check_parameters, grid, suggest, trial_count
+from dlworkflow.tuning.search_space import (
+    apply_trial,
+    check_parameters,
+    grid,
+    suggest,
+    trial_count,
+)
 from dlworkflow.tuning.study import direction, study_spec_hash
 
 BASE = {
@@ -114,3 +120,42 @@ def test_the_tuning_examples_tune_paths_their_specs_have(example):
     spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / f"{example}.toml")
     check_parameters(spec)
     assert trial_count(spec.tune) == {"weather_tune": 20, "cifar10_tune_dropout": 4, "cifar10_tune_grid": 6}[example]
+
+
+# ---- one rate tied across several Dropout layers (the lesson's create_nn_with_dropout(dropout_rate)) ----
+
+THREE_DROPOUTS = {
+    **BASE,
+    "model": {"layers": [{"type": "Dense", "units": 8, "activation": "relu"}, {"type": "Dropout", "rate": 0.5},
+                         {"type": "Dense", "units": 8, "activation": "relu"}, {"type": "Dropout", "rate": 0.5},
+                         {"type": "Dropout", "rate": 0.5}, {"type": "Dense", "units": 1}]},
+}
+TIED = "model.layers[1].rate, model.layers[3].rate,model.layers[4].rate"
+
+
+def tied_spec(parameters, **tune):
+    return validate_spec({**THREE_DROPOUTS, "tune": {"parameters": parameters, **tune}}, source="tune.toml")
+
+
+def test_a_tied_parameter_sets_every_path_to_one_value_and_is_one_grid_dimension():
+    spec = tied_spec({TIED: [0.2, 0.9], "model.layers[0].units": [4, 8]}, sampler="grid")
+    check_parameters(spec)
+    assert trial_count(spec.tune) == 4  # 2 rates × 2 sizes, not 2³ × 2
+    trial = apply_trial(spec, {TIED: 0.9, "model.layers[0].units": 4})
+    assert [layer.arguments.get("rate") for layer in trial.model.layers] == [None, 0.9, None, 0.9, 0.9, None]
+    study = optuna.create_study(sampler=optuna.samplers.GridSampler(grid(spec.tune.parameters), seed=0))
+    settings = suggest(study.ask(), spec.tune.parameters)
+    assert set(settings) == {TIED, "model.layers[0].units"} and settings[TIED] in (0.2, 0.9)
+
+
+@pytest.mark.parametrize(("parameters", "fragment"), [
+    ({TIED.replace("[4]", "[9]"): [0.2]}, "'model.layers[9].rate' is not in the spec (model.layers has 6 item(s))"),
+    ({"model.layers[1].rate, model.layers[1].rate": [0.2]}, "'model.layers[1].rate' is tuned twice"),
+    ({TIED: [0.2], "model.layers[3].rate": [0.5]}, "'model.layers[3].rate' is tuned twice (also in"),
+    ({"model.layers[1].rate, ": [0.2]}, "'' is not a spec path"),
+    ({"train.epochs, train.batch_size": [4, 0]}, "the value 0 makes the spec invalid: train."),
+])
+def test_a_bad_tied_parameter_is_named(parameters, fragment):
+    with pytest.raises(SpecError) as info:
+        check_parameters(tied_spec(parameters))
+    assert fragment in str(info.value)

@@ -4,6 +4,11 @@ Each parameter is named by its spec path (``"model.layers[1].rate"``), exactly a
 names a value, and a trial's values are applied to the spec the same way, so a trial is
 validated like any spec and a misspelt path is caught before any training.
 
+One parameter may set several paths to the same value: name them all in one key, separated by
+commas, ``"model.layers[2].rate, model.layers[5].rate, model.layers[7].rate" = [0.2, 0.5]``.
+Such a *tied* parameter is one dimension of the search (one rate for three Dropout layers, as in
+the lesson's ``create_nn_with_dropout(dropout_rate)``), not three independent ones.
+
 Example:
     >>> check_parameters(spec)  # doctest: +SKIP
     >>> settings = suggest(trial, spec.tune.parameters)  # doctest: +SKIP
@@ -40,13 +45,33 @@ def parameter_path(path: str) -> str:
     return f'tune.parameters."{path}"'
 
 
+def tied_paths(key: str) -> list[str]:
+    """The spec paths one ``[tune.parameters]`` key sets: itself, or each of its comma-separated paths.
+
+    Args:
+        key: A key of ``tune.parameters``.
+
+    Returns:
+        The paths, stripped, in order.
+
+    Example:
+        >>> tied_paths("model.layers[2].rate, model.layers[5].rate")
+        ['model.layers[2].rate', 'model.layers[5].rate']
+        >>> tied_paths("train.epochs")
+        ['train.epochs']
+    """
+    return [part.strip() for part in key.split(",")]
+
+
 def check_parameters(spec: Spec) -> None:
     """Check that every tuned path exists in the spec and that its values make a valid spec.
 
     A path exists when the spec (defaults included) has a value there, or a setting that
     may be left out (``train.optimizer.learning_rate``). Each choice, and each end of a
     range, is applied to the spec and the result validated, so a value Keras-independent
-    validation rejects (a negative ``units``) is caught before the first trial.
+    validation rejects (a negative ``units``) is caught before the first trial. A tied key
+    (:func:`tied_paths`) is checked path by path; a path named twice, in one key or in two, is
+    refused (its value would be set twice).
 
     Args:
         spec: A validated spec with a ``[tune]`` section.
@@ -61,24 +86,20 @@ def check_parameters(spec: Spec) -> None:
     tune = _tune(spec)
     declared = spec.model_dump(mode="json")
     problems = []
-    for path, choices in tune.parameters.items():
-        try:
-            parts = parse_path(path)
-        except SpecError:
-            problems.append(_problem(spec, path, "is not a spec path", "Write it like model.layers[0].units."))
-            continue
-        missing = _missing_part(declared, parts)
-        if missing is not None:
-            problems.append(_problem(spec, path, f"is not in the spec ({missing})", _path_hint(declared, parts)))
-            continue
-        if parts[0] == "tune":
-            problems.append(_problem(spec, path, "cannot tune the [tune] section itself", "Tune model, train or data values."))
-            continue
-        for value in _probe_values(choices):
-            problem = _validation_problem(spec, path, value)
+    seen: dict[str, str] = {}
+    for key, choices in tune.parameters.items():
+        for path in tied_paths(key):
+            problem = _path_problem(spec, declared, key, path, seen)
             if problem is not None:
                 problems.append(problem)
                 break
+            seen[path] = key
+        else:
+            for value in _probe_values(choices):
+                problem = _validation_problem(spec, key, value)
+                if problem is not None:
+                    problems.append(problem)
+                    break
     if problems:
         raise SpecError(problems)
 
@@ -88,7 +109,8 @@ def apply_trial(spec: Spec, settings: Mapping[str, Any]) -> Spec:
 
     Args:
         spec: The study's spec.
-        settings: ``{spec path: value}`` of the trial.
+        settings: ``{spec path: value}`` of the trial; a tied key (``"a.b, c.d"``) sets each of
+            its paths to the value.
 
     Returns:
         A validated spec labelled with the same source.
@@ -99,7 +121,8 @@ def apply_trial(spec: Spec, settings: Mapping[str, Any]) -> Spec:
     """
     from dlworkflow.spec import validate_spec
 
-    document = apply_overrides(spec.resolved(), dict(settings))
+    expanded = {path: value for key, value in settings.items() for path in tied_paths(key)}
+    document = apply_overrides(spec.resolved(), expanded)
     document.pop("tune", None)
     return validate_spec(document, source=spec.source)
 
@@ -173,6 +196,27 @@ def _tune(spec: Spec) -> TuneSpec:
             hint='Add [tune.parameters] with a spec path and its choices, e.g. "model.layers[0].units" = [10, 50, 100].',
         )
     return spec.tune
+
+
+def _path_problem(spec: Spec, declared: Any, key: str, path: str, seen: Mapping[str, str]) -> Any:
+    """The problem of one path of a ``[tune.parameters]`` key, or None."""
+    try:
+        parts = parse_path(path)
+    except SpecError:
+        hint = "Write it like model.layers[0].units" + (
+            "; tie several paths to one value by separating them with commas." if "," in key else ".")
+        return _problem(spec, key, f"{path!r} is not a spec path" if "," in key else "is not a spec path", hint)
+    missing = _missing_part(declared, parts)
+    where = f"{path!r} " if "," in key else ""
+    if missing is not None:
+        return _problem(spec, key, f"{where}is not in the spec ({missing})", _path_hint(declared, parts))
+    if parts[0] == "tune":
+        return _problem(spec, key, f"{where}cannot tune the [tune] section itself", "Tune model, train or data values.")
+    if path in seen:
+        other = seen[path]
+        return _problem(spec, key, f"{path!r} is tuned twice" + ("" if other == key else f" (also in {other!r})"),
+                        "Name each spec path in one parameter only.")
+    return None
 
 
 def _problem(spec: Spec, path: str, what: str, hint: str) -> Any:
