@@ -12,6 +12,8 @@ import pytest
 
 from dlworkflow.evaluation.diagnosis import (
     FINDING_KINDS,
+    METRIC_CEILINGS,
+    DataScales,
     Finding,
     RunSettings,
     diagnose,
@@ -296,3 +298,101 @@ def test_findings_are_json_ready_and_read_back():
     assert data[0]["kind"] in FINDING_KINDS
     assert isinstance(data[0]["remedies"], list)
     assert [Finding.from_dict(item) for item in data] == findings
+
+
+# --- the ceiling and the data's scales (issue 15) -----------------------------------------------------------------
+
+WINE_BASELINES = {
+    "majority_class": {"train": {"accuracy": 0.40}, "validation": {"accuracy": 0.39}},
+    "logistic_regression": {"train": {"accuracy": 1.0}, "validation": {"accuracy": 1.0}},
+}
+"""scikit-learn's wine classes: logistic regression separates them perfectly."""
+
+
+def test_a_perfect_model_tied_with_a_perfect_baseline_is_not_underfitting():
+    scores = {"train": {"accuracy": 1.0}, "validation": {"accuracy": 1.0}}
+
+    findings = diagnose(healthy_history(), metric="accuracy", scores=scores, baselines=WINE_BASELINES)
+
+    assert findings == []
+
+
+def test_one_below_the_ceiling_against_a_perfect_baseline_is_still_underfitting():
+    scores = {"train": {"accuracy": 0.99}, "validation": {"accuracy": 1.0}}
+
+    findings = diagnose(healthy_history(), metric="accuracy", scores=scores, baselines=WINE_BASELINES)
+
+    assert kinds(findings) == ["underfitting"]
+
+
+@pytest.mark.parametrize("metric", sorted(METRIC_CEILINGS))
+def test_no_baseline_finding_at_any_metrics_ceiling(metric):
+    best = METRIC_CEILINGS[metric]
+    baselines = {"perfect": {"train": {metric: best}, "validation": {metric: best}}}
+    scores = {"train": {metric: best}, "validation": {metric: best}}
+
+    assert diagnose(healthy_history(), metric=metric, scores=scores, baselines=baselines) == []
+
+
+PENGUIN_SCALES = DataScales(feature_spreads=(1.97, 801.0), feature_scaling="none")
+"""The lesson's penguins: bill depth spreads about 2 mm, body mass about 800 g, no scaling."""
+
+
+def test_unscaled_inputs_are_named_as_the_likely_cause():
+    baselines = {"logistic_regression": {"train": {"accuracy": 0.99}, "test": {"accuracy": 0.97}}}
+    scores = {"train": {"accuracy": 0.34}}
+    settings = RunSettings(scaling="none", hidden_units=(10,))
+
+    finding = diagnose(history_of([1.1] * 30), metric="accuracy", scores=scores, baselines=baselines,
+                       settings=settings, scales=PENGUIN_SCALES)[0]
+
+    assert finding.kind == "underfitting"
+    assert finding.summary.endswith(
+        "Likely cause: the inputs are unscaled (standard deviations from 1.97 to 801 on the training rows)."
+    )
+    assert finding.remedies[0] == "scale the inputs: [data] scaling = 'standardize' (the features are unscaled now)"
+
+
+def test_inputs_near_unit_scale_are_not_blamed():
+    scales = DataScales(feature_spreads=(0.6, 3.0), feature_scaling="none")
+    baselines = {"mean": {"train": {"rmse": 1.0}}}
+
+    finding = diagnose(history_of([1.1] * 30), metric="rmse", scores={"train": {"rmse": 1.2}}, baselines=baselines,
+                       settings=RunSettings(scaling="none"), scales=scales)[0]
+
+    assert "Likely cause" not in finding.summary
+
+
+DIABETES_SCALES = DataScales(feature_spreads=(1.0, 1.0), feature_scaling="standardize", target_spread=77.0,
+                             target_mean=152.0, target_scaling="none")
+"""scikit-learn's diabetes table with standardized inputs and its target (25–346) as it is."""
+
+DIABETES_BASELINES = {
+    "mean": {"train": {"rmse": 77.0}, "validation": {"rmse": 78.0}, "test": {"rmse": 64.0}},
+    "linear_regression": {"train": {"rmse": 53.0}, "validation": {"rmse": 55.0}, "test": {"rmse": 50.0}},
+}
+
+
+def test_an_unscaled_target_far_from_unit_scale_is_named_first():
+    scores = {"train": {"rmse": 90.0}, "validation": {"rmse": 92.0}}
+    settings = RunSettings(scaling="standardize", hidden_units=(64,))
+
+    findings = diagnose(history_of(np.linspace(20_000, 8_000, 60)), metric="rmse", scores=scores,
+                        baselines=DIABETES_BASELINES, settings=settings, scales=DIABETES_SCALES)
+
+    underfitting = next(finding for finding in findings if finding.kind == "underfitting")
+    assert "Likely cause: the target is unscaled (standard deviation 77, mean 152 on the training rows)." in (
+        underfitting.summary)
+    assert underfitting.remedies[0].startswith("scale the target: [data] target_scaling = 'standardize'")
+    no_better = next(finding for finding in findings if finding.kind == "no_better_than_baseline")
+    assert no_better.remedies[0].startswith("scale the target:")
+
+
+def test_a_scaled_target_is_not_blamed_and_its_history_is_not_compared():
+    # A target in tonnes (spread 0.01): the history's 0.5 is on the standardized target, 0.005 in tonnes.
+    scales = DataScales(target_spread=0.01, target_mean=0.2, target_scaling="standardize")
+    history = history_of([0.25] * 20, root_mean_squared_error=[0.5] * 20)
+    baselines = {"mean": {"train": {"rmse": 0.01}}}
+
+    assert diagnose(history, metric="rmse", scores={}, baselines=baselines, scales=scales) == []
+    assert kinds(diagnose(history, metric="rmse", scores={}, baselines=baselines)) == ["underfitting"]

@@ -10,10 +10,12 @@ images, both :class:`Preprocessing`, made of the parts in
 the run record's entities are), and ``to_dict`` writes exactly the JSON
 written since the first release, key for key and in the same order, so
 ``json.dumps(preprocessing.to_dict(), indent=2)`` gives the same bytes (and a bundle's
-sha256 manifest the same digests)::
+sha256 manifest the same digests); ``target_scaling`` (:mod:`dlworkflow.data.target_scaling`)
+is written only when a regression target was scaled::
 
     table   {"feature_names", "target", "shift", "task", "target_encoding", "class_names",
-             "scaling": {"method", "feature_names", "offset": {name: value}, "scale": {name: value}}}
+             "scaling": {"method", "feature_names", "offset": {name: value}, "scale": {name: value}}
+             [, "target_scaling": {"method", "offset", "scale"}]}
     images  {"kind": "images", "origin", "image": {"height", "width", "channels", "scale"},
              "class_names", "target", "task", "target_encoding", "scaling": {"method", "scale"}}
 
@@ -52,10 +54,11 @@ from dlworkflow.data.preprocessing_parts import (
     SavedValues,
     TableScaling,
 )
+from dlworkflow.data.target_scaling import TargetScaling
 
 __all__ = [
     "IMAGES", "ImageInput", "ImagePreprocessing", "ImageScaling", "Preprocessing", "TablePreprocessing",
-    "TableScaling", "as_preprocessing",
+    "TableScaling", "TargetScaling", "as_preprocessing",
 ]
 
 IMAGES = "images"
@@ -94,6 +97,7 @@ class Preprocessing:
     class_names: tuple[str, ...] | None
     scaling: TableScaling | ImageScaling
     extra: Mapping[str, Any]
+    target_scaling: TargetScaling = TargetScaling()  # a table's field; images' targets are classes
 
     @property
     def is_images(self) -> bool:
@@ -133,7 +137,7 @@ class Preprocessing:
                          got=kind)
 
 
-TABLE_KEYS = ("feature_names", "target", "shift", "task", "target_encoding", "class_names", "scaling")
+TABLE_KEYS = ("feature_names", "target", "shift", "task", "target_encoding", "class_names", "scaling", "target_scaling")
 """The keys of a table's preprocessing, in the order they are written."""
 
 IMAGE_KEYS = ("kind", "origin", "image", "class_names", "target", "task", "target_encoding", "scaling")
@@ -153,6 +157,8 @@ class TablePreprocessing(Preprocessing):
         class_names: Class labels in output order (classification), else None.
         scaling: The fitted scaler's state.
         extra: Keys of the saved dict this version does not know, written back after the others.
+        target_scaling: The regression target's fitted scaling (the network's outputs go through
+            its ``inverse``); written only when it is not ``none``.
 
     Example:
         >>> table = TablePreprocessing(("a", "b"), "y", scaling=TableScaling("none", ("a", "b"), (0.0, 0.0), (1.0, 1.0)))
@@ -171,13 +177,14 @@ class TablePreprocessing(Preprocessing):
     class_names: tuple[str, ...] | None = None
     scaling: TableScaling = field(default_factory=TableScaling)
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    target_scaling: TargetScaling = field(default_factory=TargetScaling)
 
     def to_dict(self) -> dict[str, Any]:
         """The preprocessing as JSON-compatible data, in the layout ``preprocessing.json`` has always had.
 
         Returns:
             ``{"feature_names", "target", "shift", "task", "target_encoding", "class_names",
-            "scaling"}`` then the ``extra`` keys.
+            "scaling"}``, ``"target_scaling"`` when the target was scaled, then the ``extra`` keys.
 
         Example:
             >>> TablePreprocessing(("a",), "y", scaling=TableScaling("none", ("a",), (0.0,), (1.0,))).to_dict()["target"]
@@ -191,6 +198,7 @@ class TablePreprocessing(Preprocessing):
             "target_encoding": self.target_encoding,
             "class_names": None if self.class_names is None else list(self.class_names),
             "scaling": self.scaling.to_dict(),
+            **({} if self.target_scaling.is_identity else {"target_scaling": self.target_scaling.to_dict()}),
             **{key: value for key, value in self.extra.items() if key not in TABLE_KEYS},
         }
 
@@ -225,6 +233,7 @@ class TablePreprocessing(Preprocessing):
             class_names=read.texts(values.get("class_names"), "class_names"),
             scaling=TableScaling.from_dict(values.get("scaling"), feature_names=feature_names, source=source),
             extra={key: value for key, value in values.items() if key not in TABLE_KEYS},
+            target_scaling=TargetScaling.from_dict(values.get("target_scaling"), source=source),
         )
 
 

@@ -6,18 +6,23 @@ a :class:`Finding` for each problem it sees:
 
 * ``overfitting``: validation loss bottoms out and then rises while training loss keeps
   falling, or the gap between them widens (:data:`OVERFITTING_RISE`, :data:`GAP_WIDENING`);
-* ``underfitting``: on the training split the model is no better than the best baseline;
+* ``underfitting``: on the training split the model is no better than the best baseline
+  (never when the model's score is the best the metric allows: a perfect classifier tied with a
+  perfect baseline has nothing left to learn, :data:`METRIC_CEILINGS`);
 * ``not_converged``: the monitored loss was still falling at the last epoch
   (:data:`CONVERGENCE_TOLERANCE`);
 * ``no_better_than_baseline``: on the validation split (or the part the caller names) the
-  model's metric does not beat the best baseline's;
+  model's metric does not beat the best baseline's (again, never at the ceiling);
 * ``unstable``: NaN or infinite values, or training-loss spikes (:data:`SPIKE_FACTOR`).
 
 Each finding names its evidence (epochs and values) and remedies in the workshop's order:
 fewer parameters, Dropout, BatchNormalization, early stopping, more data, augmentation,
-lower learning rate. A remedy the workshop does not list (scaling the inputs, more epochs)
-comes where it fits best and is named as such. :class:`RunSettings` makes the remedies
-specific (the spec keys and values to change); without it they are general.
+lower learning rate. A remedy the workshop does not list (scaling the inputs or the target,
+more epochs) comes where it fits best and is named as such. :class:`RunSettings` makes the
+remedies specific (the spec keys and values to change); without it they are general.
+:class:`~dlworkflow.evaluation.data_scales.DataScales` tells how far the features and a
+regression target are from unit scale: when a model does not beat its baselines and either is
+unscaled and far from it, the finding names that as the likely cause, and its fix comes first.
 
 This module holds :func:`diagnose` and its rules, one per kind of finding; what they build on
 lives beside it, one concept per module, and is importable from here as before:
@@ -48,6 +53,7 @@ import numpy as np
 
 from dlworkflow.evaluation import remedies
 from dlworkflow.evaluation.comparison import best_baseline, selection_part
+from dlworkflow.evaluation.data_scales import DataScales
 from dlworkflow.evaluation.finding import FINDING_KINDS, Finding, FindingKind
 from dlworkflow.evaluation.history_curve import (
     TAIL_EPOCHS,
@@ -72,11 +78,13 @@ __all__ = [
     "FINDING_KINDS",
     "GAP_WIDENING",
     "HISTORY_METRICS",
+    "METRIC_CEILINGS",
     "OVERFITTING_EPOCHS_AFTER_MINIMUM",
     "OVERFITTING_RISE",
     "SPIKE_FACTOR",
     "SPIKE_SETBACK",
     "TAIL_EPOCHS",
+    "DataScales",
     "Finding",
     "FindingKind",
     "RunSettings",
@@ -121,7 +129,14 @@ HISTORY_METRICS: dict[str, tuple[str, ...]] = {
     "accuracy": ("accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy", "acc"),
 }
 """History columns (Keras names) that hold a metric of :data:`METRIC_DIRECTIONS`, tried in order; used only
-when the model's own score on the training split is not given."""
+when the model's own score on the training split is not given (and the target is not scaled: the history's
+values are then on the standardized target)."""
+
+METRIC_CEILINGS: dict[str, float] = {
+    "rmse": 0.0, "mae": 0.0, "r2": 1.0, "accuracy": 1.0, "balanced_accuracy": 1.0, "f1_macro": 1.0, "log_loss": 0.0,
+}
+"""The best value each metric can take. A model there is not underfitting, nor to be blamed for not beating a
+baseline that is there too (scikit-learn's wine classes: the model's accuracy 1.0, logistic regression's 1.0)."""
 
 
 def diagnose(
@@ -133,6 +148,7 @@ def diagnose(
     compare_on: str = "validation",
     evaluated_epoch: int | None = None,
     settings: RunSettings | None = None,
+    scales: DataScales | None = None,
 ) -> list[Finding]:
     """Look at a run's curves and scores and say what went wrong, with evidence and remedies.
 
@@ -158,6 +174,8 @@ def diagnose(
         compare_on: The part on which "no better than baseline" is judged.
         evaluated_epoch: The epoch whose weights were evaluated (default: the last).
         settings: How the run was set up, to make remedies specific.
+        scales: How far the training features and target are from unit scale, to name an
+            unscaled one as the likely cause (:meth:`DataScales.from_dataset`).
 
     Returns:
         The findings, in the order of :data:`FINDING_KINDS`; empty for a healthy run.
@@ -177,6 +195,7 @@ def diagnose(
         known = ", ".join(repr(name) for name in METRIC_DIRECTIONS)
         raise ValueError(f"diagnose: unknown metric {metric!r}; known metrics: {known}.")
     settings = settings or RunSettings()
+    scales = scales or DataScales()
     epochs = history_epochs(history)
     evaluated = evaluated_epoch if evaluated_epoch is not None else (int(epochs[-1]) if len(epochs) else None)
     loss = history_curve(history, "loss", epochs)
@@ -185,10 +204,10 @@ def diagnose(
     has_diverged = diverged(history)  # After a NaN the curves say nothing more: only "unstable" reads them.
     found = [
         None if has_diverged else _overfitting(loss, validation, evaluated_epoch, settings),
-        _underfitting(history, epochs, metric, scores, baselines, best, evaluated, settings),
+        _underfitting(history, epochs, metric, scores, baselines, best, evaluated, settings, scales),
         None if has_diverged else _not_converged(loss, validation, settings),
-        _no_better(metric, scores, baselines, best, compare_on, settings),
-        _unstable(history, epochs, loss, settings),
+        _no_better(metric, scores, baselines, best, compare_on, settings, scales),
+        _unstable(history, epochs, loss, settings, scales),
     ]
     return [finding for finding in found if finding is not None]
 
@@ -290,19 +309,23 @@ def _underfitting(
     best: str | None,
     evaluated: int | None,
     settings: RunSettings,
+    scales: DataScales,
 ) -> Finding | None:
-    """On the training split, the model's metric no better than the best baseline's."""
+    """On the training split, the model's metric no better than the best baseline's (and not at the ceiling)."""
     if metric is None or best is None or baselines is None:
         return None
     baseline_value = _value(baselines[best].get("train", {}), metric)
     model_value, source = _value((scores or {}).get("train", {}), metric), ""
-    if model_value is None and evaluated is not None:
+    if model_value is None and evaluated is not None and scales.target_scaling == "none":
         model_value, source = _history_metric(history, epochs, metric, evaluated)
-    if baseline_value is None or model_value is None or _better(metric, model_value, baseline_value):
+    if (baseline_value is None or model_value is None or _better(metric, model_value, baseline_value)
+            or _at_ceiling(metric, model_value)):
         return None
-    summary = f"Underfitting: on the training data the model is no better than the {best} baseline."
+    summary = (f"Underfitting: on the training data the model is no better than the {best} baseline."
+               f"{_likely_cause(settings, scales)}")
     evidence = f"training {metric}: {_versus(model_value, baseline_value, best)}{source}."
     proposed = (
+        remedies.scale_target(scales),
         remedies.scale_inputs(settings),
         remedies.more_parameters(settings),
         remedies.less_dropout(settings),
@@ -343,17 +366,21 @@ def _no_better(
     best: str | None,
     part: str,
     settings: RunSettings,
+    scales: DataScales,
 ) -> Finding | None:
-    """On ``part``, the model's metric not better than the best baseline's."""
+    """On ``part``, the model's metric not better than the best baseline's (and not at the ceiling)."""
     if metric is None or best is None or baselines is None or scores is None:
         return None
     model_value = _value(scores.get(part, {}), metric)
     baseline_value = _value(baselines[best].get(part, {}), metric)
-    if model_value is None or baseline_value is None or _better(metric, model_value, baseline_value):
+    if (model_value is None or baseline_value is None or _better(metric, model_value, baseline_value)
+            or _at_ceiling(metric, model_value)):
         return None
-    summary = f"No better than the baseline: on the {part} data the model does not beat the {best} baseline."
+    summary = (f"No better than the baseline: on the {part} data the model does not beat the {best} baseline."
+               f"{_likely_cause(settings, scales)}")
     evidence = f"{part} {metric}: {_versus(model_value, baseline_value, best)}."
     proposed = (
+        remedies.scale_target(scales),
         remedies.scale_inputs(settings),
         remedies.batch_normalization(settings, "it makes gradient descent faster"),
         remedies.early_stopping(settings, None),
@@ -364,7 +391,7 @@ def _no_better(
 
 
 def _unstable(
-    history: pd.DataFrame, epochs: np.ndarray, loss: HistoryCurve | None, settings: RunSettings
+    history: pd.DataFrame, epochs: np.ndarray, loss: HistoryCurve | None, settings: RunSettings, scales: DataScales
 ) -> Finding | None:
     """NaN or infinite values anywhere, or training-loss spikes (:data:`SPIKE_FACTOR`, :data:`SPIKE_SETBACK`)."""
     non_finite = _non_finite(history, epochs)
@@ -383,6 +410,7 @@ def _unstable(
     evidence = "; ".join(problems) + "."
     proposed = (
         remedies.scale_inputs(settings),
+        remedies.scale_target(scales),
         remedies.batch_normalization(settings, "it stabilises the learning process"),
         remedies.lower_learning_rate(settings, ""),
         "missing values: [data] dropna = true if the data has missing or infinite values" if non_finite else None,
@@ -426,6 +454,26 @@ def _spikes(loss: HistoryCurve) -> list[tuple[int, float, float, int]]:
 def _chosen_baseline(baselines: Mapping[str, Mapping[str, Mapping[str, float]]], metric: str) -> str | None:
     chosen = best_baseline(baselines, selection_part(baselines), metric)
     return None if chosen is None else chosen[0]
+
+
+def _at_ceiling(metric: str, model_value: float) -> bool:
+    """Whether the model's score is the best the metric allows (:data:`METRIC_CEILINGS`)."""
+    return math.isclose(model_value, METRIC_CEILINGS[metric], rel_tol=0.0, abs_tol=1e-12)
+
+
+def _likely_cause(settings: RunSettings, scales: DataScales) -> str:
+    """`` Likely cause: ...`` naming an unscaled target, then unscaled inputs, far from unit scale; else empty."""
+    causes = []
+    if scales.target_far_from_unit:
+        causes.append(f"the target is unscaled (standard deviation {_number(scales.target_spread or 0.0)}, "
+                      f"mean {_number(scales.target_mean or 0.0)} on the training rows)")
+    if settings.images and settings.scaling == "none":
+        causes.append("the pixels are unscaled (0–255)")
+    elif settings.scaling in (None, "none") and scales.inputs_far_from_unit and scales.feature_spreads is not None:
+        smallest, largest = scales.feature_spreads
+        causes.append(f"the inputs are unscaled (standard deviations from {_number(smallest)} to {_number(largest)} "
+                      "on the training rows)")
+    return f" Likely cause: {' and '.join(causes)}." if causes else ""
 
 
 def _value(values: Mapping[str, float], metric: str) -> float | None:

@@ -4,8 +4,8 @@ Each function returns one remedy as text, naming the spec key and value to chang
 settings tell them (or None when the remedy does not apply: the run already does it).
 :func:`~dlworkflow.evaluation.diagnosis.diagnose` lists them in the workshop's order:
 fewer parameters, Dropout, BatchNormalization, early stopping, more data, augmentation,
-lower learning rate; scaling the inputs and more epochs, which the workshop does not list,
-come where they fit best.
+lower learning rate; scaling the inputs or the target and more epochs, which the workshop
+does not list, come where they fit best.
 
 Example:
     >>> scale_inputs(RunSettings(scaling="none"))
@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from dlworkflow.evaluation.data_scales import DataScales
 from dlworkflow.evaluation.run_settings import RunSettings
 
 DEFAULT_LEARNING_RATES: dict[str, float] = {"sgd": 0.01}
@@ -189,6 +190,22 @@ def scale_inputs(settings: RunSettings) -> str | None:
         return None
     value = "pixels" if settings.images else "standardize"
     return f"scale the inputs: [data] scaling = '{value}' (the features are unscaled now)"
+
+
+def scale_target(scales: DataScales | None) -> str | None:
+    """Scale a regression target whose spread is far from 1 and is unscaled; else None.
+
+    Not in the workshop's list: its targets (sunshine hours) are near unit scale. A target of
+    spread 77 leaves the output layer a long way to go, and the squared error's gradients large.
+
+    Example:
+        >>> scale_target(DataScales(target_spread=77.0, target_mean=152.0))  # doctest: +ELLIPSIS
+        "scale the target: [data] target_scaling = 'standardize' (the training target's standard deviation is 77, ..."
+    """
+    if scales is None or not scales.target_far_from_unit:
+        return None
+    return (f"scale the target: [data] target_scaling = 'standardize' (the training target's standard deviation is "
+            f"{scales.target_spread:.3g}, mean {scales.target_mean:.3g}; predictions and metrics stay in its units)")
 
 
 def more_epochs(settings: RunSettings, last_epoch: int) -> str:

@@ -247,3 +247,19 @@ def file_kind_problem(path: str | Path) -> str | None:
         return None
     return None if stat.S_ISREG(mode) else file_kind(mode)
 
+
+
+def check_target_scaling_task(value: str, info: Any) -> str:
+    """A spec validator of ``data.target_scaling``: a target scaling needs a regression (``data.task`` is read first).
+
+    A task left at ``auto`` and found to be a classification is refused by the data layer.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> check_target_scaling_task("standardize", SimpleNamespace(data={"task": "regression"}))
+        'standardize'
+    """
+    if value != "none" and info.data.get("task") == "classification":
+        raise spec_problem("applies to a regression target only, and data.task is 'classification'", value,
+                           "Remove target_scaling from [data] (class targets are one-hot or integer codes).")
+    return value

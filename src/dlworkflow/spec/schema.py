@@ -27,7 +27,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from dlworkflow.errors import suggestion
 from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
 from dlworkflow.spec.limits import (
-    check_activation_name, check_image_side, check_layer_count, check_plain_values, check_users_own_code, refuse_layer,
+    check_activation_name, check_image_side, check_layer_count, check_plain_values, check_target_scaling_task,
+    check_users_own_code, refuse_layer,
 )
 from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, spec_problem, unknown_name
 
@@ -82,11 +83,10 @@ class DataSpec(Section):
         description="Feature scaling fitted on the training split only: 'none', 'standardize', 'minmax'; "
         "'pixels' divides images by 255 (names registered in dlworkflow.spec.registries.SCALING_METHODS).",
     )
-    target_scaling: Literal["none", "standardize"] = Field(
-        "none",
-        description="Regression only: 'standardize' trains on (target - mean) / std of the training rows; "
-        "predictions, metrics and plots stay in the target's own units.",
-    )
+    target_scaling: Literal["none", "standardize"] = Field("none", description=(
+        "Regression only: 'standardize' trains on (target - mean) / std of the training rows; "
+        "predictions, metrics and plots stay in the target's own units."))
+    _target_scaling_for_regression = field_validator("target_scaling")(check_target_scaling_task)
 
     @field_validator("dataset")
     @classmethod
