@@ -9,7 +9,13 @@ import keras
 
 
 def cifar_cnn(input_shape, output_units, n_layers=1, dropout_rate=0.5, kernel_size=3, activation="relu"):
-    """The lesson's CIFAR-10 CNN with ``n_layers`` convolution blocks and a Dropout layer.
+    """The lesson's ``create_nn_with_hp(dropout_rate, n_layers)``: ``n_layers`` convolution blocks and a Dropout layer.
+
+    Layer for layer the lesson's function: ``n_layers`` × (Conv2D(50, 3×3) + MaxPooling2D(2×2)),
+    Dropout, Flatten, Dense(50, relu), Dense(10 logits), named ``cifar_model``. Two arguments go
+    beyond it, with the lesson's values as defaults: ``kernel_size`` and ``activation``, for the
+    lesson's optional challenge (a grid over 'relu'/'tanh' and kernel sizes 3 and 4); and the
+    input shape and class count come from the data instead of ``train_images`` and ``10``.
 
     Args:
         input_shape: The image shape, e.g. ``(32, 32, 3)`` (dlworkflow passes it).
@@ -27,7 +33,6 @@ def cifar_cnn(input_shape, output_units, n_layers=1, dropout_rate=0.5, kernel_si
     for _ in range(n_layers):
         x = keras.layers.Conv2D(50, (kernel_size, kernel_size), activation=activation)(x)
         x = keras.layers.MaxPooling2D((2, 2))(x)
-    x = keras.layers.Conv2D(50, (kernel_size, kernel_size), activation=activation)(x)
     x = keras.layers.Dropout(dropout_rate)(x)
     x = keras.layers.Flatten()(x)
     x = keras.layers.Dense(50, activation="relu")(x)

@@ -119,7 +119,7 @@ def test_the_tuning_examples_tune_paths_their_specs_have(example):
 
     spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / f"{example}.toml")
     check_parameters(spec)
-    assert trial_count(spec.tune) == {"weather_tune": 20, "cifar10_tune_dropout": 4, "cifar10_tune_grid": 6}[example]
+    assert trial_count(spec.tune) == {"weather_tune": 20, "cifar10_tune_dropout": 6, "cifar10_tune_grid": 6}[example]
 
 
 # ---- one rate tied across several Dropout layers (the lesson's create_nn_with_dropout(dropout_rate)) ----
