@@ -235,15 +235,18 @@ def score(
     from dlworkflow.evaluation import evaluate_baselines, skipped_baselines
     from dlworkflow.evaluation import score as standard_scores
     from dlworkflow.evaluation.classes import class_report
-    from dlworkflow.evaluation.diagnosis import RunSettings, diagnose
+    from dlworkflow.evaluation.diagnosis import DataScales, RunSettings, diagnose
+    from dlworkflow.training.losses import resolve_loss
 
     scored = scored_parts(dataset, policy)
     metrics: dict[str, dict[str, float]] = {}
     predictions: dict[str, np.ndarray] = {}
+    target = dataset.preprocessing.target_scaling  # the network's outputs back into the target's units
+    loss = "" if target.is_identity else resolve_loss(spec, dataset)
     for name, part in scored.parts.items():
-        predictions[name] = trainer.predict(built.model, part, dataset.image)
+        predictions[name] = target.inverse(trainer.predict(built.model, part, dataset.image))
         metrics[name] = {
-            **trainer.evaluate(built.model, part, dataset.image),
+            **target.keras_values(trainer.evaluate(built.model, part, dataset.image), loss),
             **standard_scores(dataset.task, part.labels, predictions[name], num_classes=dataset.output_units),
         }
     baselines = evaluate_baselines(scored, spec.evaluate, source=spec.source)
@@ -254,6 +257,7 @@ def score(
     findings = diagnose(
         training.history, metric=metric, scores=metrics, baselines=baselines,
         evaluated_epoch=training.evaluated_epoch, settings=settings,
+        scales=DataScales.from_dataset(dataset, feature_scaling=spec.data.scaling),
     )
     headline = (policy.objective_headline(metrics) if policy.headline_objective is not None
                 else test_headline(metric, metrics, baselines))

@@ -96,7 +96,8 @@ def predict_part(model: Any, part: Part, preprocessing: Preprocessing | Mapping[
             streamed image part is decoded).
 
     Returns:
-        ``(rows,)`` values or ``(rows, classes)`` probabilities, float64.
+        ``(rows,)`` values (in the target's own units: a scaled target's are put back with the
+        saved ``target_scaling``) or ``(rows, classes)`` probabilities, float64.
 
     Raises:
         DataError: when an image file cannot be read while streaming.
@@ -110,7 +111,7 @@ def predict_part(model: Any, part: Part, preprocessing: Preprocessing | Mapping[
 
     saved = as_preprocessing(preprocessing)
     image = saved.image.to_dict() if isinstance(saved, ImagePreprocessing) else None
-    return predict(model, part, image=image)
+    return saved.target_scaling.inverse(predict(model, part, image=image))
 
 
 def predictions_frame(
