@@ -463,4 +463,4 @@ def predict(
     from dlworkflow.sharing.prediction import predict_bundle, prediction_output
 
     target = prediction_output(output, input, force=force)
-    return predict_bundle(bundle_for(source, registry), input, target, ignore_extra=ignore_extra)
+    return predict_bundle(bundle_for(source, registry), input, target, ignore_extra=ignore_extra, registry=registry)

@@ -170,8 +170,12 @@ def _render_run(record: RunRecord) -> None:
     if pictures:
         out.print(f"plots: {', '.join(pictures)} in {record.artifacts.dir}")
     test_set = record.test_set
+    # the spec's name for rows registered before under another: the same test set, named as such
+    named = (record.spec.get("evaluate") or {}).get("test_set") if isinstance(record.spec, dict) else None
+    same = f" (the spec's {named!r} is this test set: the same rows)" if named and named != test_set.name else ""
     out.print(_styled("test set ", (test_set.name or "", "bold"),
-                      f" ({(test_set.fingerprint or '')[:12]}): look #{test_set.look}"))
+                      f" ({(test_set.fingerprint or '')[:12]}): look #{test_set.look} of {test_set.looks}{same}"),
+              soft_wrap=True)
 
 
 def _render_every_baseline(record: RunRecord) -> None:
@@ -501,7 +505,15 @@ def predict(
     """Predict new rows or images with a run's model, applying its saved preprocessing."""
     from dlworkflow import api
 
-    frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra, force=force)
+    import warnings
+
+    from dlworkflow.workflow_warning import WorkflowWarning
+
+    with warnings.catch_warnings(record=True) as caught:  # a look at a test set, said on stderr
+        warnings.simplefilter("always", WorkflowWarning)
+        frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra, force=force)
+    for note in caught:
+        err.print(_styled(("note:", "yellow"), f" {note.message}"), soft_wrap=True)
     if output is None:
         rows = frame.to_csv(index=False)  # labels a terminal would act on are escaped there, not in a pipe
         sys.stdout.write(printable(rows, newlines=True) if sys.stdout.isatty() else rows)

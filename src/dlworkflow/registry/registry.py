@@ -32,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from dlworkflow.errors import RegistryError, suggestion
@@ -40,7 +40,7 @@ from dlworkflow.registry import artifacts
 from dlworkflow.registry.artifacts import RunFolder
 from dlworkflow.registry.database import URL_HINT, WRITE, comments, open_database, run_records, runs, test_sets
 from dlworkflow.registry.record import STATUSES, RunRecord
-from dlworkflow.registry.record_sections import RecordedComment
+from dlworkflow.registry.record_sections import RecordedComment, TestSetLook
 from dlworkflow.registry.run_comments import RunComments
 from dlworkflow.registry.run_rows import insert_run
 from dlworkflow.registry.run_summary import Leaderboard, RunSummary, read_leaderboards
@@ -298,6 +298,43 @@ class Registry(RunComments):
                 self._where, f"run {record.id!r}", f"cannot be recorded ({getattr(err, 'orig', None) or err})",
                 hint="Check that the registry is reachable and writable. " + URL_HINT,
             ) from err
+
+    def count_look(self, fingerprint: str) -> TestSetLook | None:
+        """Count one more look at a registered test set: a model scored on its rows outside a run.
+
+        ``dlw predict`` on rows whose fingerprint is a registered test set's (the target
+        column included, so a score can be computed) is a look at it like a run's.
+
+        Args:
+            fingerprint: The fingerprint of the rows.
+
+        Returns:
+            The test set with its registered name, the new total ``looks`` and this ``look``;
+            None when no registered test set has these rows (nothing is written).
+
+        Raises:
+            RegistryError: when the database write fails.
+
+        Example:
+            >>> registry.count_look(dataset.test_fingerprint).look  # doctest: +SKIP
+            12
+        """
+        try:
+            with self._write() as connection:
+                counted = connection.execute(
+                    update(test_sets).where(test_sets.c.fingerprint == fingerprint).values(looks=test_sets.c.looks + 1)
+                ).rowcount
+                if not counted:
+                    return None
+                row = connection.execute(
+                    select(test_sets.c.name, test_sets.c.looks).where(test_sets.c.fingerprint == fingerprint)
+                ).one()
+        except SQLAlchemyError as err:
+            raise RegistryError.single(
+                self._where, "test set", f"its look cannot be counted ({getattr(err, 'orig', None) or err})",
+                hint="Check that the registry is reachable and writable. " + URL_HINT,
+            ) from err
+        return TestSetLook(name=row.name, fingerprint=fingerprint, looks=int(row.looks), look=int(row.looks))
 
     # ------------------------------------------------------------------ reading
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from dlworkflow.errors import DataError
 from dlworkflow.output_files import OutputFile
+from dlworkflow.workflow_warning import warn_each
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -264,6 +265,7 @@ def predict_bundle(
     output: OutputFile | None = None,
     *,
     ignore_extra: bool = False,
+    registry: str | None = None,
 ) -> pd.DataFrame:
     """Check the input, load the model safely, predict, refuse non-finite values, write the CSV.
 
@@ -276,6 +278,9 @@ def predict_bundle(
         source: A CSV file or a DataFrame (table models), an image file or folder (image models).
         output: Where to write the predictions (:func:`prediction_output`), or None.
         ignore_extra: Table models: ignore columns the model does not know.
+        registry: The registry where predicting a registered test set's rows counts a look
+            (:func:`test_set_look_note`, raised as a
+            :class:`~dlworkflow.workflow_warning.WorkflowWarning`).
 
     Returns:
         The predictions (:func:`predictions_frame`).
@@ -307,4 +312,56 @@ def predict_bundle(
     frame = predictions_frame(part, predicted, bundle.preprocessing)
     if output is not None:
         write_predictions(frame, output)
+    note = test_set_look_note(bundle, source, registry)
+    if note:
+        warn_each([note])
     return frame
+
+
+def test_set_look_note(bundle: Bundle, source: str | Path | pd.DataFrame, registry: str | None) -> str | None:
+    """Count a look at a registered test set when the rows predicted are its rows, target included.
+
+    Rows whose fingerprint (features and target, in order: what a run's test set is
+    fingerprinted by) is a registered test set's can be scored against their target: that
+    is a look at the test set, counted as a run's is, and said. Counted in the registry of
+    a run's model (``source`` a run id), or of a bundle folder when ``registry`` is given;
+    images and rows without the target column are never a look.
+
+    Args:
+        bundle: The model's bundle.
+        source: The rows predicted (a CSV file or a DataFrame).
+        registry: The registry's SQLAlchemy URL, or None (the default one, for a run's model).
+
+    Returns:
+        The note (registered name, fingerprint, the look's number, the run), or None when
+        the rows are not a registered test set.
+
+    Example:
+        >>> test_set_look_note(bundle, "penguins_test.csv", None)  # doctest: +SKIP
+        "penguins_test.csv: these rows with their target are test set 'penguins' (…): look #4 at it ..."
+    """
+    import pandas as pd
+
+    from dlworkflow.data.fingerprint import table_fingerprint
+    from dlworkflow.data.new_rows import read_rows
+    from dlworkflow.registry import Registry
+
+    preprocessing = bundle.preprocessing
+    if bundle.is_images or (bundle.manifest is not None and registry is None) or not preprocessing.target:
+        return None
+    frame = source if isinstance(source, pd.DataFrame) else read_rows(source)
+    frame = frame.rename(columns=str)
+    if preprocessing.target not in frame.columns:
+        return None
+    features = frame[list(preprocessing.feature_names)]
+    fingerprint = table_fingerprint(features, frame[preprocessing.target])
+    with Registry.open(registry) as store:
+        look = store.count_look(fingerprint)
+    if look is None:
+        return None
+    shown = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+    return (
+        f"{shown}: these rows with their target are test set {look.name!r} ({fingerprint[:12]}): "
+        f"look #{look.look} at it, counted for run {bundle.run_id} ({bundle.name}). A score on them is a "
+        "test score; choose between models on validation and look at the test set once, at the end."
+    )
