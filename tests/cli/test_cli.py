@@ -97,8 +97,13 @@ def test_unknown_run_id_is_a_registry_error(tmp_path):
 def test_compare_ranks_runs_of_one_test_set_and_refuses_two_test_sets(tmp_path):
     registry = f"sqlite:///{tmp_path / 'r.db'}"
     for example in ("weather", "weather_small", "weather_basel"):
-        assert invoke("run", EXAMPLES / f"{example}.toml", "--set", "train.epochs=1", "--registry", registry,
-                      "--quiet").exit_code == 0
+        renamed = ["--set", "evaluate.test_set=weather_renamed"] if example == "weather_small" else []
+        ran = invoke("run", EXAMPLES / f"{example}.toml", "--set", "train.epochs=1", *renamed, "--registry", registry,
+                     "--quiet")
+        assert ran.exit_code == 0
+        if renamed:  # the same rows under a new name are named as the test set they are
+            assert "weather_3_years_v1 (cc00f7cb82e8): look #2 of 2 (the spec's 'weather_renamed' is this test set" \
+                in ran.output
     rows = json.loads(invoke("runs", "--registry", registry, "--json").output)
     ids = {row["name"]: row["id"] for row in rows}
     same = json.loads(invoke("compare", ids["weather"], ids["weather_small"], "--registry", registry, "--json").output)
@@ -109,6 +114,8 @@ def test_compare_ranks_runs_of_one_test_set_and_refuses_two_test_sets(tmp_path):
 
     with Image.open(same["curves"]) as curves:  # the two runs' loss curves, overlaid
         assert curves.size[0] > 600
+    shown = invoke("compare", ids["weather"], ids["weather_small"], "--registry", registry).output
+    assert "epoch 1 (last)" in shown and "weights of" in shown  # which epoch's weights each run was scored with
     refused = runner.invoke(app, ["compare", ids["weather"], ids["weather_basel"], "--registry", registry])
     assert refused.exit_code == 5
     assert "different test sets" in refused.output and "[cc00f7cb82e8]" in refused.output
