@@ -27,7 +27,7 @@ def test_registry_is_the_spec_layers_and_says_what_each_method_applies_to():
     assert SCALING_METHODS is registries.SCALING_METHODS
     assert list(SCALING_METHODS) == ["none", "standardize", "minmax", "pixels"]
     assert table_methods() == ["none", "standardize", "minmax"]
-    assert [name for name in SCALING_METHODS if SCALING_METHODS[name].for_images] == ["none", "pixels"]
+    assert [name for name in SCALING_METHODS if SCALING_METHODS[name].for_images] == ["none", "minmax", "pixels"]
 
 
 def test_a_registered_method_is_validated_and_used(train: pd.DataFrame):
