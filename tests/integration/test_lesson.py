@@ -12,6 +12,7 @@ import dlworkflow
 from dlworkflow.errors import DataError, SpecError
 from dlworkflow.registry import artifacts
 from dlworkflow.training import BackendWarning
+from dlworkflow.training.backend import forget_backend_warnings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -57,10 +58,11 @@ def test_weather_basel_exercise(registry_url):
 
 
 def test_penguins_classification(registry_url):
-    # The automatic choice is TensorFlow (softmax + cross-entropy); this process runs JAX.
-    with pytest.warns(BackendWarning, match="'tensorflow' could not be used"):
-        result = dlworkflow.run(EXAMPLES / "penguins.toml", registry=registry_url, train__epochs=3)
+    # The automatic choice is JAX; the softmax classifier trains on its logits (from_logits=True).
+    result = dlworkflow.run(EXAMPLES / "penguins.toml", registry=registry_url, train__epochs=3)
     record = result.record
+    assert (record["backend"], record["backend_requested"]) == ("jax", "jax")
+    assert record["training"]["trained_on_logits"] is True
     assert (record["split"]["train"], record["split"]["validation"], record["split"]["test"]) == (273, 0, 69)
     assert record["data"]["class_names"] == ["Adelie", "Chinstrap", "Gentoo"]
     assert set(record["baselines"]) == {"majority_class", "logistic_regression"}
@@ -128,9 +130,11 @@ def test_builder_function(tmp_path, registry_url):
         (EXAMPLES / "weather.toml").read_text().split("[[model.layers]]")[0]
         + '[model]\nbuilder = "mymodels:create_nn"\nbuilder_args = { nodes = 4 }\n\n[train]\nepochs = 1\n'
     )
-    with pytest.warns(BackendWarning):
+    forget_backend_warnings()  # said once per process: whichever test came first may have heard it
+    with pytest.warns(BackendWarning, match="'tensorflow' could not be used"):
         result = dlworkflow.run(spec, registry=registry_url)
     assert result.record["params"]["total"] == 89 * 4 + 4 + 4 + 1
+    assert (result.record["backend"], result.record["backend_requested"]) == ("jax", "tensorflow")
 
 
 def test_bad_data_is_a_data_error_before_training(tmp_path, registry_url):

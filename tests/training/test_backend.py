@@ -12,6 +12,7 @@ import pytest
 from dlworkflow.errors import SpecError
 from dlworkflow.spec import validate_spec
 from dlworkflow.training import BackendWarning, activate_backend, choose_backend
+from dlworkflow.training.backend import forget_backend_warnings, trains_on_logits
 
 
 def make_spec(*, layers=None, builder=None, backend="auto"):
@@ -39,6 +40,9 @@ CONVOLUTIONAL = [
 ]
 POOLING = [{"type": "Reshape", "target_shape": [4, 1]}, {"type": "MaxPooling1D"}, {"type": "Flatten"}]
 SOFTMAX = [{"type": "Dense", "units": 10, "activation": "relu"}, {"type": "Dense", "units": 3, "activation": "softmax"}]
+SOFTMAX_LAYER = SOFTMAX[:1] + [{"type": "Dense", "units": 3}, {"type": "Activation", "activation": "softmax"}]
+# An RNN's activation acts inside its cell: there are no logits to train on, so TensorFlow stays.
+RECURRENT_SOFTMAX = [{"type": "Reshape", "target_shape": [4, 1]}, {"type": "SimpleRNN", "units": 3, "activation": "softmax"}]
 
 
 @pytest.mark.parametrize(
@@ -48,12 +52,15 @@ SOFTMAX = [{"type": "Dense", "units": 10, "activation": "relu"}, {"type": "Dense
         ({"layers": CONVOLUTIONAL}, "tensorflow"),
         ({"layers": POOLING}, "tensorflow"),
         ({"builder": "my_models:build"}, "tensorflow"),
-        ({"layers": SOFTMAX}, "tensorflow"),
+        ({"layers": SOFTMAX}, "jax"),
+        ({"layers": SOFTMAX_LAYER}, "jax"),
+        ({"layers": RECURRENT_SOFTMAX}, "tensorflow"),
         ({"layers": SOFTMAX[:1] + [{"type": "Dense", "units": 3}]}, "jax"),
         ({"backend": "torch"}, "torch"),
         ({"backend": "tensorflow"}, "tensorflow"),
     ],
-    ids=["dense-auto", "conv-auto", "pooling-auto", "builder-auto", "softmax-crossentropy-auto", "logits-auto", "explicit-torch", "explicit-tensorflow"],
+    ids=["dense-auto", "conv-auto", "pooling-auto", "builder-auto", "softmax-crossentropy-auto", "softmax-layer-auto",
+         "recurrent-softmax-auto", "logits-auto", "explicit-torch", "explicit-tensorflow"],
 )
 def test_choice_when_everything_is_installed(spec_arguments, expected):
     assert choose_backend(make_spec(**spec_arguments), installed=EVERYTHING) == expected
@@ -89,13 +96,46 @@ def test_activate_returns_the_backend_in_use_without_warning():
         assert activate_backend(keras.backend.backend()) == keras.backend.backend()
 
 
-def test_activate_after_keras_was_imported_with_another_backend_warns():
+def test_activate_after_keras_was_imported_with_another_backend_warns_once():
     import keras
 
+    forget_backend_warnings()
     actual = keras.backend.backend()
     other = "tensorflow" if actual != "tensorflow" else "jax"
-    with pytest.warns(BackendWarning, match=rf"'{other}' could not be used.*already imported.*restart"):
+    with pytest.warns(BackendWarning, match=rf"'{other}' could not be used.*already imported.*said once.*restart"):
         assert activate_backend(other) == actual
+    # A notebook's later runs: the same backend in use, no second warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert activate_backend(other) == actual
+    forget_backend_warnings()
+    with pytest.warns(BackendWarning):
+        activate_backend(other)
+
+
+@pytest.mark.parametrize(
+    ("layers", "loss", "backend", "expected"),
+    [
+        (SOFTMAX, "auto", "jax", True),
+        (SOFTMAX, "auto", "torch", True),
+        (SOFTMAX, "categorical_crossentropy", "jax", True),
+        (SOFTMAX_LAYER, "auto", "jax", True),
+        (SOFTMAX, "auto", "tensorflow", False),  # TensorFlow's cross-entropy reads the logits itself
+        (SOFTMAX, "mse", "jax", False),
+        (SOFTMAX, {"type": "sparse_categorical_crossentropy", "from_logits": True}, "jax", False),
+        (RECURRENT_SOFTMAX, "auto", "jax", False),
+        (SOFTMAX[:1] + [{"type": "Dense", "units": 3}], "auto", "jax", False),
+    ],
+    ids=["softmax-jax", "softmax-torch", "named-crossentropy", "activation-layer", "tensorflow", "mse",
+         "spec-from-logits", "recurrent", "no-activation"],
+)
+def test_trains_on_logits(layers, loss, backend, expected):
+    spec = validate_spec(
+        {"name": "m", "data": {"dataset": "penguins", "target": "species"},
+         "model": {"layers": layers}, "train": {"loss": loss}},
+        source="m.toml",
+    )
+    assert trains_on_logits(spec, backend) is expected
 
 
 def test_activate_rejects_unknown_names():

@@ -102,7 +102,9 @@ class RunRecord:
         primary: :class:`Headline` ``{metric, value, baseline, baseline_value, skill}``: the headline result.
         training: :class:`TrainingSummary` ``{epochs_run, evaluated_epoch, best_epoch, stopped_early}``.
         git: :class:`GitState` ``{commit, dirty}`` (see :func:`dlworkflow.provenance.git_state`).
-        backend: The Keras backend, e.g. ``jax``.
+        backend: The Keras backend the run used, e.g. ``jax``.
+        backend_requested: The backend its spec asked for (``train.backend``, or what ``auto``
+            chose); another than ``backend`` when Keras was already imported with that one (a notebook).
         versions: ``{package: version}`` (see :func:`dlworkflow.provenance.package_versions`).
         seed: The seed the run used.
         timings: ``{stage: seconds}``.
@@ -150,6 +152,7 @@ class RunRecord:
     training: TrainingSummary = field(default_factory=TrainingSummary)
     git: GitState = field(default_factory=GitState)
     backend: str | None = None
+    backend_requested: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -184,7 +187,7 @@ class RunRecord:
             >>> RunRecord(id="r1", name="m", backend="jax", seed=0).provenance.backend
             'jax'
         """
-        return Provenance(self.git, self.backend, dict(self.versions), self.seed)
+        return Provenance(self.git, self.backend, dict(self.versions), self.seed, self.backend_requested)
 
     def __getitem__(self, key: str) -> Any:
         """Read a top-level key as from ``to_dict()`` (``record["split"]["train"]``), for scripts written against it.
@@ -220,7 +223,7 @@ class RunRecord:
         Returns:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
-            primary, training, git, backend, versions, seed, timings, artifacts, comments,
+            primary, training, git, backend, backend_requested, versions, seed, timings, artifacts, comments,
             error, baselines_skipped, classes, diagnosis, study, warnings``, in this order; fixed-shape
             sections carry all of their keys.
 

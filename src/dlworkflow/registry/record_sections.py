@@ -246,7 +246,9 @@ class TrainingSummary(Section):
     """What training did: epochs run, the epoch evaluated, early stopping, stages.
 
     ``stages``, ``trainable_parameters`` and ``steps_per_execution`` are written only when
-    set (a run interrupted or failed before training ended has none).
+    set (a run interrupted or failed before training ended has none); ``trained_on_logits``
+    only when true: the gradient steps took the logits behind the last softmax or sigmoid
+    (``from_logits=True``) while the saved model outputs probabilities.
 
     Example:
         >>> TrainingSummary(epochs_run=52, evaluated_epoch=42, best_epoch=42, stopped_early=True).to_dict()
@@ -260,6 +262,7 @@ class TrainingSummary(Section):
     stages: dict[str, int] | None = field(default=None, metadata=OPTIONAL)
     trainable_parameters: dict[str, int] | None = field(default=None, metadata=OPTIONAL)
     steps_per_execution: int | None = field(default=None, metadata=OPTIONAL)
+    trained_on_logits: bool | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -338,14 +341,18 @@ class RecordedComment(Section):
 class Provenance:
     """Where a run's result came from: code commit, backend, package versions and seed.
 
-    A view of the record's top-level ``git``, ``backend``, ``versions`` and ``seed`` keys.
+    A view of the record's top-level ``git``, ``backend``, ``versions``, ``seed`` and
+    ``backend_requested`` keys: ``backend`` is the one the run used, ``backend_requested`` the
+    one the spec asked for (they differ in a process where Keras was already imported with
+    another backend, a notebook).
 
     Example:
-        >>> Provenance(GitState(commit="3f2a9c0"), "jax", {"keras": "3.15.1"}, 0).backend
-        'jax'
+        >>> Provenance(GitState(commit="3f2a9c0"), "jax", {"keras": "3.15.1"}, 0, "tensorflow").backend_requested
+        'tensorflow'
     """
 
     git: GitState
     backend: str | None
     versions: dict[str, str]
     seed: int | None
+    backend_requested: str | None = None

@@ -1,10 +1,13 @@
 """Pick the Keras backend for a spec and activate it before Keras is imported.
 
 Keras reads ``KERAS_BACKEND`` once, when it is first imported, so the backend has to be
-chosen from the spec alone: JAX for dense models (it is the fastest for small networks on
-a CPU), TensorFlow for convolution and pooling layers and for ``module:function``
-builders, whose layers are unknown until Keras is imported. When the preferred backend is
-not installed the first installed one of JAX, TensorFlow and PyTorch is used instead.
+chosen from the spec alone: JAX for dense models, classifiers ending in softmax included (it
+is the fastest for small networks on a CPU; such a classifier is trained on its logits, see
+:func:`trains_on_logits`), TensorFlow for convolution and pooling layers and for
+``module:function`` builders, whose layers are unknown until Keras is imported. When the
+preferred backend is not installed the first installed one of JAX, TensorFlow and PyTorch is
+used instead. In a process where Keras is already imported (a notebook) the process's
+backend is used and a :class:`BackendWarning` says so, once per backend asked for.
 
 This module never imports Keras at import time.
 
@@ -66,14 +69,19 @@ CROSSENTROPY_LOSSES = frozenset({
 })
 
 
+LOGITS_LAYERS = frozenset({"Dense", "EinsumDense", "Activation"})
+"""Last layers whose output is ``activation(logits)``, so that training can take the logits instead."""
+
+
 def needs_logits_crossentropy(spec: Spec) -> bool:
     """Whether the model ends in softmax/sigmoid and trains on a cross-entropy of probabilities.
 
     TensorFlow's Keras backend computes such a loss from the output layer's logits, which
-    keeps its gradient alive when the probabilities saturate at 0 or 1; the JAX backend
-    computes it from the clipped probabilities, where the gradient vanishes. On the lesson's
-    unscaled penguins (body mass in grams) that is the difference between a network that
-    learns and one whose loss never moves, so ``auto`` picks TensorFlow for these models.
+    keeps its gradient alive when the probabilities saturate at 0 or 1; the JAX and PyTorch
+    backends compute it from the clipped probabilities, where the gradient vanishes. On the
+    lesson's unscaled penguins (body mass in grams) that is the difference between a network
+    that learns and one whose loss never moves; on those backends such a model is therefore
+    trained on its logits (:func:`trains_on_logits`).
 
     Args:
         spec: The validated spec.
@@ -97,13 +105,43 @@ def needs_logits_crossentropy(spec: Spec) -> bool:
     return activation in PROBABILITY_ACTIVATIONS and spec.train.loss.type in CROSSENTROPY_LOSSES
 
 
+def trains_on_logits(spec: Spec, backend: str) -> bool:
+    """Whether a model is trained on its logits with ``from_logits=True`` on this backend.
+
+    True for a model that needs a logits cross-entropy (:func:`needs_logits_crossentropy`)
+    whose last layer is one of :data:`LOGITS_LAYERS`, on a backend other than TensorFlow
+    (TensorFlow's cross-entropy already reads the logits behind a softmax or sigmoid). The
+    model that is saved, evaluated and predicted with is still the spec's, ending in its
+    activation; only the gradient steps see the logits
+    (:func:`dlworkflow.training.logits.logits_training_model`).
+
+    Args:
+        spec: The validated spec.
+        backend: The Keras backend in use.
+
+    Returns:
+        Whether training takes the logits.
+
+    Example:
+        >>> trains_on_logits(penguins_spec, "jax"), trains_on_logits(penguins_spec, "tensorflow")  # doctest: +SKIP
+        (True, False)
+    """
+    return (
+        backend != "tensorflow"
+        and needs_logits_crossentropy(spec)
+        and spec.model.layers[-1].type in LOGITS_LAYERS
+    )
+
+
 def choose_backend(spec: Spec, *, installed: Callable[[str], bool] = is_installed) -> str:
     """Choose the Keras backend a spec should train with.
 
-    ``train.backend`` wins when it is not ``"auto"``. Otherwise dense models get JAX and
-    models with convolution or pooling layers get TensorFlow, as do ``model.builder``
-    specs (their layers are only known once Keras is imported) and models that end in a
-    softmax or sigmoid trained on cross-entropy (see :func:`needs_logits_crossentropy`). If the preferred backend is
+    ``train.backend`` wins when it is not ``"auto"``. Otherwise dense models get JAX (a
+    classifier ending in softmax or sigmoid too: it is trained on its logits, see
+    :func:`trains_on_logits`) and models with convolution or pooling layers get TensorFlow,
+    as do ``model.builder`` specs (their layers are only known once Keras is imported) and
+    the rare model that ends in a probability activation on a layer other than
+    :data:`LOGITS_LAYERS` (an RNN, say) trained on cross-entropy. If the preferred backend is
     not installed, the first installed one of ``BACKENDS`` is returned.
 
     Args:
@@ -125,7 +163,8 @@ def choose_backend(spec: Spec, *, installed: Callable[[str], bool] = is_installe
     requested = spec.train.backend
     if requested != "auto":
         return requested
-    if spec.model.builder is not None or spec.model.is_convolutional or needs_logits_crossentropy(spec):
+    probabilities_only = needs_logits_crossentropy(spec) and not trains_on_logits(spec, "jax")
+    if spec.model.builder is not None or spec.model.is_convolutional or probabilities_only:
         preferred = "tensorflow"
     else:
         preferred = "jax"
@@ -231,7 +270,7 @@ def activate_backend(name: str, *, source: str = "<spec>") -> str:
     ``TF_CPP_MIN_LOG_LEVEL=2`` to quiet TensorFlow's C++ logging), imports Keras and returns
     the backend it reports. When Keras is already imported (for example in a notebook) its
     backend cannot change any more: the backend in use is returned and a
-    :class:`BackendWarning` says so.
+    :class:`BackendWarning` says so, once per process for each backend asked for.
 
     Args:
         name: ``jax``, ``tensorflow`` or ``torch``.
@@ -272,14 +311,35 @@ def activate_backend(name: str, *, source: str = "<spec>") -> str:
             logging.getLogger("tensorflow").setLevel(logging.ERROR)
         return keras.backend.backend()
     actual = keras_module.backend.backend()
-    if actual != name:
+    if actual != name and name not in _ANNOUNCED:
+        _ANNOUNCED.add(name)
         warnings.warn(
             BackendWarning(
                 f"the Keras backend {name!r} could not be used: Keras was already imported in this "
                 f"process with the {actual!r} backend, and a backend cannot change after that. "
-                f"Training uses {actual!r}. To use {name!r}, restart the Python process (or the "
-                f"notebook kernel) and train before anything imports Keras."
+                f"This and every later run in this process that asks for {name!r} trains on "
+                f"{actual!r} (each run's record keeps both: backend_requested and backend); this is "
+                f"said once. To use {name!r}, restart the Python process (or the notebook kernel) "
+                f"and train before anything imports Keras."
             ),
             stacklevel=2,
         )
     return actual
+
+
+_ANNOUNCED: set[str] = set()
+"""Backends a :class:`BackendWarning` has already been given for in this process.
+
+The backend is process state (Keras fixes it at import), so saying it cannot change is said
+once per process and backend asked for, not at every run of a notebook; each run's record
+still names the backend asked for and the one used.
+"""
+
+
+def forget_backend_warnings() -> None:
+    """Let :func:`activate_backend` warn again about every backend (for tests).
+
+    Example:
+        >>> forget_backend_warnings()
+    """
+    _ANNOUNCED.clear()

@@ -85,9 +85,9 @@ def loss_classes(keras: Any) -> dict[str, type]:
     classes = {}
     for name in dir(keras.losses):
         value = getattr(keras.losses, name)
-        if name[:1].isupper() and isinstance(value, type) and issubclass(value, keras.losses.Loss):
-            if value is not keras.losses.Loss:
-                classes[_snake_case(name)] = value
+        is_loss_class = isinstance(value, type) and issubclass(value, keras.losses.Loss)
+        if name[:1].isupper() and is_loss_class and value is not keras.losses.Loss:
+            classes[_snake_case(name)] = value
     return classes
 
 
@@ -127,7 +127,7 @@ def _loss_names(keras: Any) -> list[str]:
     return [n for n in dir(keras.losses) if not n.startswith("_") and n not in skip]
 
 
-def make_loss(spec: Spec, dataset: Dataset) -> Any:
+def make_loss(spec: Spec, dataset: Dataset, *, from_logits: bool = False) -> Any:
     """Build the loss of ``[train.loss]`` for ``model.compile``.
 
     A lower-case name without arguments is returned as it is (Keras looks it up); a class
@@ -136,9 +136,14 @@ def make_loss(spec: Spec, dataset: Dataset) -> Any:
     ``SparseCategoricalCrossentropy``). ``auto`` is resolved first (:func:`resolve_loss`).
     Classification losses are checked against ``data.target_encoding``.
 
+    With ``from_logits=True`` the loss is the same Keras class with ``from_logits=True``
+    added to the spec's arguments: the loss of a model trained on the logits behind its
+    softmax or sigmoid (:mod:`dlworkflow.training.logits`).
+
     Args:
         spec: The validated spec.
         dataset: The data (task and target encoding).
+        from_logits: Build the loss for logits instead of probabilities.
 
     Returns:
         A loss name or a ``keras.losses.Loss`` instance.
@@ -164,6 +169,8 @@ def make_loss(spec: Spec, dataset: Dataset) -> Any:
             hint=(suggestion(name, _loss_names(keras), show_options=0) + " Or leave train.loss = 'auto'.").strip(),
         )
     _check_encoding(name, canonical, spec, dataset)
+    if from_logits:
+        arguments = {**arguments, "from_logits": True}
     if name[:1].islower() and not arguments:
         return name
     loss_class = loss_classes(keras).get(canonical)

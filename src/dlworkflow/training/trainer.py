@@ -93,6 +93,8 @@ class TrainingResult:
         trainable_parameters: Trainable parameters per stage, in the same order (the
             fine-tune stage's count is the one after unfreezing the base).
         steps_per_execution: Batches per call into the backend (see :func:`steps_per_execution`).
+        trained_on_logits: Whether the gradient steps took the logits behind the last softmax or
+            sigmoid (:mod:`dlworkflow.training.logits`); the model still outputs probabilities.
 
     Example:
         >>> result = fit_model(model, spec, dataset, quiet=True)  # doctest: +SKIP
@@ -111,6 +113,7 @@ class TrainingResult:
     stages: dict[str, int] = field(default_factory=dict)
     trainable_parameters: dict[str, int] = field(default_factory=dict)
     steps_per_execution: int = 1
+    trained_on_logits: bool = False
 
 
 def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras.optimizers.Optimizer:
@@ -224,7 +227,8 @@ def make_metrics(metrics: Sequence[str], *, source: str = "<spec>") -> list[Any]
 
 
 def compile_model(
-    model: keras.Model, spec: Spec, dataset: Dataset, *, learning_rate: float | None = None
+    model: keras.Model, spec: Spec, dataset: Dataset, *, learning_rate: float | None = None,
+    from_logits: bool = False,
 ) -> keras.Model:
     """Compile a model with the optimizer, loss and metrics of ``[train]``.
 
@@ -241,6 +245,7 @@ def compile_model(
         learning_rate: Use this learning rate instead of ``train.optimizer.learning_rate``
             (the fine-tune stage passes ``fine_tune.learning_rate``); the optimizer's type
             and other arguments stay.
+        from_logits: Compile the loss for a model that outputs logits (:mod:`~dlworkflow.training.logits`).
 
     Returns:
         The same model, compiled.
@@ -260,7 +265,7 @@ def compile_model(
     if learning_rate is not None:
         optimizer_spec = optimizer_spec.model_copy(update={"learning_rate": learning_rate})
     optimizer = make_optimizer(optimizer_spec, source=source)
-    loss = make_loss(spec, dataset)
+    loss = make_loss(spec, dataset, from_logits=from_logits)
     metrics = make_metrics(spec.train.metrics, source=source)
     steps = steps_per_execution(spec, dataset, keras.backend.backend())
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics, steps_per_execution=steps)
@@ -327,6 +332,9 @@ def fit_model(
     count going on (``initial_epoch``). Early stopping, when configured, acts within each
     stage; the NaN guard too.
 
+    On JAX and PyTorch a classifier ending in softmax or sigmoid trains on its logits through
+    a model sharing its layers (:mod:`dlworkflow.training.logits`); ``model`` keeps its activation.
+
     Args:
         model: The built (and normally compiled) model.
         spec: The validated spec.
@@ -357,8 +365,11 @@ def fit_model(
     from dlworkflow.models.base import trainable_parameter_count, unfreeze_base
     from dlworkflow.training.progress import EpochProgress
 
+    from dlworkflow.training.logits import logits_training_model
+
     if not is_compiled(model):
         compile_model(model, spec, dataset)
+    trained = logits_training_model(model, spec, dataset) or model
     fine_tune = spec.train.fine_tune
     if resume_from is not None and fine_tune is not None:
         raise TrainingError.single(
@@ -372,22 +383,23 @@ def fit_model(
     try:
         first_name = STAGE_TRAIN if fine_tune is None else STAGE_FROZEN
         trainable = {first_name: trainable_parameter_count(model)}
-        first = _fit_stage(model, spec, inputs, prior.epochs, spec.train.epochs - prior.epochs, progress, callbacks,
+        first = _fit_stage(trained, spec, inputs, prior.epochs, spec.train.epochs - prior.epochs, progress, callbacks,
                            prior)
         stages = [(first_name, first)]
         if fine_tune is not None:
             trainable[STAGE_FINE_TUNE] = unfreeze_base(model, fine_tune)
             compile_model(model, spec, dataset, learning_rate=fine_tune.learning_rate)
+            trained = logits_training_model(model, spec, dataset, learning_rate=fine_tune.learning_rate) or model
             if progress is not None:
                 progress.label = f"{spec.name} (fine-tune)"
-            second = _fit_stage(model, spec, inputs, first.epochs_run, fine_tune.epochs, progress, callbacks,
+            second = _fit_stage(trained, spec, inputs, first.epochs_run, fine_tune.epochs, progress, callbacks,
                                 _Prior(None, checkpoint_dir))
             stages.append((STAGE_FINE_TUNE, second))
     finally:
         if progress is not None:
             progress.close()
     seconds = time.perf_counter() - started
-    steps = steps_per_execution_of(model)
+    steps = steps_per_execution_of(trained)
     _one_batch_per_call(model)
 
     frames = [] if resume_from is None else [pd.DataFrame(resume_from.history)]
@@ -412,6 +424,7 @@ def fit_model(
                 for index, (name, stage) in enumerate(stages)},
         trainable_parameters={name: trainable[name] for name, _ in stages},
         steps_per_execution=steps,
+        trained_on_logits=trained is not model,
     )
 
 
