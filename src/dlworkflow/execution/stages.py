@@ -132,6 +132,7 @@ def run_header(
     """
     from dlworkflow.models.base import base_warning
     from dlworkflow.provenance import package_versions, spec_git_state
+    from dlworkflow.training.backend import choose_backend
 
     looked = policy.scores_test
     return RunRecord(
@@ -148,7 +149,8 @@ def run_header(
             fingerprint=dataset.test_fingerprint if looked else None,
         ),
         params=parameter_section(parameters),
-        metrics={}, git=spec_git_state(spec.source), backend=backend, versions=package_versions(), seed=spec.train.seed,
+        metrics={}, git=spec_git_state(spec.source), backend=backend, backend_requested=choose_backend(spec),
+        versions=package_versions(), seed=spec.train.seed,
         study=policy.study, warnings=[*(getattr(dataset, "warnings", ()) or ()), *filter(None, [base_warning(spec)])],
     )
 
@@ -313,6 +315,7 @@ def finished_record(
             best_epoch=training.best_epoch, stopped_early=training.stopped_early, stages=dict(training.stages),
             trainable_parameters=dict(training.trainable_parameters),
             steps_per_execution=training.steps_per_execution,
+            trained_on_logits=training.trained_on_logits or None,
         ),
         timings={**timings, "total": sum(timings.values())},
     )
