@@ -12,7 +12,12 @@ import pytest
 from sklearn.datasets import load_digits
 
 from dlworkflow.data import build_dataset
-from dlworkflow.data.image_preparation import check_image_spec, fit_image_scaling, pixel_range_warnings, scale_images
+from dlworkflow.data.image_preparation import (
+    check_image_spec,
+    fit_image_scaling,
+    pixel_range_warnings,
+    scale_images,
+)
 from dlworkflow.data.preprocessing import ImageScaling, Preprocessing
 from dlworkflow.errors import SpecError
 
