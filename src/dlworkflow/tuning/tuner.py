@@ -301,7 +301,8 @@ def _keep_study(study: optuna.Study, spec: Spec, registry: str | None) -> tuple[
 def _save_optuna_plot(study: optuna.Study, function: str, path: Path) -> str | None:
     import matplotlib
 
-    matplotlib.use("Agg")
+    if "inline" not in matplotlib.get_backend():  # a notebook kernel keeps its inline backend for the user's plots
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as optuna_plots
 
