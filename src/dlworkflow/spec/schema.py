@@ -28,8 +28,7 @@ from dlworkflow.errors import suggestion
 from dlworkflow.spec.keras_names import APPLICATION_TYPES, LAYER_TYPES, OPTIMIZER_TYPES
 from dlworkflow.spec.limits import (
     check_activation_name, check_image_side, check_layer_count, check_plain_values, check_target_scaling_task,
-    check_users_own_code, refuse_layer,
-)
+    check_users_own_code, refuse_layer)
 from dlworkflow.spec.registries import DATASETS, SCALING_METHODS, SPLIT_TYPES, spec_problem, unknown_name
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
