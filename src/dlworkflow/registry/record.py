@@ -152,7 +152,6 @@ class RunRecord:
     training: TrainingSummary = field(default_factory=TrainingSummary)
     git: GitState = field(default_factory=GitState)
     backend: str | None = None
-    backend_requested: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -164,6 +163,7 @@ class RunRecord:
     diagnosis: list[RecordedFinding] = field(default_factory=list)
     study: StudyRole | None = None
     warnings: list[str] = field(default_factory=list)
+    backend_requested: str | None = None
 
     def __post_init__(self) -> None:
         """Read sections given as dicts (the JSON shape) into their types."""
@@ -223,8 +223,8 @@ class RunRecord:
         Returns:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
-            primary, training, git, backend, backend_requested, versions, seed, timings, artifacts, comments,
-            error, baselines_skipped, classes, diagnosis, study, warnings``, in this order; fixed-shape
+            primary, training, git, backend, versions, seed, timings, artifacts, comments,
+            error, baselines_skipped, classes, diagnosis, study, warnings, backend_requested``, in this order; fixed-shape
             sections carry all of their keys.
 
         Example:
