@@ -47,6 +47,7 @@ def test_exported_members():
     assert dlworkflow.models.__all__ == [
         "LayerParameters",
         "ParameterReport",
+        "base_warning",
         "build_base",
         "build_model",
         "check_output",
