@@ -94,6 +94,7 @@ def test_unknown_run_id_is_a_registry_error(tmp_path):
     assert "nope" in result.output
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_compare_ranks_runs_of_one_test_set_and_refuses_two_test_sets(tmp_path):
     registry = f"sqlite:///{tmp_path / 'r.db'}"
     for example in ("weather", "weather_small", "weather_basel"):

@@ -35,6 +35,7 @@ def logged_run(tmp_path_factory):
     return registry, result
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_the_run_folder_holds_epoch_scalars_and_weight_histograms(logged_run):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes
 
@@ -54,6 +55,9 @@ def test_standardized_target_beats_the_mean_baseline_in_the_targets_units(tmp_pa
     assert float(predictions[1].split(",")[-1]) > 20  # progression values (25–346), not standardized ones
     assert json.loads((folder / artifacts.PREPROCESSING).read_text())["target_scaling"]["method"] == "standardize"
     assert not any("data.target_scaling" in warning for warning in result.warnings)
+    history = pd.read_csv(folder / artifacts.HISTORY)  # the curves speak the target's units too
+    validation = result.record.to_dict()["metrics"]["validation"]
+    assert history["val_loss"].iloc[-1] == pytest.approx(validation["loss"], rel=1e-3)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # the spread suggestion, as the API warns it

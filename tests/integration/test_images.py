@@ -49,6 +49,7 @@ def test_dollar_street_summary_needs_no_data(monkeypatch, tmp_path):
     assert "514,510" in result.output and "not loaded" in result.output
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_cifar10_run_records_classes_and_pictures(data_home, tmp_path):
     registry = f"sqlite:///{tmp_path / 'registry.db'}"
     result = runner.invoke(

@@ -58,6 +58,7 @@ def listing(cwd: Path) -> list[dict]:
     pytest.param(signal.SIGKILL, id="killed", marks=pytest.mark.slow),  # tests/test_runner.py fakes a kill
     pytest.param(signal.SIGINT, id="ctrl-c"),
 ])
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_an_interrupted_run_is_recorded_and_resume_finishes_it(tmp_path, sig):
     start_and_stop(tmp_path, sig)
 

@@ -40,6 +40,7 @@ def penguins_bundle(penguins_run, tmp_path_factory):
     return api.export(penguins_run.id, tmp_path_factory.mktemp("bundles") / "penguins", registry=penguins_run.registry)
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_fresh_process_reproduces_the_runs_test_predictions_exactly(weather_run, weather_bundle, tmp_path):
     rows = tmp_path / "rows.csv"
     weather_run.test_rows.to_csv(rows, index=False)  # the raw table's rows: DATE and MONTH too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dlworkflow.models import build_model
 from dlworkflow.spec import validate_spec
@@ -21,6 +22,7 @@ AUGMENTED_CNN = [
 ]
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_augmented_model_trains_and_predicts_deterministically(make_image_dataset):
     spec = validate_spec(
         {

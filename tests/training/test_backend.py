@@ -143,6 +143,7 @@ def test_activate_rejects_unknown_names():
         activate_backend("theano")
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_activate_sets_the_environment_before_keras_is_imported():
     code = (
         "import os, sys\n"
@@ -168,6 +169,7 @@ def test_softmax_with_a_loss_that_is_not_crossentropy_stays_on_jax():
     assert choose_backend(spec, installed=EVERYTHING) == "jax"
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_tensorflow_import_noise_is_held_back():
     code = "from dlworkflow.training import activate_backend; print(activate_backend('tensorflow'))"
     environment = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL")}

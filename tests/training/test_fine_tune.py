@@ -71,6 +71,7 @@ def same(first: list[np.ndarray], second: list[np.ndarray]) -> bool:
     return all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_frozen_stage_then_fine_tune_stage(make_image_dataset, vgg16_weights):
     path, _ = vgg16_weights
     dataset = make_image_dataset(size=SIZE, rows={"train": 4, "test": 4})

@@ -102,6 +102,7 @@ sys.exit("tensorflow" in sys.modules and "keras.utils.set_random_seed imported T
 """
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_tensorflow_reported_absent_keeps_seeding_from_importing_tensorflow():
     completed = subprocess.run([sys.executable, "-c", SEED_CODE], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, (

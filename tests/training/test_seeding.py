@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 CODE = """
 import os, sys
 os.environ["KERAS_BACKEND"] = "jax"
@@ -24,6 +26,7 @@ sys.exit(3 if "tensorflow" in sys.modules else 0)
 """
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_seed_fixes_weights_without_importing_tensorflow_on_jax():
     result = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -45,6 +48,7 @@ assert np.allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 """
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_saved_model_loads_back_and_tensorflow_stays_unimported():
     result = subprocess.run([sys.executable, "-c", SAVE_CODE], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -76,6 +76,7 @@ def test_a_study_name_made_from_another_spec_is_refused(study, tmp_path):
         tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=1, train__epochs=3)
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_the_same_seed_gives_the_same_trials_in_the_same_order(study, tmp_path):
     first = study[1]  # the study "weather_tune", 4 trials
     second = tune(EXAMPLES / "weather_tune.toml", registry=copy_of(study[0], tmp_path), tune__n_trials=4,

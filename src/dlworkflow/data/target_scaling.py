@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from dlworkflow.errors import DataError, Problem, SpecError
 
@@ -157,16 +158,51 @@ class TargetScaling:
             return dict(values)
         converted: dict[str, float] = {}
         for name, value in values.items():
-            kind = loss if name == "loss" else name
-            if kind in SQUARED_ERRORS:
-                converted[name] = float(value) * self.scale**2
-            elif kind in LINEAR_ERRORS:
-                converted[name] = float(value) * self.scale
-            elif kind in SCALE_FREE:
-                converted[name] = float(value)
-            else:
-                converted[f"{name}{STANDARDIZED_SUFFIX}"] = float(value)
+            new_name, factor = self._in_units(name, loss)
+            converted[new_name] = float(value) * factor
         return converted
+
+    def history_in_units(self, history: pd.DataFrame, loss: str) -> pd.DataFrame:
+        """A Keras history (one row per epoch) put back into the target's units, column by column.
+
+        Each column, with or without its ``val_`` prefix, is converted as :meth:`keras_values`
+        converts a value; ``epoch`` and ``learning_rate`` stay. So the loss curves, the history
+        plot and ``history.csv`` speak the target's units, as the run's scores do.
+
+        Args:
+            history: The history, e.g. columns ``epoch, loss, mae, val_loss, val_mae``.
+            loss: The Keras loss name ``loss`` stands for (e.g. ``mse``).
+
+        Returns:
+            A new frame; the same frame when the target is not scaled.
+
+        Example:
+            >>> frame = pd.DataFrame({"epoch": [1], "loss": [0.5], "val_mae": [0.1]})
+            >>> TargetScaling("standardize", 0.0, 10.0).history_in_units(frame, "mse").to_dict("records")
+            [{'epoch': 1, 'loss': 50.0, 'val_mae': 1.0}]
+        """
+        if self.is_identity:
+            return history
+        columns: dict[str, Any] = {}
+        for name in history.columns:
+            if name in ("epoch", "learning_rate"):
+                columns[name] = history[name]
+                continue
+            prefix = "val_" if name.startswith("val_") else ""
+            new_name, factor = self._in_units(name.removeprefix(prefix), loss)
+            columns[prefix + new_name] = history[name] * factor
+        return pd.DataFrame(columns, index=history.index)
+
+    def _in_units(self, name: str, loss: str) -> tuple[str, float]:
+        """A Keras value's name in the target's units and the factor that puts it there."""
+        kind = loss if name == "loss" else name
+        if kind in SQUARED_ERRORS:
+            return name, self.scale**2
+        if kind in LINEAR_ERRORS:
+            return name, self.scale
+        if kind in SCALE_FREE:
+            return name, 1.0
+        return f"{name}{STANDARDIZED_SUFFIX}", 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The scaling as JSON-compatible data: ``{"method", "offset", "scale"}``.

@@ -198,12 +198,19 @@ def train(
     callbacks = list(policy.callbacks)
     if spec.train.tensorboard is not None:
         callbacks.append(trainer.tensorboard_callback(spec.train.tensorboard, folder.path(artifacts.TENSORBOARD)))
-    return trainer.fit(
+    training = trainer.fit(
         built.model, spec, dataset, callbacks=callbacks,
         checkpoint_dir=folder.path(artifacts.CHECKPOINT_DIR) if policy.checkpoints else None,
         resume_from=policy.resume.checkpoint if policy.resume is not None else None,
         console=console, quiet=quiet,
     )
+    target = dataset.preprocessing.target_scaling
+    if target.is_identity:
+        return training
+    from dlworkflow.training.losses import resolve_loss
+
+    # Keras saw the standardized target; the curves, history.csv and diagnosis read the target's units.
+    return dataclasses.replace(training, history=target.history_in_units(training.history, resolve_loss(spec, dataset)))
 
 
 def scored_parts(dataset: Dataset, policy: RunPolicy) -> Dataset:
