@@ -236,7 +236,7 @@ def _leaderboard_table(board: Leaderboard) -> Table:
     if board.test_set_fingerprint is None:
         title = "no test set: tuning trials (scored on validation) and runs that failed before one"
     else:
-        title = f"test set {board.test_set_name} · {board.test_set_looks} looks"
+        title = f"test set {board.test_set_name} · {board.test_set_looks} look{'' if board.test_set_looks == 1 else 's'}"
         title += "" if board.metric else " · runs without a result"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     # LOOK: which look at the test set each run was ("3 of 11"), not the test set's total on every row

@@ -318,8 +318,8 @@ def test_a_perfect_model_tied_with_a_perfect_baseline_is_not_underfitting():
 
 
 def test_a_model_that_fits_its_training_rows_is_not_underfitting():
-    # One wine sample in 106 wrong on the training rows: it fits them; on validation it trails a perfect baseline.
-    scores = {"train": {"accuracy": 0.9906}, "validation": {"accuracy": 0.9722}}
+    # Two wine samples in 106 wrong on the training rows: it fits them; on validation it trails a perfect baseline.
+    scores = {"train": {"accuracy": 0.9811}, "validation": {"accuracy": 0.9722}}
 
     findings = diagnose(healthy_history(), metric="accuracy", scores=scores, baselines=WINE_BASELINES)
 
@@ -327,7 +327,7 @@ def test_a_model_that_fits_its_training_rows_is_not_underfitting():
 
 
 def test_well_below_the_ceiling_against_a_perfect_baseline_is_still_underfitting():
-    scores = {"train": {"accuracy": 0.97}, "validation": {"accuracy": 1.0}}
+    scores = {"train": {"accuracy": 0.9}, "validation": {"accuracy": 1.0}}
 
     findings = diagnose(healthy_history(), metric="accuracy", scores=scores, baselines=WINE_BASELINES)
 

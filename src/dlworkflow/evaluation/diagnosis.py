@@ -140,10 +140,10 @@ METRIC_CEILINGS: dict[str, float] = {
 """The best value each metric can take. A model there is not underfitting, nor to be blamed for not beating a
 baseline that is there too (scikit-learn's wine classes: the model's accuracy 1.0, logistic regression's 1.0)."""
 
-FITS_TRAINING = 0.01
+FITS_TRAINING = 0.03
 """Underfitting: a model within this of the ceiling of a metric bounded by 1 (accuracy, balanced accuracy, F1, R²)
-on the training rows fits them (one wine sample in 106 wrong is 0.9906), so it is not underfitting, whatever a
-perfect baseline scores there."""
+on the training rows fits them (two wine samples in 106 wrong is 0.9811), so it is not underfitting, whatever a
+perfect baseline scores there; whether it generalises as well is the baseline finding's question."""
 
 
 def diagnose(
