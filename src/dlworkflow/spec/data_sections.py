@@ -16,7 +16,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dlworkflow.spec.limits import check_image_side, check_target_scaling_task
+from dlworkflow.spec.limits import (
+    check_column_types,
+    check_date_format,
+    check_image_side,
+    check_target_scaling_task,
+)
 from dlworkflow.spec.registries import (
     DATASETS,
     SCALING_METHODS,
@@ -67,6 +72,17 @@ class DataSpec(Section):
         "Regression only: 'standardize' trains on (target - mean) / std of the training rows; "
         "predictions, metrics and plots stay in the target's own units."))
     _target_scaling_for_regression = field_validator("target_scaling")(check_target_scaling_task)
+    columns: dict[str, str] = Field(default_factory=dict, description=(
+        "Column types by name or glob pattern: 'number', 'category', 'boolean', 'date', 'text' or 'ignore'; "
+        "columns not named are inferred (dlw inspect shows them)."))
+    missing: Literal["error", "drop", "impute"] | None = Field(None, description=(
+        "Rows with gaps: 'error', 'drop' (as dropna = true) or 'impute' (median / most frequent value of the "
+        "training rows, plus a <column>_missing indicator); unset, data.dropna decides."))
+    date_format: str | None = Field(None, description="strftime format of text dates, e.g. '%d/%m/%Y' (default ISO).")
+    max_onehot: int = Field(50, gt=0, description=(
+        "A category with more training values than this becomes one integer-index column instead of one-hot."))
+    _known_column_types = field_validator("columns")(check_column_types)
+    _date_format_has_fields = field_validator("date_format")(check_date_format)
 
     @field_validator("dataset")
     @classmethod
@@ -83,6 +99,11 @@ class DataSpec(Section):
         if value not in SCALING_METHODS:
             raise unknown_name(SCALING_METHODS, value)
         return value
+
+    @property
+    def missing_rows(self) -> str:
+        """What happens to gaps: ``data.missing``, else ``drop`` with ``dropna = true``, else ``error``."""
+        return self.missing or ("drop" if self.dropna else "error")
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dlworkflow.errors import suggestion
 from dlworkflow.output_files import file_kind
 from dlworkflow.spec.registries import spec_problem
 from dlworkflow.user_code import FOREIGN_MODULE_HINT, foreign_module_problem
@@ -262,4 +263,35 @@ def check_target_scaling_task(value: str, info: Any) -> str:
     if value != "none" and info.data.get("task") == "classification":
         raise spec_problem("applies to a regression target only, and data.task is 'classification'", value,
                            "Remove target_scaling from [data] (class targets are one-hot or integer codes).")
+    return value
+
+
+COLUMN_TYPE_NAMES = ("number", "category", "boolean", "date", "text", "ignore")
+"""``data.columns`` values (the data layer's ``COLUMN_TYPES``; the spec layer cannot import it)."""
+
+
+def check_column_types(value: dict[str, str]) -> dict[str, str]:
+    """A spec validator of ``data.columns``: every value is a known column type.
+
+    Example:
+        >>> check_column_types({"island": "category"})
+        {'island': 'category'}
+    """
+    for name, kind in value.items():
+        if kind not in COLUMN_TYPE_NAMES:
+            raise spec_problem(f"unknown column type for {name!r}", kind,
+                               suggestion(kind, COLUMN_TYPE_NAMES) or "")
+    return value
+
+
+def check_date_format(value: str | None) -> str | None:
+    """A spec validator of ``data.date_format``: a ``strftime`` format with at least one ``%`` field.
+
+    Example:
+        >>> check_date_format("%d/%m/%Y")
+        '%d/%m/%Y'
+    """
+    if value is not None and "%" not in value:
+        raise spec_problem("must be a strftime format such as '%d/%m/%Y' or '%Y-%m-%d'", value,
+                           "Write the format with % fields: %Y year, %m month, %d day.")
     return value
