@@ -223,6 +223,25 @@ def prepare_rows(
         >>> part.x.dtype, part.x.shape  # doctest: +SKIP
         (dtype('float32'), (5, 89))
     """
+    part, _ = prepare_rows_noted(frame, preprocessing, source=source, accepted=accepted, ignore_extra=ignore_extra)
+    return part
+
+
+def prepare_rows_noted(
+    frame: pd.DataFrame,
+    preprocessing: Preprocessing | Mapping[str, Any],
+    *,
+    source: str,
+    accepted: Iterable[str] = (),
+    ignore_extra: bool = False,
+) -> tuple[Part, tuple[str, ...]]:
+    """:func:`prepare_rows`, with the notes people should see (unseen category values, imputed gaps).
+
+    Example:
+        >>> part, notes = prepare_rows_noted(new_penguins, saved, source="new.csv")  # doctest: +SKIP
+        >>> notes  # doctest: +SKIP
+        ("island: 1 value never seen in training ('Atlantis') went to the out-of-vocabulary bucket",)
+    """
     preprocessing = as_preprocessing(preprocessing)
     if not isinstance(preprocessing, TablePreprocessing):
         raise DataError.single(
@@ -238,14 +257,26 @@ def prepare_rows(
                                hint="Give every column once.")
     allowed = [preprocessing.target] if preprocessing.target else []
     allowed += list(accepted)
+    encoding = preprocessing.encoding
+    if encoding is not None:
+        allowed += list(encoding.ignored)
     check_columns(list(frame.columns), feature_names, source=source, accepted=allowed, ignore_extra=ignore_extra)
     features = frame[feature_names]
-    _check_values(features, source)
+    notes: tuple[str, ...] = ()
+    if encoding is not None:
+        checked = [column.name for column in encoding.columns if column.type == "number" and column.fill is None]
+        _check_values(features[checked], source)
+        unfilled = [column.name for column in encoding.columns if column.type != "number" and column.fill is None]
+        _check_values(features[unfilled].isna().astype(float).replace(1.0, np.nan), source)  # gaps, not text
+        encoded = encoding.transform(features, source=source)
+        features, notes = encoded.values, encoded.notes
+    else:
+        _check_values(features, source)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, naming the rows
         x = preprocessing.scaling.to_scaler().transform(features)
-    _check_scaled(x, feature_names, source)
+    _check_scaled(x, list(preprocessing.scaling.feature_names), source)
     rows = len(frame)
-    return Part(name=NEW_PART, x=x, y=np.zeros(rows, np.float32), labels=np.zeros(rows), frame=frame)
+    return Part(name=NEW_PART, x=x, y=np.zeros(rows, np.float32), labels=np.zeros(rows), frame=frame), notes
 
 
 def _check_values(features: pd.DataFrame, source: str) -> None:

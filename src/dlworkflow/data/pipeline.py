@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dlworkflow.data.column_encoding import TableEncoding
 from dlworkflow.data.data_source import ImageSource
 from dlworkflow.data.dataset import PART_NAMES, Dataset, Part
 from dlworkflow.data.fingerprint import table_fingerprint
@@ -100,12 +101,17 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
     positions = split_rows(
         spec.split, prepared.y, task=prepared.task, class_names=prepared.class_names, source=source
     )
-    scaler = Scaler(spec.data.scaling).fit(prepared.features.iloc[positions["train"]])
+    encoding = TableEncoding.fit(
+        prepared.features.iloc[positions["train"]], prepared.profiles, missing=spec.data.missing_rows,
+        max_onehot=spec.data.max_onehot, date_format=spec.data.date_format, source=source,
+    )
+    encoded = encoding.transform(prepared.features, source=source).values
+    scaler = Scaler(spec.data.scaling).fit(encoded.iloc[positions["train"]], keep=encoding.unscaled)
     check_target_scaling(spec.data.target_scaling, prepared.task, source=source)
     training_target = prepared.labels[positions["train"]]
     target_scaling = TargetScaling.fit(spec.data.target_scaling, training_target)
     parts = {
-        part: _part(part, prepared, rows, scaler, target_scaling)
+        part: _part(part, prepared, encoded, rows, scaler, target_scaling)
         for part, rows in sorted(positions.items(), key=lambda item: PART_NAMES.index(item[0]))
     }
     test_rows = positions["test"]
@@ -117,13 +123,14 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
         class_names=prepared.class_names,
         target_encoding=prepared.target_encoding,
         parts=parts,
-        preprocessing=_preprocessing(spec, prepared, scaler, target_scaling),
+        preprocessing=_preprocessing(spec, prepared, scaler, target_scaling, encoding),
         fingerprint=table_fingerprint(prepared.features, prepared.target),
         test_fingerprint=table_fingerprint(prepared.features.iloc[test_rows], prepared.target.iloc[test_rows]),
         warnings=(*split_warnings(prepared.features, prepared.target, positions, source=source),
                   *time_order_warnings(spec.split, shift=spec.data.shift, persistence=spec.evaluate.persistence,
                                        source=source),
-                  *target_spread_notes(prepared.task, training_target, spec.data.target_scaling, source=source)),
+                  *target_spread_notes(prepared.task, training_target, spec.data.target_scaling, source=source),
+                  *prepared.notes, *imputation_notes(encoding, prepared.features, positions, source=source)),
     )
 
 
@@ -150,17 +157,48 @@ def _check_table_spec(spec: Spec) -> None:
         raise SpecError(problems)
 
 
-def _part(name: str, prepared: PreparedTable, rows: np.ndarray, scaler: Scaler, target: TargetScaling) -> Part:
+def _part(
+    name: str, prepared: PreparedTable, encoded: pd.DataFrame, rows: np.ndarray, scaler: Scaler, target: TargetScaling
+) -> Part:
     return Part(
         name=name,
-        x=scaler.transform(prepared.features.iloc[rows]),
+        x=scaler.transform(encoded.iloc[rows]),
         y=np.ascontiguousarray(prepared.y[rows]) if target.is_identity else target.transform(prepared.labels[rows]),
         labels=np.ascontiguousarray(prepared.labels[rows]),
         frame=prepared.frame.iloc[rows],
     )
 
 
-def _preprocessing(spec: Spec, prepared: PreparedTable, scaler: Scaler, target: TargetScaling) -> TablePreprocessing:
+def imputation_notes(
+    encoding: TableEncoding, features: pd.DataFrame, positions: dict[str, np.ndarray], *, source: str = "<spec>"
+) -> tuple[str, ...]:
+    """One note per imputed column: the gaps filled in each part, and the fill value (none when nothing was imputed).
+
+    Example:
+        >>> from dlworkflow.data.column_types import column_profiles
+        >>> frame = pd.DataFrame({"a": [1.0, None, 3.0, None]})
+        >>> encoding = TableEncoding.fit(frame.iloc[:3], column_profiles(frame), missing="impute")
+        >>> imputation_notes(encoding, frame, {"train": np.arange(3), "test": np.array([3])})
+        ('imputed a: 2 missing values (train 1, test 1) filled with 2 from the training rows',)
+    """
+    if not any(column.fill is not None for column in encoding.columns):
+        return ()
+    counts = {part: encoding.transform(features.iloc[rows], source=source).imputed for part, rows in positions.items()}
+    notes = []
+    for column in encoding.columns:
+        per_part = {part: counts[part].get(column.name, 0) for part in positions}
+        total = sum(per_part.values())
+        if total:
+            shown = ", ".join(f"{part} {count}" for part, count in per_part.items())
+            fill = f"{column.fill:.6g}" if isinstance(column.fill, float) else repr(column.fill)
+            notes.append(f"imputed {column.name}: {total} missing value{'s' if total > 1 else ''} ({shown}) "
+                         f"filled with {fill} from the training rows")
+    return tuple(notes)
+
+
+def _preprocessing(
+    spec: Spec, prepared: PreparedTable, scaler: Scaler, target: TargetScaling, encoding: TableEncoding
+) -> TablePreprocessing:
     return TablePreprocessing(
         feature_names=tuple(prepared.feature_names),
         target=spec.data.target,
@@ -170,4 +208,5 @@ def _preprocessing(spec: Spec, prepared: PreparedTable, scaler: Scaler, target: 
         class_names=None if prepared.class_names is None else tuple(prepared.class_names),
         scaling=TableScaling.from_scaler(scaler),
         target_scaling=target,
+        encoding=None if encoding.is_plain else encoding,
     )

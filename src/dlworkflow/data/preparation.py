@@ -38,6 +38,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from dlworkflow.data.column_encoding import text_column_error
+from dlworkflow.data.column_types import ColumnProfile, column_profiles
 from dlworkflow.data.dataset import Task
 from dlworkflow.data.time_order import time_order
 from dlworkflow.errors import DataError, SpecError, suggestion
@@ -73,6 +75,8 @@ class PreparedTable:
     class_names: tuple[str, ...] | None
     y: np.ndarray
     labels: np.ndarray
+    profiles: tuple[ColumnProfile, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -146,12 +150,18 @@ def prepare_table(
     rows = table.iloc[positions]
 
     feature_names = _select_features(kept, data_spec, where, order_by)
-    _check_numeric(rows, feature_names, data_spec, where)
-    used = list(dict.fromkeys([*feature_names, target_name]))
+    profiles = column_profiles(rows[feature_names], data_spec.columns, source=source,
+                               date_format=data_spec.date_format)
+    feature_names = _typed_features(profiles, data_spec, where)
+    impute = data_spec.missing_rows == "impute"
+    used = list(dict.fromkeys([*([] if impute else feature_names), target_name]))
     if persistence is not None:
         _check_persistence(rows, persistence, columns, where)
         used = list(dict.fromkeys([*used, persistence]))
+    before = len(rows)
     rows, target = _handle_missing(rows, target, used, data_spec, where)
+    notes = (f"{before - len(rows)} row(s) with a missing target were dropped (the target is never imputed)",) if (
+        impute and len(rows) < before) else ()
     _check_no_target_copy(rows, target, feature_names, data_spec, where)
 
     task = _task(target, table[target_name], data_spec, where)
@@ -170,6 +180,8 @@ def prepare_table(
         class_names=class_names,
         y=y,
         labels=labels,
+        profiles=profiles,
+        notes=notes,
     )
 
 
@@ -327,17 +339,19 @@ def _select_features(kept: list[str], data_spec: DataSpec, where: _Where, order_
     return candidates
 
 
-def _check_numeric(rows: pd.DataFrame, feature_names: list[str], data_spec: DataSpec, where: _Where) -> None:
-    bad = [name for name in feature_names if not pd.api.types.is_numeric_dtype(rows[name])]
-    if bad:
-        listed = ", ".join(f"{name!r} ({rows[name].dtype})" for name in bad)
-        path = "data.select" if data_spec.select else "data.drop"
-        plural = "s are" if len(bad) > 1 else " is"
+def _typed_features(profiles: Sequence[ColumnProfile], data_spec: DataSpec, where: _Where) -> list[str]:
+    """The feature columns the network gets: free text refused, ``ignore`` (and id-like) columns left out."""
+    for profile in profiles:
+        if profile.type == "text":
+            raise text_column_error(profile, where.source)
+    used = [profile.name for profile in profiles if profile.type != "ignore"]
+    if not used:
         raise where.error(
-            path, f"feature column{plural} not numeric: {listed}",
-            hint=f"Networks take numbers: add {', '.join(map(repr, bad))} to data.drop "
-            f"(e.g. drop = {[*data_spec.drop, *bad]!r}) or encode them as numbers first.",
+            "data.columns", "every feature column is ignored (typed 'ignore' or id-like)",
+            got=[f"{profile.name}: {profile.reason}" for profile in profiles][:5],
+            hint="Type at least one column 'number', 'category', 'boolean' or 'date' in [data.columns].",
         )
+    return used
 
 
 def _check_no_target_copy(
@@ -347,7 +361,8 @@ def _check_no_target_copy(
     if not pd.api.types.is_numeric_dtype(target) or target.nunique() < 2:
         return
     values = target.to_numpy(dtype=np.float64)
-    features = rows[feature_names].to_numpy(dtype=np.float64)
+    feature_names = [name for name in feature_names if pd.api.types.is_numeric_dtype(rows[name])]
+    features = rows[feature_names].to_numpy(dtype=np.float64, na_value=np.nan)
     copies = [name for name, same in zip(feature_names, (features == values[:, None]).all(axis=0)) if same]
     if copies:
         path = "data.select" if data_spec.select else "data.drop"
@@ -384,7 +399,7 @@ def _handle_missing(
     bad_rows = missing_cells.any(axis=1).to_numpy() | missing_target
     if not bad_rows.any():
         return rows, target
-    if not data_spec.dropna:
+    if data_spec.missing_rows == "error":
         counts = missing_cells.sum()
         described = [f"{name!r} ({int(count)})" for name, count in counts.items() if count]
         if missing_target.any() and data_spec.shift:
@@ -392,7 +407,8 @@ def _handle_missing(
         kind = "missing or infinite values" if infinite_cells.to_numpy().any() else "missing values"
         raise where.error(
             "data.dropna", f"{int(bad_rows.sum())} rows have {kind} in used columns: {', '.join(described)}",
-            hint="Set dropna = true in [data] to drop those rows, or remove those columns with data.drop.",
+            hint="Set dropna = true in [data] to drop those rows (or missing = 'impute' to fill them from the "
+            "training rows), or remove those columns with data.drop.",
         )
     keep = ~bad_rows
     if not keep.any():

@@ -11,11 +11,12 @@ the run record's entities are), and ``to_dict`` writes exactly the JSON
 written since the first release, key for key and in the same order, so
 ``json.dumps(preprocessing.to_dict(), indent=2)`` gives the same bytes (and a bundle's
 sha256 manifest the same digests); ``target_scaling`` (:mod:`dlworkflow.data.target_scaling`)
-is written only when a regression target was scaled::
+is written only when a regression target was scaled, ``encoding``
+(:class:`~dlworkflow.data.column_encoding.TableEncoding`) only when a column is not a plain number::
 
     table   {"feature_names", "target", "shift", "task", "target_encoding", "class_names",
              "scaling": {"method", "feature_names", "offset": {name: value}, "scale": {name: value}}
-             [, "target_scaling": {"method", "offset", "scale"}]}
+             [, "target_scaling": {"method", "offset", "scale"}] [, "encoding": {"columns", ...}]}
     images  {"kind": "images", "origin", "image": {"height", "width", "channels", "scale"},
              "class_names", "target", "task", "target_encoding", "scaling": {"method", "scale"}}
 
@@ -47,6 +48,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from dlworkflow.data.column_encoding import TableEncoding
 from dlworkflow.data.preprocessing_parts import (
     SOURCE,
     ImageInput,
@@ -137,7 +139,9 @@ class Preprocessing:
                          got=kind)
 
 
-TABLE_KEYS = ("feature_names", "target", "shift", "task", "target_encoding", "class_names", "scaling", "target_scaling")
+TABLE_KEYS = (
+    "feature_names", "target", "shift", "task", "target_encoding", "class_names", "scaling", "target_scaling", "encoding",
+)
 """The keys of a table's preprocessing, in the order they are written."""
 
 IMAGE_KEYS = ("kind", "origin", "image", "class_names", "target", "task", "target_encoding", "scaling")
@@ -159,6 +163,9 @@ class TablePreprocessing(Preprocessing):
         extra: Keys of the saved dict this version does not know, written back after the others.
         target_scaling: The regression target's fitted scaling (the network's outputs go through
             its ``inverse``); written only when it is not ``none``.
+        encoding: The fitted column encodings (:mod:`dlworkflow.data.column_encoding`), applied
+            before the scaler (whose features are then the encoded columns); written only when a
+            column is not a plain number or a gap was imputed.
 
     Example:
         >>> table = TablePreprocessing(("a", "b"), "y", scaling=TableScaling("none", ("a", "b"), (0.0, 0.0), (1.0, 1.0)))
@@ -178,6 +185,7 @@ class TablePreprocessing(Preprocessing):
     scaling: TableScaling = field(default_factory=TableScaling)
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
     target_scaling: TargetScaling = field(default_factory=TargetScaling)
+    encoding: TableEncoding | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The preprocessing as JSON-compatible data, in the layout ``preprocessing.json`` has always had.
@@ -199,6 +207,7 @@ class TablePreprocessing(Preprocessing):
             "class_names": None if self.class_names is None else list(self.class_names),
             "scaling": self.scaling.to_dict(),
             **({} if self.target_scaling.is_identity else {"target_scaling": self.target_scaling.to_dict()}),
+            **({} if self.encoding is None else {"encoding": self.encoding.to_dict()}),
             **{key: value for key, value in self.extra.items() if key not in TABLE_KEYS},
         }
 
@@ -234,6 +243,8 @@ class TablePreprocessing(Preprocessing):
             scaling=TableScaling.from_dict(values.get("scaling"), feature_names=feature_names, source=source),
             extra={key: value for key, value in values.items() if key not in TABLE_KEYS},
             target_scaling=TargetScaling.from_dict(values.get("target_scaling"), source=source),
+            encoding=None if values.get("encoding") is None else TableEncoding.from_dict(values["encoding"],
+                                                                                         source=source),
         )
 
 

@@ -166,11 +166,12 @@ class Scaler:
         self.offset: np.ndarray | None = None
         self.scale: np.ndarray | None = None
 
-    def fit(self, features: pd.DataFrame) -> Scaler:
+    def fit(self, features: pd.DataFrame, *, keep: Sequence[str] = ()) -> Scaler:
         """Compute the statistics from the training rows.
 
         Args:
-            features: The training split's raw feature columns.
+            features: The training split's raw (encoded) feature columns.
+            keep: Columns left as they are (offset 0, scale 1): one-hot, 0/1 and index columns.
 
         Returns:
             This scaler, fitted.
@@ -185,6 +186,8 @@ class Scaler:
         self.feature_names = tuple(str(name) for name in features.columns)
         self.offset = np.asarray(offset, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
+        kept = np.isin(np.array(self.feature_names, dtype=object), list(keep))
+        self.offset[kept], self.scale[kept] = 0.0, 1.0
         return self
 
     def transform(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:

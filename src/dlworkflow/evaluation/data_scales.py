@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from dlworkflow.data.target_scaling import FAR_FROM_UNIT, far_from_unit
 
@@ -87,10 +88,11 @@ class DataScales:
         """
         train = dataset.train
         method = feature_scaling if feature_scaling is not None else dataset.preprocessing.scaling.method
-        names = [name for name in dataset.feature_names if name in train.frame.columns]
+        names = [name for name in dataset.feature_names  # numbers only: categories are one-hot (0/1)
+                 if name in train.frame.columns and pd.api.types.is_numeric_dtype(train.frame[name])]
         spreads = None
         if dataset.image is None and names and len(train.frame):
-            deviations = train.frame[names].to_numpy(dtype=np.float64).std(axis=0)
+            deviations = np.nanstd(train.frame[names].to_numpy(dtype=np.float64, na_value=np.nan), axis=0)
             deviations = deviations[deviations > 0]
             spreads = (float(deviations.min()), float(deviations.max())) if deviations.size else None
         target_spread = target_mean = None

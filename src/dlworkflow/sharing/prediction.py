@@ -67,6 +67,13 @@ def new_input(bundle: Bundle, source: str | Path | pd.DataFrame, *, ignore_extra
         >>> new_input(Bundle.open("shared/weather"), "new_days.csv").x.shape  # doctest: +SKIP
         (5, 89)
     """
+    return _new_input(bundle, source, ignore_extra=ignore_extra)[0]
+
+
+def _new_input(
+    bundle: Bundle, source: str | Path | pd.DataFrame, *, ignore_extra: bool = False
+) -> tuple[Part, tuple[str, ...]]:
+    """:func:`new_input` and the notes on its rows (unseen category values, imputed gaps)."""
     import pandas as pd
 
     if bundle.is_images:
@@ -75,13 +82,13 @@ def new_input(bundle: Bundle, source: str | Path | pd.DataFrame, *, ignore_extra
         if isinstance(source, pd.DataFrame):
             raise DataError.single("<DataFrame>", "", "the model takes images, not a table",
                                    hint="Give an image file or a folder of images.")
-        return prepare_images(source, bundle.preprocessing)
-    from dlworkflow.data.new_rows import accepted_columns, prepare_rows, read_rows
+        return prepare_images(source, bundle.preprocessing), ()
+    from dlworkflow.data.new_rows import accepted_columns, prepare_rows_noted, read_rows
 
     spec_data = bundle.spec.get("data") or {}
     persistence = (bundle.spec.get("evaluate") or {}).get("persistence")
     frame = source if isinstance(source, pd.DataFrame) else read_rows(source)
-    return prepare_rows(
+    return prepare_rows_noted(
         frame, bundle.preprocessing, source="<DataFrame>" if isinstance(source, pd.DataFrame) else str(source),
         accepted=accepted_columns(bundle.preprocessing, spec_data, persistence), ignore_extra=ignore_extra,
     )
@@ -304,7 +311,7 @@ def predict_bundle(
         output = replace(output, inputs=(*output.inputs, *bundle.files))
         output.check()
     check_safe(bundle.model_path)
-    part = new_input(bundle, source, ignore_extra=ignore_extra)
+    part, notes = _new_input(bundle, source, ignore_extra=ignore_extra)
     activate_saved_backend(bundle.backend, where=bundle.where)
     model = load_model_safely(bundle.model_path)
     predicted = predict_part(model, part, bundle.preprocessing)
@@ -313,8 +320,7 @@ def predict_bundle(
     if output is not None:
         write_predictions(frame, output)
     note = test_set_look_note(bundle, source, registry)
-    if note:
-        warn_each([note])
+    warn_each([*notes, *([note] if note else [])])
     return frame
 
 
