@@ -1,13 +1,14 @@
-"""The per-class report of a classification run: confusion matrices and per-class accuracy.
+"""The per-class report of a classification run: class counts, confusion matrices and per-class accuracy.
 
 :func:`class_report` turns a model's predictions on each part into a JSON-ready dict that
-the run record keeps (``RunRecord.classes``) and the plots read: which classes the model
-gets right, and which it mistakes for which.
+the run record keeps (``RunRecord.classes``) and the plots read: how many rows of each class
+every part holds (an imbalance shows here first), which classes the model gets right (the
+accuracy on a class's own rows is its recall), and which it mistakes for which.
 
 Example:
     >>> report = class_report(dataset, {"test": probabilities})  # doctest: +SKIP
-    >>> report["names"], report["confusion"]["test"]  # doctest: +SKIP
-    (['cat', 'dog'], [[3, 1], [0, 4]])
+    >>> report["names"], report["confusion"]["test"], report["counts"]["test"]  # doctest: +SKIP
+    (['cat', 'dog'], [[3, 1], [0, 4]], {'cat': 4, 'dog': 4})
 """
 
 from __future__ import annotations
@@ -22,20 +23,22 @@ from dlworkflow.evaluation.metrics import confusion, per_class_accuracy
 
 
 def class_report(dataset: Dataset, predictions: Mapping[str, np.ndarray]) -> dict[str, Any] | None:
-    """Confusion matrix and per-class accuracy of each predicted part, for the run record.
+    """Class counts of each part, and the confusion matrix and per-class accuracy of each predicted part.
 
     Args:
         dataset: The prepared, split dataset (its ``class_names`` and each part's ``labels``).
         predictions: ``{part name: predictions}``, each ``(rows, classes)`` probabilities or
             ``(rows,)`` class indices, aligned with the part's rows. Parts are reported in
-            the dataset's order (``train``, ``validation``, ``test``); only predicted parts.
+            the dataset's order (``train``, ``validation``, ``test``); only predicted parts
+            (counts: every part of ``dataset``).
 
     Returns:
         For classification ``{"names": [class name, ...], "confusion": {part: matrix},
         "per_class_accuracy": {part: {class name: accuracy or None}}}``, where
         ``matrix[true][predicted]`` counts rows (rows are true classes, columns predicted
-        ones) and the accuracy is None for a class with no rows in that part. None for
-        regression.
+        ones) and the accuracy is None for a class with no rows in that part (else the
+        class's recall: the share of its rows predicted as it), then ``"counts": {part:
+        {class name: rows}}``. None for regression.
 
     Raises:
         ValueError: When a part name is not a part of the dataset, or its predictions do not
@@ -68,4 +71,26 @@ def class_report(dataset: Dataset, predictions: Mapping[str, np.ndarray]) -> dic
             )
         report["confusion"][part_name] = confusion(part.labels, predicted, num_classes)
         report["per_class_accuracy"][part_name] = per_class_accuracy(part.labels, predicted, num_classes, names)
+    report["counts"] = class_counts(dataset, names)
     return report
+
+
+def class_counts(dataset: Dataset, names: list[str]) -> dict[str, dict[str, int]]:
+    """How many rows of each class every part of ``dataset`` holds.
+
+    Args:
+        dataset: A classification dataset (each part's ``labels`` are class indices).
+        names: The class names, in the target's encoding order.
+
+    Returns:
+        ``{part: {class name: rows}}``, parts in the dataset's order, classes in ``names``' order.
+
+    Example:
+        >>> class_counts(penguins, ["Adelie", "Chinstrap", "Gentoo"])["train"]  # doctest: +SKIP
+        {'Adelie': 106, 'Chinstrap': 47, 'Gentoo': 86}
+    """
+    counts = {}
+    for part_name, part in dataset.parts.items():
+        per_class = np.bincount(np.asarray(part.labels, dtype=np.int64), minlength=len(names))
+        counts[part_name] = {name: int(count) for name, count in zip(names, per_class)}
+    return counts

@@ -93,7 +93,7 @@ class Scores:
 
 
 def primary_metric_checked(spec: Spec, dataset: Dataset) -> str:
-    """The headline metric, with the baselines checked: a bad evaluation setting fails before training.
+    """The headline metric, with the baselines and class weights checked: a bad setting fails before training.
 
     Args:
         spec: The run's spec.
@@ -103,12 +103,15 @@ def primary_metric_checked(spec: Spec, dataset: Dataset) -> str:
         The primary metric's name (``rmse``, ``accuracy``, ...).
 
     Raises:
-        SpecError: for a metric that does not fit the task, or a persistence column that is not there.
+        SpecError: for a metric that does not fit the task, a persistence column that is not there, or a
+            ``train.class_weight`` class the data lacks.
     """
     from dlworkflow.evaluation import baselines_for, primary_metric
+    from dlworkflow.training.class_weights import class_weights
 
     metric = primary_metric(dataset.task, spec.evaluate, source=spec.source)
     baselines_for(dataset, spec.evaluate, source=spec.source)
+    class_weights(spec, dataset)  # a class the data lacks fails here, not after the model is built
     return metric
 
 
@@ -323,6 +326,7 @@ def finished_record(
             trainable_parameters=dict(training.trainable_parameters),
             steps_per_execution=training.steps_per_execution,
             trained_on_logits=training.trained_on_logits or None,
+            class_weight=training.class_weight,
         ),
         timings={**timings, "total": sum(timings.values())},
     )

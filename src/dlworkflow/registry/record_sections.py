@@ -248,7 +248,8 @@ class TrainingSummary(Section):
     ``stages``, ``trainable_parameters`` and ``steps_per_execution`` are written only when
     set (a run interrupted or failed before training ended has none); ``trained_on_logits``
     only when true: the gradient steps took the logits behind the last softmax or sigmoid
-    (``from_logits=True``) while the saved model outputs probabilities.
+    (``from_logits=True``) while the saved model outputs probabilities; ``class_weight`` only
+    with ``train.class_weight``: the weight of each class's training rows in the loss, by label.
 
     Example:
         >>> TrainingSummary(epochs_run=52, evaluated_epoch=42, best_epoch=42, stopped_early=True).to_dict()
@@ -263,6 +264,7 @@ class TrainingSummary(Section):
     trainable_parameters: dict[str, int] | None = field(default=None, metadata=OPTIONAL)
     steps_per_execution: int | None = field(default=None, metadata=OPTIONAL)
     trained_on_logits: bool | None = field(default=None, metadata=OPTIONAL)
+    class_weight: dict[str, float] | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)

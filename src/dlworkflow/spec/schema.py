@@ -268,6 +268,10 @@ class TrainSpec(Section):
     tensorboard: TensorBoardSpec | None = Field(
         None, description="TensorBoard logs in the run folder (`dlw tensorboard RUN`); true for the defaults."
     )
+    class_weight: Literal["balanced"] | dict[str, float] | None = Field(
+        None, description="Weigh each class in the training loss (classification): 'balanced' (rows / (classes "
+        "· the class's rows), from the training rows) or a table { label = weight } (classes left out weigh 1).",
+    )
 
     @field_validator("optimizer", "loss", mode="before")
     @classmethod
@@ -280,6 +284,22 @@ class TrainSpec(Section):
         if value is True:
             return {}
         return None if value is False else value
+
+    @field_validator("class_weight", mode="before")
+    @classmethod
+    def _balanced_or_table(cls, value: Any) -> Any:
+        example = "Write class_weight = 'balanced', or a table such as { Chinstrap = 2.0 }."
+        if value is None or value == "balanced":
+            return value
+        if isinstance(value, str):
+            close = suggestion(value, ["balanced"], show_options=0)
+            raise spec_problem("must be 'balanced' or a table of weights per class", value, f"{close} {example}".strip())
+        if not isinstance(value, dict) or not value:
+            raise spec_problem("must be 'balanced' or a table of weights per class", value, example)
+        for label, weight in value.items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight < float("inf"):
+                raise spec_problem(f"the weight of class {label!r} must be a positive number", weight, example)
+        return value
 
     @field_validator("steps_per_execution", mode="before")
     @classmethod
@@ -428,6 +448,10 @@ class Spec(Section):
                 f"train.early_stopping.monitor is {stopping.monitor!r} but split.validation is 0, "
                 "so there is no validation set to watch: set split.validation (e.g. 0.15) "
                 "or monitor a training value such as 'loss'"
+            )
+        if self.train.class_weight is not None and self.data.task == "regression":
+            raise ValueError(
+                "train.class_weight weighs classes, but data.task is 'regression': remove train.class_weight"
             )
         if self.train.fine_tune is not None and self.model.base is None:
             raise ValueError(

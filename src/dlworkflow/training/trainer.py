@@ -36,6 +36,7 @@ import pandas as pd
 from dlworkflow.errors import Problem, SpecError, TrainingError, WorkflowError, suggestion
 from dlworkflow.models.arguments import argument_error, keras_message
 from dlworkflow.spec.keras_names import OPTIMIZER_TYPES
+from dlworkflow.training.fit_problems import nan_error, raise_for_stopping_problems
 from dlworkflow.training.keras_compat import (
     is_compiled,
     registered_metric_names,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from dlworkflow.training.checkpoint import Checkpoint
+    from dlworkflow.training.class_weights import ClassWeights
 
     from dlworkflow.data.dataset import Dataset
     from dlworkflow.spec.schema import OptimizerSpec, Spec
@@ -95,6 +97,8 @@ class TrainingResult:
         steps_per_execution: Batches per call into the backend (see :func:`steps_per_execution`).
         trained_on_logits: Whether the gradient steps took the logits behind the last softmax or
             sigmoid (:mod:`dlworkflow.training.logits`); the model still outputs probabilities.
+        class_weight: The weight of each class's rows in the training loss, by class label
+            (``train.class_weight``, :mod:`dlworkflow.training.class_weights`); None without one.
 
     Example:
         >>> result = fit_model(model, spec, dataset, quiet=True)  # doctest: +SKIP
@@ -114,6 +118,7 @@ class TrainingResult:
     trainable_parameters: dict[str, int] = field(default_factory=dict)
     steps_per_execution: int = 1
     trained_on_logits: bool = False
+    class_weight: dict[str, float] | None = None
 
 
 def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras.optimizers.Optimizer:
@@ -334,6 +339,8 @@ def fit_model(
 
     On JAX and PyTorch a classifier ending in softmax or sigmoid trains on its logits through
     a model sharing its layers (:mod:`dlworkflow.training.logits`); ``model`` keeps its activation.
+    ``train.class_weight`` weighs each training row's loss by its class
+    (:mod:`dlworkflow.training.class_weights`); the validation loss is not weighted.
 
     Args:
         model: The built (and normally compiled) model.
@@ -425,6 +432,7 @@ def fit_model(
         trainable_parameters={name: trainable[name] for name, _ in stages},
         steps_per_execution=steps,
         trained_on_logits=trained is not model,
+        class_weight=inputs.class_weight.by_name() if inputs.class_weight is not None else None,
     )
 
 
@@ -448,10 +456,14 @@ class _Inputs:
     batch_size: int | None
     shuffle: bool
     validation_data: Any
+    class_weight: ClassWeights | None = None
 
 
 def _training_inputs(spec: Spec, dataset: Dataset) -> _Inputs:
     """Arrays for in-memory parts (as before streaming existed), tf.data streams for streamed ones."""
+    from dlworkflow.training.class_weights import class_weights
+
+    weights = class_weights(spec, dataset)
     train = spec.train
     validation = dataset.validation
     validation_data = None
@@ -468,8 +480,8 @@ def _training_inputs(spec: Spec, dataset: Dataset) -> _Inputs:
         stream = image_stream(
             dataset.train, dataset.image, batch_size=train.batch_size, shuffle=train.shuffle, seed=train.seed
         )
-        return _Inputs(stream, None, None, False, validation_data)
-    return _Inputs(dataset.train.x, dataset.train.y, train.batch_size, train.shuffle, validation_data)
+        return _Inputs(stream, None, None, False, validation_data, weights)
+    return _Inputs(dataset.train.x, dataset.train.y, train.batch_size, train.shuffle, validation_data, weights)
 
 
 @dataclass
@@ -530,6 +542,8 @@ def _fit_stage(
     arguments: dict[str, Any] = {"shuffle": inputs.shuffle}
     if inputs.batch_size is not None:
         arguments["batch_size"] = inputs.batch_size
+    if inputs.class_weight is not None:  # the training rows' loss only: validation stays unweighted
+        arguments["class_weight"] = inputs.class_weight.for_keras()
     try:
         history = model.fit(
             inputs.x,
@@ -557,42 +571,10 @@ def _fit_stage(
 
     guard = next(c for c in callback_list if isinstance(c, StopOnNaN))
     if stopping is not None:
-        _raise_for_stopping_problems(stopping, spec)
+        raise_for_stopping_problems(stopping, spec)
     if guard.bad_epoch is not None:
-        raise _nan_error(spec, guard.bad_epoch, guard.bad_value)
+        raise nan_error(spec, guard.bad_epoch, guard.bad_value)
     frame = pd.DataFrame({key: [float(v) for v in values] for key, values in history.history.items()})
     epochs_run = len(history.epoch) if history.epoch else len(frame)
     return _Stage(frame, epochs_run, stopping)
 
-
-def _raise_for_stopping_problems(stopping: Any, spec: Spec) -> None:
-    if stopping.missing_monitor is not None:
-        available = list(stopping.missing_monitor)
-        raise SpecError.single(
-            spec.source, "train.early_stopping.monitor",
-            "is not a value Keras reports each epoch", got=stopping.monitor,
-            hint=suggestion(stopping.monitor, available),
-        )
-    if stopping.mode_problem is not None:
-        raise SpecError.single(
-            spec.source, "train.early_stopping.mode",
-            f"Keras cannot tell whether {stopping.monitor!r} should go up or down", got="auto",
-            hint="Set train.early_stopping.mode = 'min' (lower is better) or 'max' (higher is better).",
-        )
-
-
-def _nan_error(spec: Spec, epoch: int, value: float | None) -> TrainingError:
-    became = "NaN" if value is None or math.isnan(value) else "infinite"
-    learning_rate = spec.train.optimizer.learning_rate
-    if learning_rate is not None:
-        rate = f"train.optimizer.learning_rate = {learning_rate:g}: try {learning_rate / 10:g}"
-    else:
-        rate = "set train.optimizer.learning_rate below the optimizer's default"
-    causes = [f"a learning rate too high ({rate})"]
-    if spec.data.scaling == "none":
-        causes.append("unscaled inputs (set data.scaling = 'standardize')")
-    causes.append("missing or infinite values in the data (set data.dropna = true)")
-    return TrainingError.single(
-        spec.source, "train", f"the loss became {became} at epoch {epoch}",
-        hint="Likely causes: " + "; ".join(causes) + ".",
-    )
