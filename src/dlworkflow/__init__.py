@@ -15,15 +15,30 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from dlworkflow.lazy_exports import lazy_exports as _lazy_exports
 
 if _TYPE_CHECKING:  # the names for type checkers; at run time __getattr__ imports them
-    from dlworkflow.api import ModelSummary, Run, comment, run, runs, show, summary  # noqa: F401
-    from dlworkflow.errors import DataError, RegistryError, SpecError, TrainingError, WorkflowError  # noqa: F401
+    from dlworkflow.api import (  # noqa: F401
+        ModelSummary,
+        Run,
+        comment,
+        inspect,
+        run,
+        runs,
+        show,
+        summary,
+    )
+    from dlworkflow.errors import (  # noqa: F401
+        DataError,
+        RegistryError,
+        SpecError,
+        TrainingError,
+        WorkflowError,
+    )
     from dlworkflow.spec import Spec, load_spec  # noqa: F401
     from dlworkflow.workflow_warning import WorkflowWarning  # noqa: F401
 
 __version__ = "0.1.0"
 
 _HOMES = {
-    "dlworkflow.api": ("ModelSummary", "Run", "comment", "run", "runs", "show", "summary"),
+    "dlworkflow.api": ("ModelSummary", "Run", "comment", "inspect", "run", "runs", "show", "summary"),
     "dlworkflow.errors": ("DataError", "RegistryError", "SpecError", "TrainingError", "WorkflowError"),
     "dlworkflow.spec": ("Spec", "load_spec"),
     "dlworkflow.workflow_warning": ("WorkflowWarning",),

@@ -38,12 +38,14 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from dlworkflow.data.inspection import Inspection
     from dlworkflow.registry.record import RunRecord
 
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "recover", "run",
     "runs", "show", "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict", "unrecorded_runs",
+    "inspect",
 ]
 
 
@@ -87,6 +89,37 @@ def summary(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Over
     warning = "\n".join(note for note in notes if note) or None
     warn_each(notes)
     return ModelSummary(resolved, prepared.backend, report, dataset.sizes(), warning)
+
+
+def inspect(spec: SpecLike, *, data: pd.DataFrame | None = None, overrides: Overrides = None) -> Inspection:
+    """Look at a spec's data before training: column types, gaps, encodings, the target per part, warnings.
+
+    Reads only the data: no model is built, nothing is recorded, no look at the test set is counted.
+
+    Args:
+        spec: A spec file, dict or Spec.
+        data: A DataFrame to use instead of the spec's data source.
+        overrides: ``PATH=VALUE`` strings or a mapping of spec path to value.
+
+    Returns:
+        The :class:`~dlworkflow.data.inspection.Inspection`; a notebook shows it as tables.
+
+    Raises:
+        SpecError: for an invalid spec. DataError: when the data cannot be read.
+
+    Example:
+        >>> inspect("examples/penguins.toml").inputs  # doctest: +SKIP
+        4
+    """
+    from dataclasses import replace
+
+    from dlworkflow.data.inspection import inspect_data, reads_images
+    from dlworkflow.execution.preparation import prepare
+    from dlworkflow.reporting.notebook_html import inspection_html
+
+    resolved = resolve_spec(spec, overrides)
+    images = prepare(resolved).dataset if data is None and reads_images(resolved) else None
+    return replace(inspect_data(resolved, frame=data, images=images), render=inspection_html)
 
 
 def run(

@@ -310,6 +310,46 @@ def summary(
 
 
 @app.command()
+def inspect(spec: str = SPEC_ARGUMENT, overrides: list[str] = SET_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Each column's type, gaps, values and encoding, the target per split, and warnings. No training."""
+    from dlworkflow import api
+
+    found = api.inspect(spec, overrides=overrides)
+    if as_json:
+        sys.stdout.write(json.dumps(found.to_dict(), indent=2, default=str) + "\n")
+        return
+    shape = f", images {found.image_shape}" if found.image_shape else ""
+    inputs = f" → {format_number(found.inputs)} network inputs" if found.inputs is not None else ""
+    title = f"{found.name}: {found.dataset}, {format_number(found.rows)} rows{shape}{inputs}"
+    if found.columns:
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for column in ("column", "type", "missing", "distinct", "values", "encoding"):
+            table.add_column(column, justify="right" if column in ("missing", "distinct") else "left")
+        for column in found.columns:
+            name = column.name if column.role == "feature" else _styled(column.name, (f" ({column.role})", "dim"))
+            kind = column.type if column.inferred else f"{column.type} (spec)"
+            missing = f"{column.missing_share:.1%}" if column.missing else "0"
+            table.add_row(name, kind, missing, format_number(column.distinct), column.values, column.encoding)
+        out.print(FoldingTable(table))
+        title = f"target {found.target} ({found.task or 'not prepared'}) per part"
+    parts = Table(title=title, title_justify="left")
+    names = found.class_names or ("mean", "std", "min", "max")
+    for column in ("part", "rows", *names):
+        parts.add_column(column, justify="left" if column == "part" else "right")
+    for part in found.parts:
+        values = ([f"{format_number(count)} ({count / max(part.rows, 1):.0%})" for count in part.counts]
+                  if part.counts is not None else [format_number(value) for value in
+                                                   (part.mean, part.std, part.minimum, part.maximum)])
+        parts.add_row(part.part, format_number(part.rows), *values)
+    if found.parts:
+        out.print(FoldingTable(parts))
+    for warning in found.warnings:
+        err.print(_styled(("warning:", "yellow"), f" {warning}"), soft_wrap=True)
+    if found.problem:
+        err.print(_styled(("dlw run would stop:", "bold red"), f" {found.problem}"), soft_wrap=True)
+
+
+@app.command()
 def comment(
     run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
     text: Optional[str] = typer.Argument(None, help="The comment (with --edit N: its new text)."),

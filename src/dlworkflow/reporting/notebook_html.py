@@ -1,7 +1,8 @@
 """HTML blocks a notebook shows for what the Python API returns: a model summary, a run's warnings.
 
-Jupyter displays an object by its ``_repr_html_``; :class:`~dlworkflow.execution.result.ModelSummary`
-and :class:`~dlworkflow.execution.result.Run` render theirs here. The blocks are Jinja2
+Jupyter displays an object by its ``_repr_html_``; :class:`~dlworkflow.execution.result.ModelSummary`,
+:class:`~dlworkflow.execution.result.Run` and :class:`~dlworkflow.data.inspection.Inspection`
+render theirs here. The blocks are Jinja2
 templates with autoescaping, as the report page: a spec name, column name or class label is
 text, never markup. The table of a summary has the columns ``dlw summary`` prints.
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from dlworkflow.formatting import format_number
 
 if TYPE_CHECKING:
+    from dlworkflow.data.inspection import Inspection
     from dlworkflow.models.parameters import ParameterReport
 
 WARNINGS_TEMPLATE = "warnings.html.j2"
@@ -25,6 +27,9 @@ WARNINGS_TEMPLATE = "warnings.html.j2"
 
 MODEL_SUMMARY_TEMPLATE = "model_summary.html.j2"
 """The table of a model's layers and parameters."""
+
+INSPECTION_TEMPLATE = "inspection.html.j2"
+"""The tables of a data inspection: its columns and the target per part."""
 
 
 def _environment() -> Any:
@@ -38,6 +43,7 @@ def _environment() -> Any:
     )
     environment.filters["number"] = format_number
     environment.filters["shape"] = lambda shape: "?" if shape is None else str(tuple(shape))
+    environment.filters["percent"] = lambda share: f"{100 * share:.1f}%"
     return environment
 
 
@@ -83,3 +89,21 @@ def model_summary_html(
         name=name, backend=backend, parameters=parameters, sizes=sizes,
     )
     return warnings_html(warning.splitlines() if warning else []) + table
+
+
+def inspection_html(inspection: Inspection) -> str:
+    """A data inspection as HTML: its warnings, a table of columns and the target's distribution per part.
+
+    Args:
+        inspection: What :func:`dlworkflow.inspect` returns.
+
+    Returns:
+        An HTML fragment (``Inspection._repr_html_`` shows it in Jupyter), every name and value escaped.
+
+    Example:
+        >>> from dlworkflow.data.inspection import Inspection
+        >>> "<strong>&lt;b&gt;</strong>" in inspection_html(Inspection("<b>", "dataframe", "table", 0, "y", None))
+        True
+    """
+    table = _environment().get_template(INSPECTION_TEMPLATE).render(inspection=inspection)
+    return warnings_html(inspection.warnings) + table
