@@ -29,3 +29,11 @@ def test_import_and_help_do_not_import_keras():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_inspect_is_the_api_function_and_shows_in_a_notebook():
+    inspection = dlworkflow.inspect("examples/penguins.toml", overrides=["split.test=0.25"])
+    assert dlworkflow.inspect.__module__ == "dlworkflow.api"  # not the standard library's inspect
+    assert sum(part.rows for part in inspection.parts) == 342 and inspection.parts[1].rows == 86
+    html = inspection._repr_html_()
+    assert "<table>" in html and "bill_length_mm" in html and "Chinstrap" in html
