@@ -148,13 +148,28 @@ def test_unknown_select_column():
         prepare(small_table(), drop=("kind",), select=("aa",))
 
 
-def test_non_numeric_feature_suggests_drop(penguins: pd.DataFrame):
-    with pytest.raises(
-        DataError,
-        match=r"t\.toml: data\.drop: feature columns are not numeric: 'island' \(object\), 'sex' \(object\)\. "
-        r"Networks take numbers: add 'island', 'sex' to data\.drop \(e\.g\. drop = \['island', 'sex'\]\)",
-    ):
-        prepare(penguins, target="species", dropna=True)
+def test_text_features_are_typed_not_refused(penguins: pd.DataFrame):
+    prepared = prepare(penguins, target="species", dropna=True)
+    types = {profile.name: profile.type for profile in prepared.profiles}
+    assert types["island"] == types["sex"] == "category"
+    assert prepared.feature_names == ("island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm",
+                                      "body_mass_g", "sex")
+
+
+def test_free_text_feature_is_refused_naming_the_column():
+    table = pd.DataFrame({"a": range(6), "note": ["a long free text remark here"] * 6, "y": range(6)})
+    with pytest.raises(DataError, match=r"t\.toml: data\.columns\.note: column 'note' holds free text .*"
+                       r"add 'note' to data\.drop, or set note = 'ignore'"):
+        prepare(table)
+
+
+def test_impute_keeps_feature_gaps_and_drops_rows_without_target(penguins: pd.DataFrame):
+    table = penguins.copy()
+    table.loc[table.index[5], "species"] = None
+    prepared = prepare(table, target="species", missing="impute")
+    assert len(prepared.features) == len(penguins) - 1
+    assert prepared.features["sex"].isna().sum() == 11
+    assert prepared.notes == ("1 row(s) with a missing target were dropped (the target is never imputed)",)
 
 
 def test_missing_values_without_dropna(penguins: pd.DataFrame):
