@@ -39,7 +39,7 @@ def test_inspect_says_what_would_stop_the_run_and_exits_zero():
     assert "dlw run would stop:" in result.output and "data.dropna" in result.output
 
 
-def test_inspect_a_bad_spec_is_an_error():
+def test_inspect_an_unknown_target_is_shown_and_a_missing_spec_is_an_error():
     result = invoke("inspect", "examples/penguins.toml", "--set", "data.target=nope")
     assert result.exit_code == 0 and "no column 'nope'" in result.output
     missing = invoke("inspect", "no_such_spec.toml")
