@@ -164,7 +164,11 @@ def _render_run(record: RunRecord) -> None:
         counts = {str(name): f" ({row[index]}/{sum(row)})" for index, (name, row) in enumerate(rows.items())}
         shown = (f"{name} {format_number(value, BRIEF_DIGITS)}{counts.get(str(name), '')}"
                  for name, value in accuracy.items())
-        out.print("test accuracy per class: " + " · ".join(shown), soft_wrap=True)
+        out.print("test accuracy per class (its recall): " + " · ".join(shown), soft_wrap=True)
+        from dlworkflow.evaluation.classes import class_balance_lines
+
+        for line in class_balance_lines(classes, record.training.class_weight, spec=record.spec):
+            out.print(line, soft_wrap=True)
     _render_diagnosis(record.diagnosis)
     pictures = [name for name in record.artifacts.files if name.endswith(".png")]
     if pictures:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dlworkflow.evaluation import class_report, confusion, per_class_accuracy
+from dlworkflow.evaluation.classes import class_balance_lines
 from dlworkflow.registry import RunRecord
 
 
@@ -85,3 +86,41 @@ def test_an_unknown_part_is_refused(make_dataset):
     dataset = make_dataset(task="classification", rows=20, validation=False)
     with pytest.raises(ValueError, match=r"'validation' is not a part of the dataset; its parts are 'train', 'test'"):
         class_report(dataset, {"validation": one_hot([0], 3)})
+
+
+def test_counts_cover_every_part_of_the_dataset_even_unpredicted_ones(make_dataset):
+    dataset = make_dataset(task="classification", rows=40, validation=True)
+    report = class_report(dataset, {"test": one_hot(dataset.test.labels, 3)})
+    assert list(report["counts"]) == ["train", "validation", "test"]
+    for name, part in dataset.parts.items():
+        assert report["counts"][name] == {
+            f"class_{index}": int(np.sum(part.labels == index)) for index in range(3)
+        }
+        assert sum(report["counts"][name].values()) == part.size
+    # the test counts agree with the confusion matrix's rows
+    assert [sum(row) for row in report["confusion"]["test"]] == list(report["counts"]["test"].values())
+
+
+def test_a_class_without_rows_in_a_part_counts_zero(make_image_dataset):
+    dataset = make_image_dataset(rows=6, test_rows=2, classes=3)
+    report = class_report(dataset, {"test": np.zeros(dataset.test.size, dtype=np.int64)})
+    absent = {name for index, name in enumerate(report["names"]) if index not in set(dataset.test.labels.tolist())}
+    assert absent and all(report["counts"]["test"][name] == 0 for name in absent)
+
+
+def test_class_balance_in_words():
+    classes = {"counts": {"train": {"common": 208, "rare": 12}, "validation": {"common": 76, "rare": 4},
+                          "test": {"common": 94, "rare": 6}}}
+    weights = {"common": 0.528846, "rare": 9.1666}
+    balanced = {"train": {"class_weight": "balanced"}}
+    assert class_balance_lines(classes, weights, spec=balanced) == [
+        "rows per class (train / validation / test): common 208/76/94 · rare 12/4/6",
+        "class weights in the training loss (balanced on the training rows): common 0.529 · rare 9.17",
+    ]
+    table = {"train": {"class_weight": {"rare": 9.0}}}
+    assert class_balance_lines(classes, {"common": 1.0, "rare": 9.0}, spec=table)[1] == (
+        "class weights in the training loss: common 1 · rare 9"
+    )
+    # a record written before counts and weights existed says nothing
+    assert class_balance_lines({"names": ["a"], "per_class_accuracy": {}}, None) == []
+    assert class_balance_lines(None, None) == []

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from dlworkflow.data.dataset import Dataset
+from dlworkflow.data.dataset import PART_NAMES, Dataset
 from dlworkflow.evaluation.metrics import confusion, per_class_accuracy
+from dlworkflow.formatting import BRIEF_DIGITS, format_number
 
 
 def class_report(dataset: Dataset, predictions: Mapping[str, np.ndarray]) -> dict[str, Any] | None:
@@ -83,14 +84,50 @@ def class_counts(dataset: Dataset, names: list[str]) -> dict[str, dict[str, int]
         names: The class names, in the target's encoding order.
 
     Returns:
-        ``{part: {class name: rows}}``, parts in the dataset's order, classes in ``names``' order.
+        ``{part: {class name: rows}}``, parts in the order train, validation, test (others after), classes
+        in ``names``' order.
 
     Example:
         >>> class_counts(penguins, ["Adelie", "Chinstrap", "Gentoo"])["train"]  # doctest: +SKIP
         {'Adelie': 106, 'Chinstrap': 47, 'Gentoo': 86}
     """
     counts = {}
-    for part_name, part in dataset.parts.items():
+    ordered = [*(name for name in PART_NAMES if name in dataset.parts), *(n for n in dataset.parts if n not in PART_NAMES)]
+    for part_name in ordered:
+        part = dataset.parts[part_name]
         per_class = np.bincount(np.asarray(part.labels, dtype=np.int64), minlength=len(names))
         counts[part_name] = {name: int(count) for name, count in zip(names, per_class)}
     return counts
+
+
+def class_balance_lines(
+    classes: Mapping[str, Any] | None, class_weight: Mapping[str, float] | None, *, spec: Mapping[str, Any] | None = None
+) -> list[str]:
+    """A run's class balance in words, as ``dlw show`` and the report print it beside the per-class accuracy.
+
+    Args:
+        classes: The record's class report (:func:`class_report`; an older record has no ``counts``).
+        class_weight: The record's ``training.class_weight`` (None: the classes weighed the same).
+        spec: The run's resolved spec, to say whether the weights were ``'balanced'``.
+
+    Returns:
+        ``"rows per class (train / validation / test): common 208/76/94 · rare 12/4/6"`` when the
+        report has counts, then ``"class weights in the training loss (balanced on the training rows):
+        common 0.53 · rare 9.2"`` when training weighed them; no line for what the record lacks.
+
+    Example:
+        >>> class_balance_lines({"counts": {"train": {"a": 9, "b": 1}, "test": {"a": 3, "b": 1}}}, {"a": 0.56, "b": 5.0},
+        ...                     spec={"train": {"class_weight": "balanced"}})
+        ['rows per class (train / test): a 9/3 · b 1/1', 'class weights in the training loss (balanced on the training rows): a 0.56 · b 5']
+    """
+    lines = []
+    counts = (classes or {}).get("counts") or {}
+    if counts:
+        names = list(next(iter(counts.values())))
+        shown = (f"{name} {'/'.join(str(rows.get(name, 0)) for rows in counts.values())}" for name in names)
+        lines.append(f"rows per class ({' / '.join(counts)}): " + " · ".join(shown))
+    if class_weight:
+        how = " (balanced on the training rows)" if ((spec or {}).get("train") or {}).get("class_weight") == "balanced" else ""
+        weights = (f"{name} {format_number(weight, BRIEF_DIGITS)}" for name, weight in class_weight.items())
+        lines.append(f"class weights in the training loss{how}: " + " · ".join(weights))
+    return lines
