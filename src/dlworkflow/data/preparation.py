@@ -10,11 +10,14 @@ The steps run in a fixed order, the order of the workshop's notebooks:
 3. ``rows``: keep the first N rows;
 4. ``dropna``: drop rows with a missing (or infinite) value in a used column (features, target,
    persistence);
-5. ``select``: the feature columns, in table order (by default every column but the target and
+5. ``select`` and types: the feature columns, in table order (by default every column but the target and
    the ``order_by`` column, which is a feature only when ``data.select`` names it;
    without a shift the target is never a feature, even when a pattern matches it; with a shift
    the unshifted target stays a feature, as today's sunshine predicts tomorrow's); a feature
-   equal to the (shifted) target on every row is refused as leakage;
+   equal to the (shifted) target on every row is refused as leakage; each is typed
+   (:func:`~dlworkflow.data.column_types.column_profiles`, ``data.columns``): free text is refused,
+   ``ignore`` and id-like columns are left out. With ``data.missing = "impute"`` step 4 drops
+   only rows without a target (or persistence value); feature gaps are filled after the split;
 6. ``task`` and ``target_encoding``: classes are the sorted unique values, as ``pd.get_dummies``.
 
 Nothing is scaled here: scaling is fitted on the training split only (:mod:`.scaling`).
