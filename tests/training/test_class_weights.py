@@ -178,3 +178,19 @@ def test_the_validation_loss_is_not_weighted():
     probabilities = predict(model, dataset.train)
     unweighted = -np.mean(np.log(probabilities[np.arange(dataset.train.size), dataset.train.labels]))
     assert result.history["loss"].iloc[-1] > 2 * unweighted
+
+
+
+@pytest.mark.slow  # two convolutional fits, one reading PNG files (about 5 s)
+def test_a_streamed_part_is_weighed_as_the_same_rows_in_memory(make_image_dataset, tmp_path):
+    from test_streams import image_spec
+
+    spec = image_spec(shuffle=False, epochs=1, class_weight={"bright": 4.0})
+    losses = []
+    for dataset in (make_image_dataset(), make_image_dataset(files=tmp_path)):
+        seed_everything(0)
+        model = compile_model(build_model(spec, dataset), spec, dataset)
+        result = fit_model(model, spec, dataset, quiet=True)
+        assert result.class_weight == {"dark": 1.0, "bright": 4.0}
+        losses.append(result.history[["loss", "val_loss"]].to_numpy())
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4, atol=1e-6)
