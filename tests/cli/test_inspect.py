@@ -20,7 +20,7 @@ def test_inspect_penguins_all_columns_shows_categories_and_imputation():
     assert result.exit_code == 0, result.output
     assert "penguins_all_columns: penguins, 344 rows → 12 network inputs" in result.output
     assert "category" in result.output and "Torgersen" in result.output and "one-hot of 3" in result.output
-    assert "imputed sex: 11 missing values" in result.output
+    assert "'impute' filled 19 gaps in 5 columns" in result.output and "sex 11 ('FEMALE')" in result.output
     assert "Chinstrap" in result.output and "validation" in result.output
 
 

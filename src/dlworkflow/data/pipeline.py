@@ -40,6 +40,9 @@ from dlworkflow.data.time_order import ordering_column, time_order_warnings
 from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
 
+MOSTLY_MISSING = 0.5
+"""Share of training rows above which an imputed column is called mostly missing."""
+
 
 def build_dataset(spec: Spec, *, frame: pd.DataFrame | None = None) -> Dataset:
     """Load, prepare, split and scale the data a spec describes.
@@ -172,28 +175,50 @@ def _part(
 def imputation_notes(
     encoding: TableEncoding, features: pd.DataFrame, positions: dict[str, np.ndarray], *, source: str = "<spec>"
 ) -> tuple[str, ...]:
-    """One note per imputed column: the gaps filled in each part, and the fill value (none when nothing was imputed).
+    """What ``data.missing = "impute"`` did: one line for every imputed column, and one per mostly empty column.
+
+    The first line names each column with its gaps (over all parts) and the value of the training
+    rows that filled them. A column missing in more than :data:`MOSTLY_MISSING` of the training
+    rows gets a line of its own: its fill value says little, its ``<column>_missing`` indicator
+    carries what there is, and ignoring it may be better.
 
     Example:
         >>> from dlworkflow.data.column_types import column_profiles
-        >>> frame = pd.DataFrame({"a": [1.0, None, 3.0, None]})
+        >>> frame = pd.DataFrame({"a": [1.0, None, 3.0, None], "b": [None, None, 2.0, 1.0]})
         >>> encoding = TableEncoding.fit(frame.iloc[:3], column_profiles(frame), missing="impute")
-        >>> imputation_notes(encoding, frame, {"train": np.arange(3), "test": np.array([3])})
-        ('imputed a: 2 missing values (train 1, test 1) filled with 2 from the training rows',)
+        >>> for note in imputation_notes(encoding, frame, {"train": np.arange(3), "test": np.array([3])}):
+        ...     print(note)
+        <spec>: data.missing: 'impute' filled 4 gaps in 2 columns with values of the training rows (and a <column>_missing indicator where the training rows had gaps): a 2 (2), b 2 (2)
+        <spec>: data.missing: b is missing in 2 of 3 training rows (67%): its filled value says little and b_missing carries what there is; consider data.columns.b = 'ignore'.
     """
-    if not any(column.fill is not None for column in encoding.columns):
+    filled = [column for column in encoding.columns if column.fill is not None]
+    if not filled:
         return ()
     counts = {part: encoding.transform(features.iloc[rows], source=source).imputed for part, rows in positions.items()}
-    notes = []
-    for column in encoding.columns:
-        per_part = {part: counts[part].get(column.name, 0) for part in positions}
-        total = sum(per_part.values())
-        if total:
-            shown = ", ".join(f"{part} {count}" for part, count in per_part.items())
-            fill = f"{column.fill:.6g}" if isinstance(column.fill, float) else repr(column.fill)
-            notes.append(f"imputed {column.name}: {total} missing value{'s' if total > 1 else ''} ({shown}) "
-                         f"filled with {fill} from the training rows")
-    return tuple(notes)
+    described, total, mostly_missing = [], 0, []
+    for column in filled:
+        gaps = sum(counts[part].get(column.name, 0) for part in positions)
+        if not gaps:
+            continue
+        total += gaps
+        fill = f"{column.fill:.6g}" if isinstance(column.fill, float) else repr(column.fill)
+        described.append(f"{column.name} {gaps:,} ({fill})")
+        training_rows = len(positions["train"])
+        in_training = counts["train"].get(column.name, 0)
+        if training_rows and in_training / training_rows > MOSTLY_MISSING:
+            mostly_missing.append(
+                f"{source}: data.missing: {column.name} is missing in {in_training:,} of {training_rows:,} training rows "
+                f"({in_training / training_rows:.0%}): its filled value says little and {column.name}_missing carries "
+                f"what there is; consider data.columns.{column.name} = 'ignore'."
+            )
+    if not described:
+        return ()
+    plural = "s" if len(described) > 1 else ""
+    summary = (f"{source}: data.missing: 'impute' filled {total:,} gap{'s' if total > 1 else ''} in {len(described)} "
+               f"column{plural} with values of the training rows (and a <column>_missing indicator where the training "
+               "rows had gaps): "
+               + ", ".join(described))
+    return (summary, *mostly_missing)
 
 
 def _preprocessing(

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml:
         metric_rows=rows,
         spec_toml=spec_toml or "",
         version=__version__,
+        encodings=input_encodings(folder),
     )
 
 
@@ -189,6 +191,31 @@ def is_report(path: Path) -> bool:
     except OSError:
         return False
     return GENERATOR_TAG.encode() in head
+
+
+def input_encodings(run_dir: Path | None) -> tuple[str, ...]:
+    """One line per input column of a table run whose columns were typed or imputed (from ``preprocessing.json``).
+
+    Empty for a run of plain numbers, an image run, or a folder without a readable preprocessing file
+    (the report of an old or damaged run still renders).
+
+    Example:
+        >>> input_encodings(None)
+        ()
+    """
+    from dlworkflow.data.preprocessing import TablePreprocessing, as_preprocessing
+    from dlworkflow.errors import WorkflowError
+    from dlworkflow.registry.artifacts import PREPROCESSING
+
+    path = None if run_dir is None else run_dir / PREPROCESSING
+    if path is None or not path.is_file():
+        return ()
+    try:
+        saved = as_preprocessing(json.loads(path.read_text()), source=str(path))
+    except (OSError, ValueError, WorkflowError):
+        return ()
+    encoding = getattr(saved, "encoding", None) if isinstance(saved, TablePreprocessing) else None
+    return () if encoding is None else tuple(encoding.describe())
 
 
 def embedded_plots(run_dir: Path | None) -> list[dict[str, str]]:
