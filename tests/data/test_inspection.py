@@ -33,7 +33,7 @@ def test_penguins_categories_gaps_and_encodings(make_spec):
     assert _column(inspection, "species").role == "target"
     assert inspection.inputs == sum(column.inputs for column in inspection.columns)
     assert inspection.problem is None
-    assert any("imputed sex" in warning for warning in inspection.warnings)
+    assert any("sex 11 ('FEMALE')" in warning for warning in inspection.warnings)
 
 
 def test_target_distribution_per_part_follows_the_split():

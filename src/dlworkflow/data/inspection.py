@@ -14,8 +14,10 @@ counts per part.
 Only the data is read: no model, no registry, no look at the test set is counted.
 
 Example:
-    >>> from dlworkflow.spec import load_spec
-    >>> inspection = inspect_data(load_spec("examples/penguins.toml"))
+    >>> from dlworkflow.spec import validate_spec
+    >>> inspection = inspect_data(validate_spec({"name": "penguins", "data": {"dataset": "penguins", "target": "species",
+    ...     "drop": ["island", "sex"], "dropna": True}, "split": {"type": "stratified", "test": 0.2},
+    ...     "model": {"layers": [{"type": "Dense", "units": 3}]}}))
     >>> inspection.inputs, [part.counts for part in inspection.parts]
     (4, [(121, 54, 98), (30, 14, 25)])
 """
@@ -185,10 +187,12 @@ def reads_images(spec: Spec) -> bool:
     """Whether the spec's data source is images (which the caller builds, the Keras backend chosen).
 
     Example:
-        >>> from dlworkflow.spec import load_spec, validate_spec
+        >>> from dlworkflow.spec import validate_spec
         >>> digits = validate_spec({"name": "digits", "data": {"dataset": "mnist"},
         ...                         "model": {"layers": [{"type": "Dense", "units": 10}]}})
-        >>> reads_images(digits), reads_images(load_spec("examples/penguins.toml"))
+        >>> penguins = validate_spec({"name": "penguins", "data": {"dataset": "penguins", "target": "species"},
+        ...                           "model": {"layers": [{"type": "Dense", "units": 3}]}})
+        >>> reads_images(digits), reads_images(penguins)
         (True, False)
     """
     data_source, _ = choose_source(spec.data, source=spec.source)
@@ -212,8 +216,10 @@ def inspect_data(spec: Spec, *, frame: pd.DataFrame | None = None, images: Datas
         DataError: when the data cannot be read at all.
 
     Example:
-        >>> from dlworkflow.spec import load_spec
-        >>> inspect_data(load_spec("examples/weather.toml")).task
+        >>> from dlworkflow.spec import validate_spec
+        >>> weather = validate_spec({"name": "weather", "data": {"dataset": "weather", "target": "BASEL_sunshine",
+        ...     "shift": -1, "drop": ["DATE", "MONTH"]}, "model": {"layers": [{"type": "Dense", "units": 1}]}})
+        >>> inspect_data(weather).task
         'regression'
     """
     if images is not None:
