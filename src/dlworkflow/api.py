@@ -194,14 +194,9 @@ def baseline_comparison(record: RunRecord | Mapping[str, Any]) -> dict[str, dict
         >>> baseline_comparison(show(run_id))["rmse"]["test"]["baseline"]  # doctest: +SKIP
         'linear_regression'
     """
-    from dlworkflow.evaluation import compare_to_baselines
+    from dlworkflow.reporting.run_text import baseline_comparison as comparison
 
-    from dlworkflow.registry.record import RunRecord
-
-    record = RunRecord.coerce(record)
-    first = next(iter(record.baselines.values()), {})
-    metrics = [name for name in first.get("train", {}) if name in record.metrics.get("test", {})]
-    return {name: compare_to_baselines(record.metrics, record.baselines, name) for name in metrics}
+    return comparison(record)
 
 
 def resume(run_id: str, *, registry: str | None = None, quiet: bool = True, console: Console | None = None) -> Run:

@@ -17,7 +17,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any
 
 import typer
 from rich import box
@@ -29,24 +29,12 @@ from dlworkflow.errors import WorkflowError
 from dlworkflow.folding_table import FoldingTable
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
 from dlworkflow.plain_text import PlainConsole, printable
-
-if TYPE_CHECKING:
-    from dlworkflow.registry.record import RunRecord
-    from dlworkflow.registry.record_sections import RecordedFinding
-    from dlworkflow.registry.run_summary import Leaderboard
+from dlworkflow.reporting.run_text import leaderboard_table, render_run, styled
 
 # Every string these print is plain text (no markup, control characters escaped): user text
 # (names, comments, labels, paths, messages) can neither crash a command nor steer the terminal.
 out = PlainConsole()
 err = PlainConsole(stderr=True)
-
-
-def _styled(*parts: str | tuple[str, str]) -> Text:
-    """One line of plain text with styled parts: ``_styled(("error: ", "bold red"), message)``."""
-    return Text.assemble(*(
-        (printable(part[0], newlines=True), part[1]) if isinstance(part, tuple) else printable(part, newlines=True)
-        for part in parts
-    ))
 
 
 class Commands(TyperGroup):
@@ -84,7 +72,7 @@ class Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except WorkflowError as error:
-            err.print(_styled(("error:", "bold red"), f" {error}"), soft_wrap=True)
+            err.print(styled(("error:", "bold red"), f" {error}"), soft_wrap=True)
             raise typer.Exit(code=error.exit_code) from None
 
 
@@ -112,100 +100,24 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 def run(
     spec: str = SPEC_ARGUMENT,
     overrides: list[str] = SET_OPTION,
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the result."),
 ) -> None:
     """Train the spec's model, score it beside the baselines, and record the run."""
     from dlworkflow import api
 
     result = api.run(spec, overrides=overrides, registry=registry, quiet=quiet, console=err)
-    _render_run(result.record)
+    render_run(out, result.record)
     for warning in result.warnings:
-        err.print(_styled(("warning:", "yellow"), f" {warning}"))
-
-
-def _render_run(record: RunRecord) -> None:
-    split, training, primary = record.split, record.training, record.primary
-    out.print(_styled((record.name, "bold"), "  run ", (record.id, "cyan"), f"  ({record.backend} backend)"))
-    out.print(
-        f"split {split.type} (seed {split.seed}): {split.train} train / "
-        f"{split.validation} validation / {split.test} test · "
-        f"{format_number(record.params.total)} parameters · {training.epochs_run} epochs, "
-        f"weights of epoch {training.evaluated_epoch} evaluated"
-        + (" (early stop)" if training.stopped_early else "")
-    )
-    from dlworkflow import api
-
-    comparison = api.baseline_comparison(record)
-    chosen_on = next((entry["chosen_on"] for parts in comparison.values() for entry in parts.values()), "train")
-    table = Table(title="model beside the baselines", title_justify="left")
-    for column in ("metric", "train", "validation", "test", f"best baseline (on {chosen_on}): test", "skill"):
-        table.add_column(column, justify="left" if column in ("metric",) or "baseline" in column else "right")
-    metrics = record.metrics
-    for metric, parts in comparison.items():
-        test = parts.get("test", {})
-        table.add_row(
-            _styled((metric, "bold")) if metric == primary.metric else metric,
-            format_number((metrics.get("train") or {}).get(metric)),
-            format_number((metrics.get("validation") or {}).get(metric)),
-            format_number(metrics["test"].get(metric)),
-            f"{test['baseline']} {format_number(test.get('baseline_value'))}" if test.get("baseline") else "–",
-            format_number(test.get("skill"), BRIEF_DIGITS),
-        )
-    out.print(FoldingTable(table))
-    _render_every_baseline(record)
-    for name, reason in record.baselines_skipped.items():
-        out.print(f"baseline {name} skipped: {reason}")
-    classes = record.classes
-    if classes:
-        accuracy = classes["per_class_accuracy"].get("test", {})
-        rows = dict(zip(classes.get("names", []), (classes.get("confusion") or {}).get("test") or []))
-        # with its counts from the confusion matrix (true classes in rows): "snow 0.2 (1/5)"
-        counts = {str(name): f" ({row[index]}/{sum(row)})" for index, (name, row) in enumerate(rows.items())}
-        shown = (f"{name} {format_number(value, BRIEF_DIGITS)}{counts.get(str(name), '')}"
-                 for name, value in accuracy.items())
-        out.print("test accuracy per class (its recall): " + " · ".join(shown), soft_wrap=True)
-        from dlworkflow.evaluation.classes import class_balance_lines
-
-        for line in class_balance_lines(classes, record.training.class_weight, spec=record.spec):
-            out.print(line, soft_wrap=True)
-    _render_diagnosis(record.diagnosis)
-    pictures = [name for name in record.artifacts.files if name.endswith(".png")]
-    if pictures:
-        out.print(f"plots: {', '.join(pictures)} in {record.artifacts.dir}")
-    test_set = record.test_set
-    # the spec's name for rows registered before under another: the same test set, named as such
-    named = (record.spec.get("evaluate") or {}).get("test_set") if isinstance(record.spec, dict) else None
-    same = f" (the spec's {named!r} is this test set: the same rows)" if named and named != test_set.name else ""
-    out.print(_styled("test set ", (test_set.name or "", "bold"),
-                      f" ({(test_set.fingerprint or '')[:12]}): look #{test_set.look} of {test_set.looks}{same}"),
-              soft_wrap=True)
-
-
-def _render_every_baseline(record: RunRecord) -> None:
-    """Each baseline the run was scored beside, on test by the primary metric: the table shows only the best."""
-    metric = record.primary.metric
-    shown = [f"{name} {format_number(value)}" for name, parts in record.baselines.items()
-             if (value := (parts.get("test") or {}).get(metric)) is not None]
-    if len(shown) > 1:
-        out.print(f"every baseline on test, {metric}: " + " · ".join(shown), soft_wrap=True)
-
-
-def _render_diagnosis(findings: list[RecordedFinding]) -> None:
-    """Each finding: what, the evidence, and the workshop's remedies in order."""
-    for finding in findings:
-        out.print(_styled(("diagnosis: ", "bold yellow"), (finding.summary or "", "bold")))
-        out.print(f"  evidence: {finding.evidence}")
-        for number, remedy in enumerate(finding.remedies, start=1):
-            out.print(f"  {number}. {remedy}")
+        err.print(styled(("warning:", "yellow"), f" {warning}"))
 
 
 @app.command("runs")
 def list_runs(
-    test_set: Optional[str] = typer.Option(None, "--test-set", help="Only runs on this test set."),
+    test_set: str | None = typer.Option(None, "--test-set", help="Only runs on this test set."),
     limit: int = typer.Option(10, "--limit", "-n", min=1, help="Show the best N runs of each leaderboard."),
     show_all: bool = typer.Option(False, "--all", help="Show every run (overrides --limit)."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The results table: one leaderboard per test set, best first."""
@@ -215,7 +127,7 @@ def list_runs(
     boards = api.leaderboards(test_set=test_set, limit=None if show_all else limit, registry=registry)
     unrecorded = api.unrecorded_runs(registry=registry)  # finished, kept, but not in the registry yet
     if unrecorded:
-        (err if as_json else out).print(_styled(
+        (err if as_json else out).print(styled(
             (f"{len(unrecorded)} trained run(s) not yet recorded:", "yellow"),
             f" {', '.join(unrecorded)} (their folders are kept); record them with `dlw recover`",
         ), soft_wrap=True)
@@ -228,39 +140,16 @@ def list_runs(
             out.print("No runs yet. Start one with: dlw run SPEC")
         return
     for board in boards:
-        out.print(FoldingTable(_leaderboard_table(board)))
+        out.print(FoldingTable(leaderboard_table(board)))
         if board.hidden:
             more = f"… and {format_number(board.hidden)} more runs on this test set by {board.metric or 'metric'} (--all, or --limit N)"
-            out.print(_styled((more, "dim")))
-
-
-def _leaderboard_table(board: Leaderboard) -> Table:
-    """One test set's runs, every column kept (:class:`FoldingTable` folds the rows when narrow)."""
-    metric = board.metric or "metric"
-    if board.test_set_fingerprint is None:
-        title = "no test set: tuning trials (scored on validation) and runs that failed before one"
-    else:
-        title = f"test set {board.test_set_name} · {board.test_set_looks} look{'' if board.test_set_looks == 1 else 's'}"
-        title += "" if board.metric else " · runs without a result"
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    # LOOK: which look at the test set each run was ("3 of 11"), not the test set's total on every row
-    for column in ("ID", "MODEL NAME", "DESCRIPTION", metric, "BASELINE", "TEST SET", "LOOK", "COMMIT", "COMMENTS"):
-        table.add_column(column, overflow="fold", justify="right" if column == metric else "left",
-                         no_wrap=column in (metric, "LOOK", "COMMIT"))
-    for row in board.runs:
-        commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
-        baseline = f"{row.baseline_name} {format_number(row.baseline_value)}" if row.baseline_name else "–"
-        value = format_number(row.primary_value) if row.status == "finished" else row.status
-        look = f"{row.test_set_look} of {row.test_set_looks}" if row.test_set_look else "–"
-        table.add_row(row.id, row.name, row.description, value, baseline, row.test_set_name or "–", look, commit,
-                      row.comments or "")
-    return table
+            out.print(styled((more, "dim")))
 
 
 @app.command()
 def show(
     run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """One run's full record."""
@@ -274,9 +163,9 @@ def show(
 
     record = RunRecord.coerce(shown)
     if record.status == "finished":
-        _render_run(record)
+        render_run(out, record)
     else:
-        out.print(_styled((record.name, "bold"), "  run ", (record.id, "cyan"), "  ", (record.status, "red"),
+        out.print(styled((record.name, "bold"), "  run ", (record.id, "cyan"), "  ", (record.status, "red"),
                           f": {record.error}"))
     git = record.git
     out.print(f"commit {git.commit or '–'}{' (dirty)' if git.dirty else ''} · spec {record.spec_file}")
@@ -301,7 +190,7 @@ def summary(
         table.add_column(column, justify="right" if column == "parameters" else "left",
                          no_wrap=column in ("output shape", "parameters"))
     for layer in parameters.layers:
-        explanation = _styled(layer.formula, "\n", (layer.note, "dim")) if layer.note else layer.formula
+        explanation = styled(layer.formula, "\n", (layer.note, "dim")) if layer.note else layer.formula
         table.add_row(layer.name, layer.type, str(layer.output_shape), format_number(layer.total), explanation)
     out.print(FoldingTable(table))
     rows = format_number(report.sizes["train"]) if report.sizes else "not loaded (model.input_shape given)"
@@ -310,7 +199,7 @@ def summary(
         f"non-trainable {format_number(parameters.non_trainable)}) · training rows: {rows}"
     )
     if report.warning:
-        err.print(_styled(("warning:", "yellow"), f" {report.warning}"))
+        err.print(styled(("warning:", "yellow"), f" {report.warning}"))
 
 
 @app.command()
@@ -330,7 +219,7 @@ def inspect(spec: str = SPEC_ARGUMENT, overrides: list[str] = SET_OPTION, as_jso
         for column in ("column", "type", "missing", "distinct", "values", "encoding"):
             table.add_column(column, justify="right" if column in ("missing", "distinct") else "left")
         for column in found.columns:
-            name = column.name if column.role == "feature" else _styled(column.name, (f" ({column.role})", "dim"))
+            name = column.name if column.role == "feature" else styled(column.name, (f" ({column.role})", "dim"))
             kind = column.type if column.inferred else f"{column.type} (spec)"
             missing = f"{column.missing_share:.1%}" if column.missing else "0"
             table.add_row(name, kind, missing, format_number(column.distinct), column.values, column.encoding)
@@ -348,19 +237,19 @@ def inspect(spec: str = SPEC_ARGUMENT, overrides: list[str] = SET_OPTION, as_jso
     if found.parts:
         out.print(FoldingTable(parts))
     for warning in found.warnings:
-        err.print(_styled(("warning:", "yellow"), f" {warning}"), soft_wrap=True)
+        err.print(styled(("warning:", "yellow"), f" {warning}"), soft_wrap=True)
     if found.problem:
-        err.print(_styled(("dlw run would stop:", "bold red"), f" {found.problem}"), soft_wrap=True)
+        err.print(styled(("dlw run would stop:", "bold red"), f" {found.problem}"), soft_wrap=True)
 
 
 @app.command()
 def comment(
     run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
-    text: Optional[str] = typer.Argument(None, help="The comment (with --edit N: its new text)."),
-    edit: Optional[int] = typer.Option(None, "--edit", metavar="N", min=1,
+    text: str | None = typer.Argument(None, help="The comment (with --edit N: its new text)."),
+    edit: int | None = typer.Option(None, "--edit", metavar="N", min=1,
                                        help="Replace comment N (numbered as dlw show lists them)."),
-    delete: Optional[int] = typer.Option(None, "--delete", metavar="N", min=1, help="Delete comment N."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    delete: int | None = typer.Option(None, "--delete", metavar="N", min=1, help="Delete comment N."),
+    registry: str | None = REGISTRY_OPTION,
 ) -> None:
     """Add a comment to a run (the COMMENTS column of the results table), or correct or delete one."""
     from dlworkflow import api
@@ -374,8 +263,8 @@ def comment(
 def tune(
     spec: str = SPEC_ARGUMENT,
     overrides: list[str] = SET_OPTION,
-    registry: Optional[str] = REGISTRY_OPTION,
-    storage: Optional[str] = typer.Option(
+    registry: str | None = REGISTRY_OPTION,
+    storage: str | None = typer.Option(
         None, "--storage", help="Optuna storage URL shared by workers [default: studies.db beside the registry]."
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine."),
@@ -399,29 +288,29 @@ def tune(
     out.print("final run, trained once more and evaluated on the test set once:")
     if result.final_run is None:
         out.print("(the study's best trial is unchanged: its final run, recorded before, is shown; no new test look)")
-    _render_run(result.final)
+    render_run(out, result.final)
     out.print(f"study table and plots: {', '.join(result.files)} in {result.folder}")
     for note in result.notes:
-        err.print(_styled(("note:", "yellow"), f" {note}"))
+        err.print(styled(("note:", "yellow"), f" {note}"))
 
 
 @app.command()
 def resume(
     run_id: str = typer.Argument(..., metavar="RUN", help="The interrupted run (id or unique prefix)."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the result."),
 ) -> None:
     """Go on with an interrupted run from its last checkpoint and finish it as a normal run."""
     from dlworkflow import api
 
     result = api.resume(run_id, registry=registry, quiet=quiet, console=err)
-    _render_run(result.record)
+    render_run(out, result.record)
 
 
 @app.command()
 def compare(
     run_ids: list[str] = typer.Argument(..., metavar="RUN RUN...", help="Runs evaluated on the same test set."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Runs of one test set side by side: test metrics beside baselines, best first."""
@@ -463,15 +352,14 @@ def _evaluated_weights(row: dict[str, Any]) -> str:
 @app.command()
 def report(
     run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="The HTML file [default: report.html in the run folder]."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="The HTML file [default: report.html in the run folder]."),
     open_it: bool = typer.Option(False, "--open", help="Open the page in the web browser."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
 ) -> None:
     """One self-contained HTML page of a run: plots, metrics beside baselines, diagnosis, provenance."""
     from dlworkflow import api
 
     path = api.report(run_id, output=output, registry=registry)
-    from rich.text import Text
 
     out.print(Text(f"report: {path}"), soft_wrap=True)
     if open_it:
@@ -484,7 +372,7 @@ def report(
 def tensorboard(
     run_ids: list[str] = typer.Argument(None, metavar="[RUN]...", help="Runs to show (default: every run with logs)."),
     port: int = typer.Option(6006, "--port", help="Port on 127.0.0.1."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
 ) -> None:
     """Start TensorBoard on 127.0.0.1 over the logs of runs trained with [train] tensorboard = true."""
     import signal
@@ -523,7 +411,7 @@ def export(
     directory: str = typer.Argument(..., metavar="DIR", help="The bundle folder: new or empty."),
     force: bool = typer.Option(False, "--force", help="Replace an earlier bundle in DIR (only the files its "
                                "bundle.json lists; anything else in DIR refuses)."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
 ) -> None:
     """Write a self-contained bundle of a run: model, preprocessing, model card, spec, sha256 manifest."""
     from dlworkflow import api
@@ -540,24 +428,23 @@ def predict(
     input_path: str = typer.Option(
         ..., "--input", "-i", help="CSV file of rows (table models), or an image file or folder (image models)."
     ),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the predictions to this CSV file "
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the predictions to this CSV file "
                                          "[default: print them as CSV]."),
     ignore_extra: bool = typer.Option(False, "--ignore-extra", help="Ignore input columns the model does not know."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --output file (never the input)."),
-    registry: Optional[str] = REGISTRY_OPTION,
+    registry: str | None = REGISTRY_OPTION,
 ) -> None:
     """Predict new rows or images with a run's model, applying its saved preprocessing."""
-    from dlworkflow import api
-
     import warnings
 
+    from dlworkflow import api
     from dlworkflow.workflow_warning import WorkflowWarning
 
     with warnings.catch_warnings(record=True) as caught:  # a look at a test set, said on stderr
         warnings.simplefilter("always", WorkflowWarning)
         frame = api.predict(source, input_path, output, registry=registry, ignore_extra=ignore_extra, force=force)
     for note in caught:
-        err.print(_styled(("note:", "yellow"), f" {note.message}"), soft_wrap=True)
+        err.print(styled(("note:", "yellow"), f" {note.message}"), soft_wrap=True)
     if output is None:
         rows = frame.to_csv(index=False)  # labels a terminal would act on are escaped there, not in a pipe
         sys.stdout.write(printable(rows, newlines=True) if sys.stdout.isatty() else rows)
@@ -566,7 +453,7 @@ def predict(
 
 
 @app.command()
-def recover(registry: Optional[str] = REGISTRY_OPTION) -> None:
+def recover(registry: str | None = REGISTRY_OPTION) -> None:
     """Record the runs the registry lacks: finished but not recorded, killed mid-training, or from a lost registry."""
     from dlworkflow import api
 
@@ -577,7 +464,7 @@ def recover(registry: Optional[str] = REGISTRY_OPTION) -> None:
         out.print("Nothing to recover: the registry holds every run folder that has a record.", soft_wrap=True)
     pending = api.unrecorded_runs(registry=registry)
     if pending:
-        err.print(_styled(("note:", "yellow"), f" {', '.join(pending)}: still being recorded by the process that "
+        err.print(styled(("note:", "yellow"), f" {', '.join(pending)}: still being recorded by the process that "
                           "trained them; run `dlw recover` again if that process is gone"), soft_wrap=True)
 
 
