@@ -23,6 +23,7 @@ from dlworkflow.data.preprocessing import (
     TablePreprocessing,
     as_preprocessing,
 )
+from dlworkflow.data.windows import WindowedSplit
 
 Task = Literal["classification", "regression"]
 PART_NAMES = ("train", "validation", "test")
@@ -91,6 +92,8 @@ class Dataset:
             ``scaling = "pixels"``, else 1). Streamed parts are decoded with it. None for tables.
         warnings: Things about the data a user should know that do not stop a run, each a
             whole sentence naming where and what to do (e.g. test rows repeated in training).
+        window: With ``[data.window]``: the window, the kept target rows per part and the check
+            that the parts' target rows are in time order (:mod:`dlworkflow.data.windows`); else None.
     """
 
     name: str
@@ -105,6 +108,7 @@ class Dataset:
     test_fingerprint: str = ""
     image: dict[str, Any] | None = None
     warnings: tuple[str, ...] = ()
+    window: WindowedSplit | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.preprocessing, Mapping):

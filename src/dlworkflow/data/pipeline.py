@@ -37,6 +37,7 @@ from dlworkflow.data.target_scaling import (
     target_spread_notes,
 )
 from dlworkflow.data.time_order import ordering_column, time_order_warnings
+from dlworkflow.data.windows import Windows, make_windows
 from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
 
@@ -113,8 +114,11 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
     check_target_scaling(spec.data.target_scaling, prepared.task, source=source)
     training_target = prepared.labels[positions["train"]]
     target_scaling = TargetScaling.fit(spec.data.target_scaling, training_target)
+    windows = Windows.from_spec(spec.data.window)
+    windowed = None if windows is None else windows.split(positions, source=source)
+    positions = positions if windowed is None else dict(windowed.positions)  # the target rows with a whole window
     parts = {
-        part: _part(part, prepared, encoded, rows, scaler, target_scaling)
+        part: _part(part, prepared, encoded, rows, scaler, target_scaling, windows)
         for part, rows in sorted(positions.items(), key=lambda item: PART_NAMES.index(item[0]))
     }
     test_rows = positions["test"]
@@ -133,7 +137,9 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
                   *time_order_warnings(spec.split, shift=spec.data.shift, persistence=spec.evaluate.persistence,
                                        source=source),
                   *target_spread_notes(prepared.task, training_target, spec.data.target_scaling, source=source),
-                  *prepared.notes, *imputation_notes(encoding, prepared.features, positions, source=source)),
+                  *prepared.notes, *imputation_notes(encoding, prepared.features, positions, source=source),
+                  *(() if windowed is None else windowed.windows.notes(windowed, source=source))),
+        window=windowed,
     )
 
 
@@ -161,11 +167,13 @@ def _check_table_spec(spec: Spec) -> None:
 
 
 def _part(
-    name: str, prepared: PreparedTable, encoded: pd.DataFrame, rows: np.ndarray, scaler: Scaler, target: TargetScaling
+    name: str, prepared: PreparedTable, encoded: pd.DataFrame, rows: np.ndarray, scaler: Scaler, target: TargetScaling,
+    windows: Windows | None = None,
 ) -> Part:
     return Part(
         name=name,
-        x=scaler.transform(encoded.iloc[rows]),
+        x=scaler.transform(encoded.iloc[rows]) if windows is None else make_windows(  # the scaled past of each row
+            scaler.transform(encoded), rows, windows.size, windows.stride),
         y=np.ascontiguousarray(prepared.y[rows]) if target.is_identity else target.transform(prepared.labels[rows]),
         labels=np.ascontiguousarray(prepared.labels[rows]),
         frame=prepared.frame.iloc[rows],
@@ -234,4 +242,5 @@ def _preprocessing(
         scaling=TableScaling.from_scaler(scaler),
         target_scaling=target,
         encoding=None if encoding.is_plain else encoding,
+        window=Windows.from_spec(spec.data.window),
     )

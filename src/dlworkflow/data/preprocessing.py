@@ -57,6 +57,7 @@ from dlworkflow.data.preprocessing_parts import (
     TableScaling,
 )
 from dlworkflow.data.target_scaling import TargetScaling
+from dlworkflow.data.windows import Windows
 
 __all__ = [
     "IMAGES", "ImageInput", "ImagePreprocessing", "ImageScaling", "Preprocessing", "TablePreprocessing",
@@ -141,6 +142,7 @@ class Preprocessing:
 
 TABLE_KEYS = (
     "feature_names", "target", "shift", "task", "target_encoding", "class_names", "scaling", "target_scaling", "encoding",
+    "window",
 )
 """The keys of a table's preprocessing, in the order they are written."""
 
@@ -166,6 +168,8 @@ class TablePreprocessing(Preprocessing):
         encoding: The fitted column encodings (:mod:`dlworkflow.data.column_encoding`), applied
             before the scaler (whose features are then the encoded columns); written only when a
             column is not a plain number or a gap was imputed.
+        window: ``[data.window]``: the model takes the rows up to each predicted row
+            (:class:`~dlworkflow.data.windows.Windows`); written only when set.
 
     Example:
         >>> table = TablePreprocessing(("a", "b"), "y", scaling=TableScaling("none", ("a", "b"), (0.0, 0.0), (1.0, 1.0)))
@@ -186,6 +190,7 @@ class TablePreprocessing(Preprocessing):
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
     target_scaling: TargetScaling = field(default_factory=TargetScaling)
     encoding: TableEncoding | None = None
+    window: Windows | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The preprocessing as JSON-compatible data, in the layout ``preprocessing.json`` has always had.
@@ -208,6 +213,7 @@ class TablePreprocessing(Preprocessing):
             "scaling": self.scaling.to_dict(),
             **({} if self.target_scaling.is_identity else {"target_scaling": self.target_scaling.to_dict()}),
             **({} if self.encoding is None else {"encoding": self.encoding.to_dict()}),
+            **({} if self.window is None else {"window": self.window.to_dict()}),
             **{key: value for key, value in self.extra.items() if key not in TABLE_KEYS},
         }
 
@@ -245,6 +251,7 @@ class TablePreprocessing(Preprocessing):
             target_scaling=TargetScaling.from_dict(values.get("target_scaling"), source=source),
             encoding=None if values.get("encoding") is None else TableEncoding.from_dict(values["encoding"],
                                                                                          source=source),
+            window=Windows.from_dict(values.get("window"), source=source),
         )
 
 

@@ -115,6 +115,15 @@ def primary_metric_checked(spec: Spec, dataset: Dataset) -> str:
     return metric
 
 
+def _window_keys(dataset: Dataset) -> dict[str, Any]:
+    """The split record's window keys: size, stride and the time-order check (none without a window)."""
+    windowed = getattr(dataset, "window", None)
+    if windowed is None:
+        return {}
+    return {"window": windowed.windows.size, "window_stride": windowed.windows.stride,
+            "time_ordered": windowed.time_ordered}
+
+
 def run_header(
     spec: Spec, dataset: Dataset, backend: str, run_id: str, created_at: str, parameters: ParameterReport,
     policy: RunPolicy,
@@ -146,7 +155,7 @@ def run_header(
             features=list(dataset.feature_names),
             class_names=list(dataset.class_names) if dataset.class_names else None,
         ),
-        split=SplitSection(type=spec.split.type, seed=spec.split.seed, **dataset.sizes()),
+        split=SplitSection(type=spec.split.type, seed=spec.split.seed, **dataset.sizes(), **_window_keys(dataset)),
         test_set=TestSetLook(
             name=test_set_name(spec, dataset) if looked else None,
             fingerprint=dataset.test_fingerprint if looked else None,

@@ -155,6 +155,10 @@ class DataSection(Section):
 class SplitSection(Section):
     """How the rows were split, and how many each part got.
 
+    With ``[data.window]`` (keys written only then): ``window`` (its size), ``window_stride`` and
+    ``time_ordered``: whether every training target row precedes every validation one and those
+    every test one, checked on the rows used.
+
     Example:
         >>> SplitSection(type="ordered", train=767, validation=164, test=165).test
         165
@@ -165,6 +169,9 @@ class SplitSection(Section):
     train: int | None = None
     validation: int | None = None
     test: int | None = None
+    window: int | None = field(default=None, metadata=OPTIONAL)
+    window_stride: int | None = field(default=None, metadata=OPTIONAL)
+    time_ordered: bool | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)

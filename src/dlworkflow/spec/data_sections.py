@@ -31,6 +31,21 @@ from dlworkflow.spec.registries import (
 from dlworkflow.spec.section import Fraction, Section
 
 
+class WindowSpec(Section):
+    """``[data.window]``: each sample is the ``size`` rows ending at the row whose (shifted) target is predicted.
+
+    Inputs become ``(size, features)``; the split must keep row order (``split.type = "ordered"``).
+
+    Example:
+        >>> WindowSpec(size=7).stride
+        1
+    """
+
+    size: int = Field(ge=2, le=100_000, description="Rows in a window: the target row and the size - 1 rows before it.")
+    stride: int = Field(1, ge=1, le=100_000, description=(
+        "Rows between two rows of a window (Keras' sampling_rate): 1 takes consecutive rows, 7 one row a week."))
+
+
 class DataSpec(Section):
     """``[data]``: where the table comes from and how it is prepared before the split.
 
@@ -81,6 +96,9 @@ class DataSpec(Section):
     date_format: str | None = Field(None, description="strftime format of text dates, e.g. '%d/%m/%Y' (default ISO).")
     max_onehot: int = Field(50, gt=0, description=(
         "A category with more training values than this becomes one integer-index column instead of one-hot."))
+    window: WindowSpec | None = Field(None, description=(
+        "[data.window] size = 7: each sample is the 7 rows ending at the target row, inputs (7, features); "
+        "needs an ordered split."))
     _known_column_types = field_validator("columns")(check_column_types)
     _date_format_has_fields = field_validator("date_format")(check_date_format)
 

@@ -295,3 +295,45 @@ def check_date_format(value: str | None) -> str | None:
         raise spec_problem("must be a strftime format such as '%d/%m/%Y' or '%Y-%m-%d'", value,
                            "Write the format with % fields: %Y year, %m month, %d day.")
     return value
+
+
+SHUFFLING_SPLITS = ("random", "stratified")
+"""Split types that shuffle the rows: a window of past rows needs the rows in time order."""
+
+
+def check_window_split(spec: Any) -> Any:
+    """A spec validator (on the whole spec): ``data.window`` needs a split that keeps row order.
+
+    A window is the rows before a target row; with a shuffled split those rows would be test (or
+    validation) rows for a training target, and the future would leak into training. The error
+    sits at ``split.type`` and names ``data.window``.
+
+    Args:
+        spec: The validated :class:`~dlworkflow.spec.schema.Spec` (its ``data.window`` and ``split.type``).
+
+    Returns:
+        The spec unchanged.
+
+    Raises:
+        pydantic.ValidationError: one ``spec_problem`` at ``split.type`` for ``random`` or ``stratified``.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> spec = SimpleNamespace(data=SimpleNamespace(window=object()), split=SimpleNamespace(type="ordered"))
+        >>> check_window_split(spec) is spec
+        True
+    """
+    from pydantic import ValidationError
+    from pydantic_core import InitErrorDetails
+
+    split_type = spec.split.type
+    if spec.data.window is None or split_type not in SHUFFLING_SPLITS:
+        return spec
+    problem = spec_problem(
+        f"data.window makes each sample the rows before its target row, but the {split_type!r} split shuffles "
+        "the rows, so a training window would hold later (test) days", split_type,
+        "Use type = 'ordered' in [split] (add order_by = 'DATE' when the file's rows are not in date order).",
+    )
+    raise ValidationError.from_exception_data(
+        "Spec", [InitErrorDetails(type=problem, loc=("split", "type"), input=split_type)]  # type: ignore[typeddict-item]
+    )

@@ -39,6 +39,7 @@ from dlworkflow.spec.limits import (
     check_layer_count,
     check_plain_values,
     check_users_own_code,
+    check_window_split,
     refuse_layer,
 )
 from dlworkflow.spec.registries import spec_problem
@@ -439,6 +440,7 @@ class Spec(Section):
     tune: TuneSpec | None = Field(None, description="A hyperparameter search (dlw tune); ignored by dlw run.")
 
     _source: str = PrivateAttr("<spec>")
+    _window_needs_ordered_split = model_validator(mode="after")(check_window_split)
 
     @model_validator(mode="after")
     def _cross_section_checks(self) -> Spec:
