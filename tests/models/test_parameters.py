@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 
 import keras
 import pytest
 
-from dlworkflow.models import build_model, explain_parameters, layer_formula, overparameterized_warning, shape_note
+from dlworkflow.models import (
+    build_model,
+    explain_parameters,
+    layer_formula,
+    overparameterized_warning,
+    shape_note,
+)
 from dlworkflow.models.parameters import COUNTED_BY_KERAS, NO_WEIGHTS
 from dlworkflow.spec import validate_spec
 
 
 def formula_value(formula: str) -> int:
-    """Evaluate the left side of a formula such as '89·100 + 100 = 9,000' or '0 (no weights)'."""
-    left = formula.split("=", 1)[0].split("(", 1)[0]
-    return sum(math.prod(int(f.replace(",", "")) for f in term.split("·")) for term in left.split("+"))
+    """Evaluate the left side of a formula such as '89·100 + 100 = 9,000', '4·(3·(8 + 3) + 3) = 144'
+    or '0 (no weights)': integers, '·', '+' and parentheses only."""
+    left = formula.split("=", 1)[0].replace(",", "").replace("·", "*")
+    if "=" not in formula:
+        left = left.split("(", 1)[0]
+    return _arithmetic(ast.parse(left.strip(), mode="eval").body)
+
+
+def _arithmetic(node: ast.AST) -> int:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _arithmetic(node.left) + _arithmetic(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _arithmetic(node.left) * _arithmetic(node.right)
+    raise ValueError(f"not a formula of integers, '·' and '+': {ast.dump(node)}")
 
 
 def build(input_shape, *layers, name="model"):
@@ -87,6 +107,19 @@ def test_lesson_penguins_model_has_83_parameters(make_dataset):
         ((12,), keras.layers.LayerNormalization()),
         ((8, 8, 2), keras.layers.MaxPooling2D()),
         ((8, 8, 2), keras.layers.Flatten()),
+        ((7, 89), keras.layers.Conv1D(16, 3)),
+        ((7, 89), keras.layers.Conv1D(16, 3, use_bias=False)),
+        ((7, 89), keras.layers.LSTM(32)),
+        ((7, 89), keras.layers.LSTM(5, use_bias=False)),
+        ((7, 89), keras.layers.GRU(32)),
+        ((7, 89), keras.layers.GRU(6, reset_after=False)),
+        ((7, 89), keras.layers.GRU(6, use_bias=False)),
+        ((7, 89), keras.layers.SimpleRNN(4)),
+        ((7, 89), keras.layers.Bidirectional(keras.layers.LSTM(3))),
+        ((7, 89), keras.layers.Bidirectional(keras.layers.GRU(3))),
+        ((40,), keras.layers.Embedding(20_000, 64)),
+        ((7, 89), keras.layers.MaxPooling1D(2)),
+        ((7, 89), keras.layers.GlobalAveragePooling1D()),
     ],
     ids=lambda value: value.__class__.__name__ if isinstance(value, keras.layers.Layer) else str(value),
 )
@@ -284,3 +317,76 @@ def test_lesson_densenet121_transfer_model():
     assert (base.total, base.trainable, base.non_trainable) == (7_037_504, 0, 7_037_504)
     assert base.formula.startswith(f"{COUNTED_BY_KERAS}: ") and base.formula.endswith(" layers")
     assert [row.type for row in report.layers[2:]] == ["Flatten", "BatchNormalization", "Dense", "Dropout", "Dense"]
+
+
+# --- sequences (issue 17) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "layer", "formula"),
+    [
+        ((7, 89), keras.layers.Conv1D(16, 3), "3·89·16 + 16 = 4,288"),
+        ((40,), keras.layers.Embedding(20_000, 64), "20,000·64 = 1,280,000 (a vector of 64 for each of 20,000 token ids)"),
+        ((7, 89), keras.layers.LSTM(32),
+         ("4·(32·(89 + 32) + 32) = 15,616 (4 gates: input, forget, cell, output; each units·(inputs + units) "
+         "weights + units biases)")),
+        ((7, 89), keras.layers.GRU(32),
+         ("3·32·(89 + 32 + 2) = 11,808 (3 gates: update, reset, candidate; each units·(inputs + units) "
+         "weights + 2·units biases (reset_after))")),
+        ((7, 89), keras.layers.GRU(32, reset_after=False),
+         ("3·(32·(89 + 32) + 32) = 11,712 (3 gates: update, reset, candidate; each units·(inputs + units) "
+         "weights + units biases)")),
+        ((7, 89), keras.layers.SimpleRNN(8), "8·(89 + 8) + 8 = 784 (units·(inputs + units) weights + units biases)"),
+        ((7, 89), keras.layers.Bidirectional(keras.layers.LSTM(4)),
+         "2·(4·(4·(89 + 4) + 4)) = 3,008 (one LSTM forward, one backward)"),
+        ((7, 89), keras.layers.MaxPooling1D(2), NO_WEIGHTS),
+        ((7, 89), keras.layers.GlobalAveragePooling1D(), NO_WEIGHTS),
+    ],
+    ids=["Conv1D", "Embedding", "LSTM", "GRU", "GRU-reset-before", "SimpleRNN", "Bidirectional", "MaxPooling1D",
+         "GlobalAveragePooling1D"],
+)
+def test_sequence_layer_formulas(input_shape, layer, formula):
+    build(input_shape, layer)
+    assert layer_formula(layer) == formula
+    assert formula_value(formula) == layer.count_params()
+
+
+def test_keras_3_gru_resets_after_by_default():
+    # The GRU formula's "+ 2" is Keras 3's default reset_after=True: two bias vectors per gate.
+    layer = keras.layers.GRU(10)
+    build((5, 3), layer)
+    assert layer.reset_after is True
+    assert layer.count_params() == 3 * 10 * (3 + 10 + 2)
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "layer", "note"),
+    [
+        ((7, 89), keras.layers.LSTM(32), "7 steps → 32: the 32 values after the last step"),
+        ((7, 89), keras.layers.GRU(16, return_sequences=True),
+         "7 steps → 7×16: return_sequences keeps the 16 values of every step"),
+        ((7, 89), keras.layers.Bidirectional(keras.layers.LSTM(4)),
+         "7 steps → 8: the 4 values after the last step, forward and backward"),
+        ((40,), keras.layers.Embedding(1000, 16), "40 token ids → 40×16: one vector of 16 per token"),
+        ((7, 89), keras.layers.GlobalAveragePooling1D(), "7×89 → 89: global pooling keeps one value per channel"),
+        ((None, 89), keras.layers.LSTM(3), ""),
+    ],
+    ids=["LSTM", "GRU-sequences", "Bidirectional", "Embedding", "GlobalAveragePooling1D", "unknown-steps"],
+)
+def test_sequence_shape_notes(input_shape, layer, note):
+    build(input_shape, layer)
+    assert shape_note(layer) == note
+
+
+def test_window_model_summary_counts_equal_keras():
+    # A window of 7 days × 89 features through Conv1D, pooling, LSTM and Dense: every row's formula
+    # adds up to Keras' own count, and the rows add up to the model's.
+    model = build(
+        (7, 89), keras.layers.Conv1D(16, 3, activation="relu"), keras.layers.MaxPooling1D(2),
+        keras.layers.LSTM(8), keras.layers.Dense(1),
+    )
+    report = explain_parameters(model)
+    assert report.total == model.count_params() == sum(row.total for row in report.layers)
+    for row in report.layers:
+        assert row.formula == NO_WEIGHTS or formula_value(row.formula) == row.total
+    assert [row.output_shape for row in report.layers] == [(None, 7, 89), (None, 5, 16), (None, 2, 16), (None, 8), (None, 1)]

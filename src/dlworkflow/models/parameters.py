@@ -6,7 +6,11 @@ each layer also gets the arithmetic that produces its count, with the real numbe
 ``89·100 + 100 = 9,000`` for a Dense layer with 89 inputs and 100 units. Image layers also
 get a note on their output shape (``32×32 → 30×30: a 3×3 kernel without padding loses 1
 border pixel on each side``, ``4·4·50 = 800 values``), and a pretrained base is one row
-(``DenseNet121 (pretrained base, frozen)``), its inner layers not listed.
+(``DenseNet121 (pretrained base, frozen)``), its inner layers not listed. Sequence layers get
+theirs too: ``4·(32·(89 + 32) + 32) = 15,616`` for an LSTM of 32 units on 89 features (four
+gates), ``3·32·(89 + 32 + 2)`` for a GRU (Keras 3's ``reset_after=True``: two biases per gate),
+``20,000·64`` for an Embedding, and a note on the steps (``7 steps → 32: the 32 values after
+the last step``).
 
 Works on any built Keras model without importing Keras itself.
 
@@ -132,8 +136,12 @@ def _class_names(layer: Any) -> tuple[str, ...]:
 def layer_formula(layer: Any) -> str:
     """Explain one layer's parameter count with its formula and real numbers.
 
-    ``in·out + out`` for Dense, ``kh·kw·c_in·filters + filters`` for 2-D convolutions (in
-    general: each weight's shape multiplied out, added up), ``4·C`` for BatchNormalization
+    ``in·out + out`` for Dense, ``kh·kw·c_in·filters + filters`` for 2-D convolutions and
+    ``kernel·c_in·filters + filters`` for Conv1D (in general: each weight's shape multiplied
+    out, added up), ``input_dim·output_dim`` for Embedding, ``4·(units·(in + units) + units)``
+    for LSTM, ``3·units·(in + units + 2)`` for GRU (``3·(units·(in + units) + units)`` with
+    ``reset_after=False``), ``units·(in + units) + units`` for SimpleRNN, twice the wrapped
+    layer's for Bidirectional, ``4·C`` for BatchNormalization
     with the non-trainable moving statistics spelled out, ``2·C`` for LayerNormalization,
     ``0 (no weights)`` for layers without weights and ``counted by Keras`` for the rest
     (for a nested model such as a pretrained base: ``counted by Keras: 428 layers``).
@@ -171,9 +179,72 @@ def layer_formula(layer: Any) -> str:
         channels = int(weights[0].shape[0])
         if all(int(w.shape[0]) == channels for w in weights):
             return f"{len(weights)}·{channels:,} = {total:,}{frozen}"
+    recurrent = _recurrent_formula(layer, weights, names)
+    if recurrent is not None:
+        return f"{recurrent[0]} = {total:,} ({recurrent[1]}){frozen}"
+    if own == "Bidirectional":
+        inner = _bidirectional_formula(layer)
+        if inner is not None and 2 * inner[1] == total:
+            return f"2·({inner[0]}) = {total:,} (one {inner[2]} forward, one backward){frozen}"
+    if own == "Embedding" and len(weights) == 1 and len(weights[0].shape) == 2:
+        tokens, width = (int(d) for d in weights[0].shape)
+        return f"{tokens:,}·{width:,} = {total:,} (a vector of {width:,} for each of {tokens:,} token ids){frozen}"
     if own in _PRODUCT_LAYERS or own.startswith(_PRODUCT_PREFIXES):
         return " + ".join(_dims(w) for w in weights) + f" = {total:,}{frozen}"
     return f"{COUNTED_BY_KERAS}: {total:,}{frozen}"
+
+
+_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+"""Recurrent layers: how many blocks of ``units`` their kernels hold (LSTM: input, forget, cell, output)."""
+
+
+def _recurrent_formula(layer: Any, weights: list[Any], names: list[str]) -> tuple[str, str] | None:
+    """``gates·(units·(inputs + units) + units)`` for SimpleRNN, GRU and LSTM, and what the terms are.
+
+    Keras 3's GRU has ``reset_after=True`` by default: two bias vectors per gate (one for the
+    input, one for the recurrent step), so ``3·units·(inputs + units + 2)``. None for other layers.
+    """
+    gates = _GATES.get(type(layer).__name__)
+    shapes = {name: tuple(int(d) for d in weight.shape) for name, weight in zip(names, weights, strict=True)}
+    kernel, recurrent = shapes.get("kernel"), shapes.get("recurrent_kernel")
+    if gates is None or kernel is None or recurrent is None or len(kernel) != 2 or len(recurrent) != 2:
+        return None
+    inputs, units = kernel[0], recurrent[0]
+    if kernel[1] != gates * units or recurrent[1] != gates * units:
+        return None
+    bias = shapes.get("bias")
+    if bias is None and len(shapes) == 2:
+        biases = 0
+    elif bias == (gates * units,):
+        biases = 1
+    elif bias == (2, gates * units):
+        biases = 2
+    else:
+        return None
+    head = "" if gates == 1 else f"{gates}·"
+    if biases == 1 and gates > 1:
+        formula = f"{head}({units:,}·({inputs:,} + {units:,}) + {units:,})"
+    elif biases == 1:
+        formula = f"{units:,}·({inputs:,} + {units:,}) + {units:,}"
+    else:
+        formula = f"{head}{units:,}·({inputs:,} + {units:,}{' + 2' if biases == 2 else ''})"
+    each = "units·(inputs + units) weights" + ("", " + units biases", " + 2·units biases (reset_after)")[biases]
+    if gates == 1:
+        return formula, each
+    blocks = {3: "3 gates: update, reset, candidate", 4: "4 gates: input, forget, cell, output"}
+    return formula, f"{blocks[gates]}; each {each}"
+
+
+def _bidirectional_formula(layer: Any) -> tuple[str, int, str] | None:
+    """The forward layer's formula, its count and its type, when a Bidirectional wraps a recurrent layer."""
+    forward = getattr(layer, "forward_layer", None)
+    if forward is None:
+        return None
+    weights = list(forward.weights)
+    formula = _recurrent_formula(forward, weights, [_short_name(w) for w in weights])
+    if formula is None:
+        return None
+    return formula[0], sum(_size(w) for w in weights), type(forward).__name__
 
 
 def _is_nested_model(layer: Any) -> bool:
@@ -230,7 +301,10 @@ def shape_note(layer: Any) -> str:
     ``32×32 → 30×30: a 3×3 kernel without padding loses 1 border pixel on each side``,
     ``30×30 → 15×15: 2×2 pooling halves each side``, ``padding='same' keeps the size``, the
     stride arithmetic otherwise. Flatten: ``4·4·50 = 800 values``. Global pooling: one
-    value per channel. Other layers (and channels-first data): an empty note.
+    value per channel. Embedding: one vector per token (``20 token ids → 20×16``). SimpleRNN,
+    GRU, LSTM (and Bidirectional): the steps in and what comes out (the values after the last
+    step, or every step's with ``return_sequences``). Other layers (and channels-first data):
+    an empty note.
 
     Args:
         layer: A built Keras layer.
@@ -256,6 +330,9 @@ def shape_note(layer: Any) -> str:
         if len(dims) == 1:
             return f"{total:,} values (already flat)"
         return f"{'·'.join(f'{int(d):,}' for d in dims)} = {total:,} values"
+    sequence = _sequence_note(layer, tuple(before), tuple(after))
+    if sequence is not None:
+        return sequence
     if getattr(layer, "data_format", "channels_last") != "channels_last":
         return ""
     if own.startswith("Global"):
@@ -278,6 +355,26 @@ def shape_note(layer: Any) -> str:
     dilation = _tuple(getattr(layer, "dilation_rate", 1), rank) if is_convolution else (1,) * rank
     head = f"{_times(sizes_in)} → {_times(sizes_out)}"
     return f"{head}: {_shape_reason(is_convolution, window, strides, padding, dilation, sizes_in, sizes_out)}"
+
+
+def _sequence_note(layer: Any, before: tuple[Any, ...], after: tuple[Any, ...]) -> str | None:
+    """Embedding and recurrent layers: what happens to the steps; None for other layers."""
+    own = type(layer).__name__
+    recurrent = own in _GATES or (own == "Bidirectional" and type(getattr(layer, "forward_layer", None)).__name__ in _GATES)
+    if own != "Embedding" and not recurrent:
+        return None
+    if own == "Embedding":
+        if len(before) != 2 or len(after) != 3 or before[1] is None:
+            return ""
+        return f"{int(before[1]):,} token ids → {int(before[1]):,}×{int(after[2]):,}: one vector of {int(after[2]):,} per token"
+    if len(before) != 3 or before[1] is None or after[-1] is None:
+        return ""
+    steps, width = int(before[1]), int(after[-1])
+    if own == "Bidirectional" and len(after) == 2 and width % 2 == 0:
+        return f"{steps:,} steps → {width:,}: the {width // 2:,} values after the last step, forward and backward"
+    if len(after) == 3:
+        return f"{steps:,} steps → {steps:,}×{width:,}: return_sequences keeps the {width:,} values of every step"
+    return f"{steps:,} steps → {width:,}: the {width:,} values after the last step"
 
 
 def _shape_reason(
