@@ -156,11 +156,11 @@ def test_text_features_are_typed_not_refused(penguins: pd.DataFrame):
                                       "body_mass_g", "sex")
 
 
-def test_free_text_feature_is_refused_naming_the_column():
-    table = pd.DataFrame({"a": range(6), "note": ["a long free text remark here"] * 6, "y": range(6)})
-    with pytest.raises(DataError, match=r"t\.toml: data\.columns\.note: column 'note' holds free text .*"
-                       r"add 'note' to data\.drop, or set note = 'ignore'"):
-        prepare(table)
+def test_free_text_feature_is_typed_text_and_kept():
+    table = pd.DataFrame({"a": [5, 3, 1, 0, 2, 4], "note": ["a long free text remark here"] * 6, "y": range(6)})
+    prepared = prepare(table)
+    assert {profile.name: profile.type for profile in prepared.profiles}["note"] == "text"
+    assert prepared.feature_names == ("a", "note")
 
 
 def test_impute_keeps_feature_gaps_and_drops_rows_without_target(penguins: pd.DataFrame):

@@ -7,7 +7,9 @@ Each feature column gets one :class:`ColumnEncoding` by its type (:mod:`dlworkfl
 - ``date``: the year, and the day of the year and the weekday as sine/cosine (5 inputs);
 - ``category``: one-hot of the training values plus one out-of-vocabulary column (``<other>``)
   for values never seen in training, or, beyond ``data.max_onehot`` values, one integer-index
-  column (0 for unseen values, 1… for the vocabulary, for an ``Embedding``).
+  column (0 for unseen values, 1… for the vocabulary, for an ``Embedding``);
+- ``text``: token ids or a term vector of a vocabulary of the training rows
+  (:mod:`dlworkflow.data.text_encoding`, ``[data.text]``), never scaled.
 
 With ``data.missing = "impute"`` every column gets a fill value from the training rows (median
 of numbers and dates, most frequent value of categories and booleans), and a column that had
@@ -42,6 +44,12 @@ from dlworkflow.data.column_types import (
     ColumnProfile,
     parse_dates,
 )
+from dlworkflow.data.text_encoding import (
+    DEFAULT_TEXT_OPTIONS,
+    TextEncoding,
+    TextOptions,
+    resolve_modes,
+)
 from dlworkflow.errors import DataError
 
 OTHER = "<other>"
@@ -73,6 +81,7 @@ class ColumnEncoding:
         fill: The value a gap gets (a number; a category's text; a date's ISO text), or None
             when gaps are not imputed.
         indicator: Whether a ``<name>_missing`` 0/1 column follows.
+        text: A text column's fitted vocabulary and mode (type ``text``).
 
     Example:
         >>> ColumnEncoding("sex", "category", ("sex=F", "sex=M", "sex=<other>"), ("F", "M")).describe()
@@ -86,6 +95,7 @@ class ColumnEncoding:
     index: bool = False
     fill: float | str | None = None
     indicator: bool = False
+    text: TextEncoding | None = None
 
     @property
     def unscaled(self) -> tuple[str, ...]:
@@ -95,7 +105,7 @@ class ColumnEncoding:
             >>> ColumnEncoding("ok", "boolean", ("ok",)).unscaled
             ('ok',)
         """
-        kept = list(self.outputs) if self.type in ("boolean", "category") else []
+        kept = list(self.outputs) if self.type in ("boolean", "category", "text") else []
         if self.indicator and self.outputs[-1] not in kept:
             kept.append(self.outputs[-1])
         return tuple(kept)
@@ -115,6 +125,8 @@ class ColumnEncoding:
             what = "date → year, day of year and weekday as sine/cosine"
         elif self.type == "boolean":
             what = "boolean, 0/1"
+        elif self.text is not None:
+            what = self.text.describe()
         else:
             what = "number"
         if self.fill is not None and self.indicator:
@@ -139,6 +151,8 @@ class ColumnEncoding:
             data["fill"] = self.fill
         if self.indicator:
             data["indicator"] = True
+        if self.text is not None:
+            data["text"] = self.text.to_dict()
         return data
 
     @classmethod
@@ -153,6 +167,7 @@ class ColumnEncoding:
             name=str(data["name"]), type=str(data["type"]), outputs=tuple(map(str, data["outputs"])),
             vocabulary=tuple(map(str, data.get("vocabulary", ()))), index=bool(data.get("index", False)),
             fill=data.get("fill"), indicator=bool(data.get("indicator", False)),
+            text=None if data.get("text") is None else TextEncoding.from_dict(data["text"]),
         )
 
 
@@ -206,6 +221,7 @@ class TableEncoding:
         missing: str | None = None,
         max_onehot: int = 50,
         date_format: str | None = None,
+        text: TextOptions = DEFAULT_TEXT_OPTIONS,
         source: str = "<spec>",
     ) -> TableEncoding:
         """Fit the encodings on the training rows.
@@ -216,13 +232,15 @@ class TableEncoding:
             missing: ``data.missing``; with ``impute`` every column gets a fill value.
             max_onehot: Categories with more training values become one integer-index column.
             date_format: ``data.date_format``.
+            text: ``[data.text]``: how text columns are encoded.
             source: The spec file, for messages.
 
         Returns:
             The fitted encoding.
 
         Raises:
-            DataError: for a column typed ``text`` (its encoding comes with the sequences work).
+            SpecError: for ``data.text.mode = 'sequence'`` beside other columns
+                (:func:`~dlworkflow.data.text_encoding.resolve_modes`).
 
         Example:
             >>> from dlworkflow.data.column_types import column_profiles
@@ -232,13 +250,17 @@ class TableEncoding:
         """
         impute = missing == "impute"
         columns, ignored, imputed = [], [], {}
+        used = [profile.name for profile in profiles if profile.type != "ignore"]
+        texts = resolve_modes([p.name for p in profiles if p.type == "text"], used, text, source=source)
         for profile in profiles:
             if profile.type == "ignore":
                 ignored.append(profile.name)
                 continue
-            if profile.type == "text":
-                raise text_column_error(profile, source)
             column = frame[profile.name]
+            if profile.type == "text":
+                fitted = TextEncoding.fit(column.tolist(), texts[profile.name])
+                columns.append(ColumnEncoding(profile.name, "text", fitted.output_names(profile.name), text=fitted))
+                continue
             gaps = int(_gaps(column).sum())
             if gaps and impute:
                 imputed[profile.name] = gaps
@@ -371,23 +393,6 @@ class TableEncoding:
             ) from None
 
 
-def text_column_error(profile: ColumnProfile, source: str) -> DataError:
-    """The error for a free-text feature column (its encoding belongs to the sequences work).
-
-    Example:
-        >>> print(text_column_error(ColumnProfile("review", "text", True, "free text", 9, 0, 9), "s.toml"))
-        ... # doctest: +ELLIPSIS
-        s.toml: data.columns.review: column 'review' holds free text (free text); ...
-    """
-    return DataError.single(  # type: ignore[return-value]
-        source, f"data.columns.{profile.name}",
-        f"column {profile.name!r} holds free text ({profile.reason}); text columns are not encoded yet "
-        "(they come with the sequences work)",
-        hint=f"Leave it out for now: add {profile.name!r} to data.drop, or set {profile.name} = 'ignore' "
-        "(or 'category' for a short label) in [data.columns].",
-    )
-
-
 def _gaps(column: pd.Series) -> pd.Series:
     gaps = column.isna()
     if pd.api.types.is_float_dtype(column):
@@ -491,6 +496,10 @@ def _transform_column(
     gaps = _gaps(column)
     count = int(gaps.sum())
     note = ""
+    if encoding.text is not None:
+        values, total, unseen = encoding.text.transform_counted(column.tolist())
+        note = f"{name}: {unseen:,} of {total:,} words never seen in training (out of vocabulary)" if unseen else ""
+        return pd.DataFrame(values, index=column.index, columns=list(encoding.outputs)), note, 0
     if encoding.type == "category":
         keys = column.map(lambda value: None if pd.isna(value) else _key(value)).where(~gaps, None)
         if encoding.fill is not None:

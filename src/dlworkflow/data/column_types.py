@@ -10,7 +10,8 @@ of numbers is read exactly as before:
   every row, which is ``ignore`` (id-like);
 - pandas booleans, and text holding only true/false, yes/no or 0/1, are ``boolean``;
 - pandas datetimes, and text that parses as ISO dates (or with ``data.date_format``), are ``date``;
-- long free text (several words on average) is ``text``, refused until the sequences work lands;
+- long free text (several words on average) is ``text`` (token ids or a term vector,
+  :mod:`dlworkflow.data.text_encoding`);
 - other text unique on every row is ``ignore`` (id-like); other text is a ``category``.
 
 Example:

@@ -15,6 +15,9 @@ same rows:
 * **shift**: not applied. Each row gets the prediction the model was trained to make for
   it: the target ``-shift`` rows later (``shift = -1``: tomorrow's value from this row);
   no row is dropped;
+* **window** (``[data.window]``): the rows are read as consecutive rows, oldest first; each row
+  that ends a complete window gets a prediction, from its window of past rows, and the first
+  ``span - 1`` rows serve only as the past (:func:`~dlworkflow.data.windows.new_row_windows`);
 * **rows** and **dropna**: not applied: every row gets a prediction, in input order, and a
   missing, infinite or non-numeric value in a feature column is an error naming the rows and
   columns, as is a value the scaling turns into a float32 infinity (``1e300``);
@@ -57,6 +60,7 @@ from dlworkflow.data.preprocessing import (
     TablePreprocessing,
     as_preprocessing,
 )
+from dlworkflow.data.windows import new_row_windows
 from dlworkflow.errors import DataError, Problem
 from dlworkflow.output_files import file_kind
 from dlworkflow.spec.registries import file_type
@@ -266,7 +270,8 @@ def prepare_rows_noted(
     if encoding is not None:
         checked = [column.name for column in encoding.columns if column.type == "number" and column.fill is None]
         _check_values(features[checked], source)
-        unfilled = [column.name for column in encoding.columns if column.type != "number" and column.fill is None]
+        unfilled = [column.name for column in encoding.columns
+                    if column.type not in ("number", "text") and column.fill is None]  # empty text is text
         _check_values(features[unfilled].isna().astype(float).replace(1.0, np.nan), source)  # gaps, not text
         encoded = encoding.transform(features, source=source)
         features, notes = encoded.values, encoded.notes
@@ -275,6 +280,7 @@ def prepare_rows_noted(
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, naming the rows
         x = preprocessing.scaling.to_scaler().transform(features)
     _check_scaled(x, list(preprocessing.scaling.feature_names), source)
+    x, frame = new_row_windows(x, frame, preprocessing.window, source=source)  # consecutive rows → windows
     rows = len(frame)
     return Part(name=NEW_PART, x=x, y=np.zeros(rows, np.float32), labels=np.zeros(rows), frame=frame), notes
 

@@ -36,6 +36,7 @@ from dlworkflow.data.target_scaling import (
     check_target_scaling,
     target_spread_notes,
 )
+from dlworkflow.data.text_encoding import TextOptions
 from dlworkflow.data.time_order import ordering_column, time_order_warnings
 from dlworkflow.data.windows import Windows, make_windows
 from dlworkflow.errors import Problem, SpecError
@@ -107,7 +108,8 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
     )
     encoding = TableEncoding.fit(
         prepared.features.iloc[positions["train"]], prepared.profiles, missing=spec.data.missing_rows,
-        max_onehot=spec.data.max_onehot, date_format=spec.data.date_format, source=source,
+        max_onehot=spec.data.max_onehot, date_format=spec.data.date_format,
+        text=TextOptions.from_spec(spec.data.text), source=source,
     )
     encoded = encoding.transform(prepared.features, source=source).values
     scaler = Scaler(spec.data.scaling).fit(encoded.iloc[positions["train"]], keep=encoding.unscaled)

@@ -15,7 +15,8 @@ The steps run in a fixed order, the order of the workshop's notebooks:
    without a shift the target is never a feature, even when a pattern matches it; with a shift
    the unshifted target stays a feature, as today's sunshine predicts tomorrow's); a feature
    equal to the (shifted) target on every row is refused as leakage; each is typed
-   (:func:`~dlworkflow.data.column_types.column_profiles`, ``data.columns``): free text is refused,
+   (:func:`~dlworkflow.data.column_types.column_profiles`, ``data.columns``): free text is kept
+   (encoded after the split, :mod:`.text_encoding`),
    ``ignore`` and id-like columns are left out. With ``data.missing = "impute"`` step 4 drops
    only rows without a target (or persistence value); feature gaps are filled after the split;
 6. ``task`` and ``target_encoding``: classes are the sorted unique values, as ``pd.get_dummies``.
@@ -41,7 +42,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from dlworkflow.data.column_encoding import text_column_error
 from dlworkflow.data.column_types import ColumnProfile, column_profiles
 from dlworkflow.data.dataset import Task
 from dlworkflow.data.time_order import time_order
@@ -343,16 +343,13 @@ def _select_features(kept: list[str], data_spec: DataSpec, where: _Where, order_
 
 
 def _typed_features(profiles: Sequence[ColumnProfile], data_spec: DataSpec, where: _Where) -> list[str]:
-    """The feature columns the network gets: free text refused, ``ignore`` (and id-like) columns left out."""
-    for profile in profiles:
-        if profile.type == "text":
-            raise text_column_error(profile, where.source)
+    """The feature columns the network gets: ``ignore`` (and id-like) columns left out."""
     used = [profile.name for profile in profiles if profile.type != "ignore"]
     if not used:
         raise where.error(
             "data.columns", "every feature column is ignored (typed 'ignore' or id-like)",
             got=[f"{profile.name}: {profile.reason}" for profile in profiles][:5],
-            hint="Type at least one column 'number', 'category', 'boolean' or 'date' in [data.columns].",
+            hint="Type at least one column 'number', 'category', 'boolean', 'date' or 'text' in [data.columns].",
         )
     return used
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlworkflow.data.text_encoding import embedding_input_dim
 from dlworkflow.errors import SpecError, suggestion
 from dlworkflow.models.arguments import argument_error, keras_message
 from dlworkflow.models.layer_size import check_layer_size
@@ -141,7 +142,7 @@ def build_model(spec: Spec, dataset: Dataset | None) -> keras.Model:
     if spec.model.builder is not None:
         model = _call_builder(spec, dataset, input_shape)
     else:
-        model = _build_from_layers(spec, input_shape)
+        model = _build_from_layers(spec, input_shape, None if dataset is None else embedding_input_dim(dataset.preprocessing))
     if dataset is not None:
         check_output(model, spec, dataset)
     return model
@@ -187,7 +188,7 @@ def model_input_shape(spec: Spec, dataset: Dataset | None) -> tuple[int, ...]:
     return actual
 
 
-def _build_from_layers(spec: Spec, input_shape: tuple[int, ...]) -> keras.Model:
+def _build_from_layers(spec: Spec, input_shape: tuple[int, ...], vocabulary: int | None = None) -> keras.Model:
     import keras
 
     source = spec.source
@@ -205,8 +206,9 @@ def _build_from_layers(spec: Spec, input_shape: tuple[int, ...]) -> keras.Model:
         outputs = base(inputs, training=False)
     weights = 0
     for index, layer_spec in enumerate(spec.model.layers):
-        layer = _make_layer(keras, layer_spec, index, source, used_names)
-        weights += check_layer_size(layer_spec.type, layer_spec.arguments, tuple(outputs.shape),
+        arguments = _embedding_arguments(layer_spec, index, source, vocabulary)
+        layer = _make_layer(keras, layer_spec, index, source, used_names, arguments)
+        weights += check_layer_size(layer_spec.type, arguments, tuple(outputs.shape),
                                     path=f"model.layers[{index}]", source=source, total_before=weights)
         try:
             outputs = layer(outputs)
@@ -227,12 +229,28 @@ def _build_from_layers(spec: Spec, input_shape: tuple[int, ...]) -> keras.Model:
         ) from err
 
 
-def _make_layer(keras: Any, layer_spec: LayerSpec, index: int, source: str, used_names: set[str]) -> Any:
+def _embedding_arguments(layer_spec: LayerSpec, index: int, source: str, vocabulary: int | None) -> dict[str, Any]:
+    """A layer's arguments; an Embedding's ``input_dim`` left out or ``"vocabulary"`` is the text's token ids."""
+    arguments = layer_spec.arguments
+    if layer_spec.type != "Embedding" or arguments.get("input_dim", "vocabulary") != "vocabulary":
+        return arguments
+    if vocabulary is None:
+        raise SpecError.single(
+            source, f"model.layers[{index}].input_dim", "needs the vocabulary size of a text column in "
+            "data.text.mode = 'sequence', and the data has none", got=arguments.get("input_dim", "(left out)"),
+            hint="Give a text column as the only feature (its token ids feed the Embedding), or set input_dim "
+            "to a whole number.",
+        )
+    return {**arguments, "input_dim": vocabulary}
+
+
+def _make_layer(
+    keras: Any, layer_spec: LayerSpec, index: int, source: str, used_names: set[str], arguments: dict[str, Any]
+) -> Any:
     path = f"model.layers[{index}]"
     layer_class = getattr(keras.layers, layer_spec.type)
-    arguments = layer_spec.arguments
     for shape_argument in _SHAPE_ARGUMENTS:
-        if shape_argument in arguments:
+        if shape_argument in arguments and not (shape_argument == "input_dim" and layer_spec.type == "Embedding"):
             raise SpecError.single(
                 source, f"{path}.{shape_argument}",
                 "is not needed: the input shape comes from the data (keras.Input(shape=...))",

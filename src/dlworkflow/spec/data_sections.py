@@ -29,6 +29,7 @@ from dlworkflow.spec.registries import (
     unknown_name,
 )
 from dlworkflow.spec.section import Fraction, Section
+from dlworkflow.spec.text_section import TextSpec
 
 
 class WindowSpec(Section):
@@ -96,6 +97,8 @@ class DataSpec(Section):
     date_format: str | None = Field(None, description="strftime format of text dates, e.g. '%d/%m/%Y' (default ISO).")
     max_onehot: int = Field(50, gt=0, description=(
         "A category with more training values than this becomes one integer-index column instead of one-hot."))
+    text: TextSpec = Field(default_factory=TextSpec, description=(
+        "[data.text]: how text columns become token ids (mode = 'sequence') or term vectors ('tf_idf', ...)."))
     window: WindowSpec | None = Field(None, description=(
         "[data.window] size = 7: each sample is the 7 rows ending at the target row, inputs (7, features); "
         "needs an ordered split."))
