@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from dlworkflow.errors import DataError
 
@@ -238,3 +239,44 @@ def time_ordered(positions: Mapping[str, np.ndarray]) -> bool:
             return False
         previous = int(np.max(rows))
     return True
+
+
+def new_row_windows(
+    x: np.ndarray, frame: pd.DataFrame, windows: Windows | None, *, source: str
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """New consecutive rows as a windowed model takes them: one window per row that has a complete one.
+
+    ``dlw predict`` on a CSV of consecutive rows (oldest first) predicts for row ``span`` onwards
+    (counting from 1): each of those rows ends a complete window. Without a window the rows are
+    returned as they are.
+
+    Args:
+        x: The scaled rows, ``(rows, features)``.
+        frame: The rows as given, aligned with ``x``.
+        windows: The saved window, or None.
+        source: The file the rows came from, for the message.
+
+    Returns:
+        ``(windows, size, features)`` and the rows that end them (the frame's last rows).
+
+    Raises:
+        DataError: when there are fewer rows than one window needs.
+
+    Example:
+        >>> frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+        >>> x, ends = new_row_windows(frame.to_numpy(np.float32), frame, Windows(size=2), source="new.csv")
+        >>> x.shape, ends.index.tolist()
+        ((2, 2, 1), [1, 2])
+    """
+    if windows is None:
+        return x, frame
+    if len(frame) < windows.span:
+        spanning = "" if windows.stride == 1 else f" (one every {windows.stride}, spanning {windows.span} rows)"
+        raise DataError.single(
+            source, "rows", f"the model takes a window of {windows.size} rows{spanning}, but the file has "
+            f"{len(frame)} row(s): no row has a complete window", got=len(frame),
+            hint=f"Give at least {windows.span} consecutive rows, oldest first; each row from row {windows.span} on "
+            "gets a prediction.",
+        )
+    ends = np.arange(windows.span - 1, len(frame))
+    return make_windows(x, ends, windows.size, windows.stride), frame.iloc[windows.span - 1:]

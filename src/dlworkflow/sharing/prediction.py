@@ -7,7 +7,8 @@ function a run scores its parts with (:func:`dlworkflow.training.prediction.pred
 default batch size of 32), so the same rows in the same order give the same numbers as the
 run's ``predictions_<part>.csv``. :func:`predictions_frame` lays them out as those files do:
 ``prediction`` (the value, or the class name) and, for classes, one ``probability_<class>``
-column per class; image predictions start with the ``file`` column.
+column per class; image predictions start with the ``file`` column, a windowed model's with
+``row`` (the input row that ends each window).
 
 Keras is imported only by :func:`predict_part`, through the model it is given.
 
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 
 PREDICTION_COLUMN = "prediction"
 """The predicted value (regression) or class name (classification), as in a run's predictions files."""
+
+ROW_COLUMN = "row"
+"""A windowed model's predictions: the input row (from 1, after the header) whose window each prediction is for."""
 
 PROBABILITY_PREFIX = "probability_"
 """Prefix of the per-class probability columns."""
@@ -133,7 +137,7 @@ def predictions_frame(
         preprocessing: The saved preprocessing, or its ``preprocessing.json`` dict (class names).
 
     Returns:
-        ``[file,] prediction[, probability_<class>...]``.
+        ``[file,] [row,] prediction[, probability_<class>...]``.
 
     Raises:
         DataError: when the model's outputs do not match the saved classes.
@@ -151,6 +155,9 @@ def predictions_frame(
     frame = pd.DataFrame(index=pd.RangeIndex(len(part.frame)))
     if saved.is_images and "file" in part.frame.columns:
         frame["file"] = part.frame["file"].to_numpy()
+    window = getattr(saved, "window", None)
+    if window is not None:  # each prediction is for the row ending its window (1-based, after the header)
+        frame[ROW_COLUMN] = np.arange(window.span, window.span + len(part.frame))
     class_names = saved.class_names
     if not class_names:
         frame[PREDICTION_COLUMN] = np.asarray(predicted).reshape(-1)
