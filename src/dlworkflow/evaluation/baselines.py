@@ -13,7 +13,11 @@ Built in:
   flattened pixels, with a bounded cost: see :class:`LogisticRegressionBaseline`);
 * regression: ``mean`` (always the training mean), ``linear_regression`` and
   ``persistence`` ("tomorrow = today": the current value of ``evaluate.persistence``,
-  as in the lesson's weather example).
+  as in the lesson's weather example);
+* text (whenever the data has a text column, :mod:`~dlworkflow.evaluation.text_baselines`):
+  ``tf_idf_logistic_regression`` (classification) and ``tf_idf_ridge`` (regression), TF-IDF
+  of the training rows' raw words and word pairs, then a linear model. ``logistic_regression``
+  and ``linear_regression`` step aside when the network's inputs are token ids.
 
 ``majority_class`` and ``mean`` need the labels only, so they run on streamed images too
 (``Part.x`` is None). A baseline that needs the inputs in memory says why it cannot run
@@ -55,6 +59,10 @@ from dlworkflow.evaluation.regression_baselines import (  # noqa: F401
     MeanBaseline,
     PersistenceBaseline,
 )
+from dlworkflow.evaluation.text_baselines import (  # noqa: F401
+    TfIdfLogisticRegressionBaseline,
+    TfIdfRidgeBaseline,
+)
 from dlworkflow.evaluation.user_baselines import UserBaseline, user_baselines  # noqa: F401
 
 if TYPE_CHECKING:
@@ -71,7 +79,8 @@ def baselines_for(
     """The unfitted baselines that apply to a dataset, in registry order.
 
     Classification: ``majority_class``, ``logistic_regression``. Regression: ``mean``,
-    ``linear_regression``, and ``persistence`` when ``evaluate.persistence`` is set. Plus
+    ``linear_regression``, and ``persistence`` when ``evaluate.persistence`` is set. With a
+    text column, ``tf_idf_logistic_regression`` or ``tf_idf_ridge`` too. Plus
     every registered user baseline of the task, then those ``evaluate.baselines`` names. A baseline whose
     :meth:`~Baseline.skip_reason` gives a reason (e.g. ``logistic_regression`` on streamed
     images) is left out; :func:`skipped_baselines` lists those. Cheap: call it before

@@ -26,6 +26,7 @@ from dlworkflow.evaluation.baseline import (
     no_inputs,
     register_baseline,
 )
+from dlworkflow.evaluation.text_columns import token_id_reason
 
 if TYPE_CHECKING:
     from dlworkflow.spec.schema import EvaluateSpec
@@ -133,8 +134,9 @@ class LogisticRegressionBaseline(_ClassificationBaseline):
       ``max_fit_values // features`` rows (``rows_fitted_`` says how many), and scored on
       every row.
 
-    It is skipped (see :meth:`skip_reason`) when the images are streamed from disk or a
-    part holds more than ``max_values`` input values.
+    It is skipped (see :meth:`skip_reason`) when the images are streamed from disk, a
+    part holds more than ``max_values`` input values, or the inputs are a text's token ids
+    (``tf_idf_logistic_regression`` fits on its words instead).
 
     Args:
         num_classes: Number of classes (the probability columns); defaults to the largest
@@ -183,8 +185,8 @@ class LogisticRegressionBaseline(_ClassificationBaseline):
         self.rows_fitted_: int | None = None
 
     def skip_reason(self, dataset: Dataset) -> str | None:
-        """``images streamed from disk ...``, or a part above ``max_values`` input values; else None."""
-        return inputs_reason(dataset, self.max_values)
+        """``images streamed from disk ...``, a part above ``max_values`` input values, or token ids; else None."""
+        return inputs_reason(dataset, self.max_values) or token_id_reason(dataset)
 
     def fit(self, train: Part) -> LogisticRegressionBaseline:
         labels = self._start_fit(train)

@@ -23,6 +23,7 @@ from dlworkflow.evaluation.baseline import (
     no_inputs,
     register_baseline,
 )
+from dlworkflow.evaluation.text_columns import token_id_reason
 
 if TYPE_CHECKING:
     from dlworkflow.spec.schema import EvaluateSpec
@@ -81,8 +82,8 @@ class LinearRegressionBaseline(_RegressionBaseline):
     description = "Linear regression (least squares) on the input features."
 
     def skip_reason(self, dataset: Dataset) -> str | None:
-        """``images streamed from disk ...``, or a part above :data:`MAX_BASELINE_VALUES` values; else None."""
-        return inputs_reason(dataset, MAX_BASELINE_VALUES)
+        """``images streamed from disk ...``, a part above :data:`MAX_BASELINE_VALUES` values, or token ids; else None."""
+        return inputs_reason(dataset, MAX_BASELINE_VALUES) or token_id_reason(dataset)
 
     def fit(self, train: Part) -> LinearRegressionBaseline:
         self.estimator_ = LinearRegression().fit(flat_inputs(train), np.asarray(train.labels, dtype=np.float64))
