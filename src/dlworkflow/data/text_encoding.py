@@ -8,6 +8,8 @@ punctuation replaced by spaces, split on whitespace; :func:`tokens`), cut into n
 - ``sequence``: the term ids of each row, padded with 0 or cut to ``sequence_length``
   (0 = padding, 1 = out of vocabulary, 2… = the vocabulary), for ``Embedding`` →
   pooling / ``LSTM`` / ``Conv1D``; ids are exact as float32. The text must then be the only feature.
+  An empty (or missing) text is one out-of-vocabulary id, so that ``mask_zero = true`` never
+  masks a whole row (an average over nothing is NaN).
 - ``multi_hot`` / ``count`` / ``tf_idf``: one input per vocabulary term (present, its count,
   or its count × the term's inverse document frequency of the training rows), for ``Dense``;
   these sit beside number and category columns.
@@ -257,7 +259,7 @@ class TextEncoding:
             total += len(positions)
             unseen += positions.count(-1)
             if self.mode == "sequence":
-                kept = positions[:self.sequence_length]
+                kept = positions[:self.sequence_length] or [-1]  # an empty text: one unknown word, never all padding
                 values[row, :len(kept)] = np.asarray(kept, dtype=np.float32) + RESERVED_IDS
                 continue
             known = [position for position in positions if position >= 0]
