@@ -232,7 +232,17 @@ def _build_from_layers(spec: Spec, input_shape: tuple[int, ...], vocabulary: int
 def _embedding_arguments(layer_spec: LayerSpec, index: int, source: str, vocabulary: int | None) -> dict[str, Any]:
     """A layer's arguments; an Embedding's ``input_dim`` left out or ``"vocabulary"`` is the text's token ids."""
     arguments = layer_spec.arguments
-    if layer_spec.type != "Embedding" or arguments.get("input_dim", "vocabulary") != "vocabulary":
+    if layer_spec.type != "Embedding":
+        return arguments
+    given = arguments.get("input_dim", "vocabulary")
+    if given != "vocabulary":
+        if vocabulary is not None and isinstance(given, int) and given < vocabulary:
+            raise SpecError.single(
+                source, f"model.layers[{index}].input_dim", f"is smaller than the text's {vocabulary:,} token ids "
+                "(the vocabulary + padding + unknown)", got=given,
+                hint=f"Leave input_dim out (it is taken from the data), set it to {vocabulary}, or lower "
+                "data.text.max_tokens.",
+            )
         return arguments
     if vocabulary is None:
         raise SpecError.single(
