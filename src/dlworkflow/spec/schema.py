@@ -316,9 +316,14 @@ BASELINE_REFERENCE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\
 
 def _baseline_reference(value: str) -> str:
     if not BASELINE_REFERENCE.match(value):
+        built_in = (
+            "Built-in baselines (majority_class, mean, logistic_regression, tf_idf_logistic_regression, ...) need "
+            "no entry: each runs by itself whenever it suits the task and data; list only your own classes here. "
+            if ":" not in value else ""
+        )
         raise spec_problem(
             "must be 'module:Class', a Python module and a baseline class in it", value,
-            "Write e.g. 'my_baselines:MedianBaseline' (my_baselines.py next to the spec file, or importable).",
+            f"{built_in}Write e.g. 'my_baselines:MedianBaseline' (my_baselines.py next to the spec file, or importable).",
         )
     return check_users_own_code(value)
 
