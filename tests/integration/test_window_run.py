@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import dlworkflow
 from dlworkflow import api
 from dlworkflow.data.sources import load_builtin
 from dlworkflow.data.time_order import time_order
+from dlworkflow.plain_text import PlainConsole
+from dlworkflow.reporting.run_text import render_run
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "weather_window_conv1d.toml"
 
@@ -44,6 +47,10 @@ def test_the_example_records_its_split_in_time_order_beside_the_lessons_persiste
     expected = float(np.sqrt(np.mean((test_rows["BASEL_sunshine"] - tomorrow) ** 2)))
     assert record["baselines"]["persistence"]["test"]["rmse"] == pytest.approx(expected)
     assert "linear_regression" in record["baselines"]
+    shown = io.StringIO()
+    render_run(PlainConsole(file=shown, width=200), result.record)
+    assert "windows of 7 rows (stride 1): every validation and test target comes after every training target" in (
+        shown.getvalue())
 
 
 @pytest.mark.slow  # trains, exports and starts a fresh Python: about 15 s

@@ -74,6 +74,10 @@ def render_run(out: Console, record: RunRecord) -> None:
         f"weights of epoch {training.evaluated_epoch} evaluated"
         + (" (early stop)" if training.stopped_early else "")
     )
+    if split.window:
+        order = ("every validation and test target comes after every training target" if split.time_ordered
+                 else "targets NOT in time order")
+        out.print(f"windows of {split.window} rows (stride {split.window_stride or 1}): {order}", soft_wrap=True)
     comparison = baseline_comparison(record)
     chosen_on = next((entry["chosen_on"] for parts in comparison.values() for entry in parts.values()), "train")
     table = Table(title="model beside the baselines", title_justify="left")
