@@ -328,15 +328,13 @@ def test_lesson_densenet121_transfer_model():
         ((7, 89), keras.layers.Conv1D(16, 3), "3·89·16 + 16 = 4,288"),
         ((40,), keras.layers.Embedding(20_000, 64), "20,000·64 = 1,280,000 (a vector of 64 for each of 20,000 token ids)"),
         ((7, 89), keras.layers.LSTM(32),
-         ("4·(32·(89 + 32) + 32) = 15,616 (4 gates: input, forget, cell, output; each units·(inputs + units) "
-         "weights + units biases)")),
+         "4·(32·(89 + 32) + 32) = 15,616 (input, forget, cell and output gates, each units·(inputs + units) + units)"),
         ((7, 89), keras.layers.GRU(32),
-         ("3·32·(89 + 32 + 2) = 11,808 (3 gates: update, reset, candidate; each units·(inputs + units) "
-         "weights + 2·units biases (reset_after))")),
+         ("3·32·(89 + 32 + 2) = 11,808 (update, reset and candidate gates, each units·(inputs + units + 2): "
+          "reset_after, 2 biases per unit)")),
         ((7, 89), keras.layers.GRU(32, reset_after=False),
-         ("3·(32·(89 + 32) + 32) = 11,712 (3 gates: update, reset, candidate; each units·(inputs + units) "
-         "weights + units biases)")),
-        ((7, 89), keras.layers.SimpleRNN(8), "8·(89 + 8) + 8 = 784 (units·(inputs + units) weights + units biases)"),
+         "3·(32·(89 + 32) + 32) = 11,712 (update, reset and candidate gates, each units·(inputs + units) + units)"),
+        ((7, 89), keras.layers.SimpleRNN(8), "8·(89 + 8) + 8 = 784"),
         ((7, 89), keras.layers.Bidirectional(keras.layers.LSTM(4)),
          "2·(4·(4·(89 + 4) + 4)) = 3,008 (one LSTM forward, one backward)"),
         ((7, 89), keras.layers.MaxPooling1D(2), NO_WEIGHTS),

@@ -181,7 +181,8 @@ def layer_formula(layer: Any) -> str:
             return f"{len(weights)}·{channels:,} = {total:,}{frozen}"
     recurrent = _recurrent_formula(layer, weights, names)
     if recurrent is not None:
-        return f"{recurrent[0]} = {total:,} ({recurrent[1]}){frozen}"
+        explained = f" ({recurrent[1]})" if recurrent[1] else ""
+        return f"{recurrent[0]} = {total:,}{explained}{frozen}"
     if own == "Bidirectional":
         inner = _bidirectional_formula(layer)
         if inner is not None and 2 * inner[1] == total:
@@ -228,11 +229,11 @@ def _recurrent_formula(layer: Any, weights: list[Any], names: list[str]) -> tupl
         formula = f"{units:,}·({inputs:,} + {units:,}) + {units:,}"
     else:
         formula = f"{head}{units:,}·({inputs:,} + {units:,}{' + 2' if biases == 2 else ''})"
-    each = "units·(inputs + units) weights" + ("", " + units biases", " + 2·units biases (reset_after)")[biases]
     if gates == 1:
-        return formula, each
-    blocks = {3: "3 gates: update, reset, candidate", 4: "4 gates: input, forget, cell, output"}
-    return formula, f"{blocks[gates]}; each {each}"
+        return formula, ""
+    each = ("units·(inputs + units)", "units·(inputs + units) + units", "units·(inputs + units + 2)")[biases]
+    names = {3: "update, reset and candidate", 4: "input, forget, cell and output"}[gates]
+    return formula, f"{names} gates, each {each}" + (": reset_after, 2 biases per unit" if biases == 2 else "")
 
 
 def _bidirectional_formula(layer: Any) -> tuple[str, int, str] | None:
