@@ -280,9 +280,9 @@ class TextEncoding:
         """
         grams = f", 1-{self.ngrams} word terms" if self.ngrams > 1 else ""
         if self.mode == "sequence":
-            return (f"text, {self.sequence_length} token ids of a vocabulary of {len(self.vocabulary)} terms"
-                    f"{grams} (Embedding input_dim {self.input_dim})")
-        return f"text, {self.mode} of a vocabulary of {len(self.vocabulary)} terms{grams}"
+            return (f"text, {self.sequence_length} token ids of a vocabulary of {len(self.vocabulary):,} terms"
+                    f"{grams} (Embedding input_dim {self.input_dim:,})")
+        return f"text, {self.mode} of a vocabulary of {len(self.vocabulary):,} terms{grams}"
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted state as JSON-compatible data.
