@@ -319,7 +319,7 @@ def _baseline_reference(value: str) -> str:
         built_in = (
             "Built-in baselines (majority_class, mean, logistic_regression, tf_idf_logistic_regression, ...) need "
             "no entry: each runs by itself whenever it suits the task and data; list only your own classes here. "
-            if ":" not in value else ""
+            if value.isidentifier() else ""
         )
         raise spec_problem(
             "must be 'module:Class', a Python module and a baseline class in it", value,
