@@ -15,6 +15,7 @@ from dlworkflow.data.text_encoding import (
     TextEncoding,
     TextOptions,
     TextSettings,
+    check_vector_memory,
     embedding_input_dim,
     resolve_modes,
     tokens,
@@ -124,3 +125,15 @@ def test_embedding_input_dim_comes_from_the_sequence_column():
 def test_an_untyped_free_text_column_is_inferred_text():
     frame = pd.DataFrame({"definition": ["a small furry animal with long ears", "a tool for cutting wood"] * 3})
     assert column_profiles(frame)[0].type == "text"
+
+
+def test_term_vectors_too_big_for_memory_are_refused_at_max_tokens_with_a_size_that_fits():
+    from dlworkflow.data.column_encoding import ColumnEncoding
+    from dlworkflow.errors import DataError
+
+    text = TextEncoding("tf_idf", tuple(f"w{i}" for i in range(1000)))
+    columns = [ColumnEncoding("note", "text", text.output_names("note"), text=text)]
+    check_vector_memory(columns, 100, available=10**9)
+    with pytest.raises(DataError, match=r"s\.toml: data\.text\.max_tokens: 100,000 rows × 1,000 term inputs would "
+                       r"need about .* Lower data\.text\.max_tokens \(to about 41 or fewer"):
+        check_vector_memory(columns, 100_000, source="s.toml", available=10**8)

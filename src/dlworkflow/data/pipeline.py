@@ -36,7 +36,7 @@ from dlworkflow.data.target_scaling import (
     check_target_scaling,
     target_spread_notes,
 )
-from dlworkflow.data.text_encoding import TextOptions
+from dlworkflow.data.text_encoding import TextOptions, check_vector_memory
 from dlworkflow.data.time_order import ordering_column, time_order_warnings
 from dlworkflow.data.windows import Windows, make_windows
 from dlworkflow.errors import Problem, SpecError
@@ -111,6 +111,7 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
         max_onehot=spec.data.max_onehot, date_format=spec.data.date_format,
         text=TextOptions.from_spec(spec.data.text), source=source,
     )
+    check_vector_memory(encoding.columns, len(prepared.features), source=source)
     encoded = encoding.transform(prepared.features, source=source).values
     scaler = Scaler(spec.data.scaling).fit(encoded.iloc[positions["train"]], keep=encoding.unscaled)
     check_target_scaling(spec.data.target_scaling, prepared.task, source=source)

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dlworkflow.errors import SpecError
+from dlworkflow.data.memory import available_memory, format_bytes
+from dlworkflow.errors import DataError, SpecError
 
 TEXT_MODES = ("auto", "sequence", "multi_hot", "count", "tf_idf")
 """``data.text.mode`` values."""
@@ -376,3 +377,39 @@ def embedding_input_dim(preprocessing: Any) -> int | None:
     sizes = [column.text.input_dim for column in getattr(encoding, "columns", ())
              if getattr(column, "text", None) is not None and column.text.mode == "sequence"]
     return max(sizes) if sizes else None
+
+
+BYTES_PER_INPUT = 8 * 3
+"""Memory per row and input while a table is encoded: float64 values, then scaled and per-part copies."""
+
+
+def check_vector_memory(
+    columns: Sequence[Any], rows: int, *, source: str = "<spec>", available: int | None = None
+) -> None:
+    """Refuse term vectors (one input per vocabulary term) that would not fit in memory for every row.
+
+    Args:
+        columns: The table's fitted column encodings (those with a vector ``text`` are counted).
+        rows: Rows of the whole table.
+        source: The spec file, for messages.
+        available: Bytes free; None: :func:`dlworkflow.data.memory.available_memory`.
+
+    Raises:
+        DataError: at ``data.text.max_tokens``, with the memory needed and a smaller setting.
+
+    Example:
+        >>> check_vector_memory([], 10**9)  # no text vectors: nothing to check
+    """
+    width = sum(column.text.width for column in columns
+                if getattr(column, "text", None) is not None and column.text.mode in VECTOR_MODES)
+    available = available_memory() if available is None else available
+    needed = rows * width * BYTES_PER_INPUT
+    if not width or available is None or needed <= available:
+        return
+    fitting = max(1, available // max(1, rows * BYTES_PER_INPUT))
+    raise DataError.single(
+        source, "data.text.max_tokens", f"{rows:,} rows × {width:,} term inputs would need about "
+        f"{format_bytes(needed)} of memory while encoded; {format_bytes(available)} is available", got=width,
+        hint=f"Lower data.text.max_tokens (to about {fitting:,} or fewer in all), or use mode = 'sequence' "
+        "(token ids for an Embedding) with the text as the only feature.",
+    )
