@@ -372,6 +372,18 @@ def test_inputs_near_unit_scale_are_not_blamed():
     assert "Likely cause" not in finding.summary
 
 
+def test_a_table_of_text_only_is_not_told_to_scale_its_inputs():
+    # Token ids, one-hot and TF-IDF columns are not scaled: 'standardize' has nothing to act on.
+    scales = DataScales(feature_scaling="none", numeric_inputs=False)
+    baselines = {"tf_idf_logistic_regression": {"train": {"accuracy": 0.95}}}
+
+    finding = diagnose(history_of([1.1] * 30), metric="accuracy", scores={"train": {"accuracy": 0.4}},
+                       baselines=baselines, settings=RunSettings(scaling="none", hidden_units=(16,)), scales=scales)[0]
+
+    assert finding.kind == "underfitting"
+    assert not any(remedy.startswith("scale the inputs") for remedy in finding.remedies)
+
+
 DIABETES_SCALES = DataScales(feature_spreads=(1.0, 1.0), feature_scaling="standardize", target_spread=77.0,
                              target_mean=152.0, target_scaling="none")
 """scikit-learn's diabetes table with standardized inputs and its target (25–346) as it is."""

@@ -208,7 +208,7 @@ def inspect_data(spec: Spec, *, frame: pd.DataFrame | None = None, images: Datas
         images: The built dataset of an image source (see :func:`reads_images`).
 
     Returns:
-        The inspection. A problem that would stop the run (a text column, gaps without
+        The inspection. A problem that would stop the run (text in sequence mode beside other columns, gaps without
         ``data.missing``) is reported in :attr:`Inspection.problem`, the columns still shown.
 
     Raises:

@@ -52,6 +52,7 @@ class DataScales:
     target_spread: float | None = None
     target_mean: float | None = None
     target_scaling: str = "none"
+    numeric_inputs: bool | None = None
 
     @property
     def inputs_far_from_unit(self) -> bool:
@@ -99,4 +100,5 @@ class DataScales:
         if dataset.task == "regression" and train.size:
             labels = np.asarray(train.labels, dtype=np.float64)
             target_spread, target_mean = float(labels.std()), float(labels.mean())
-        return cls(spreads, method, target_spread, target_mean, dataset.preprocessing.target_scaling.method)
+        numeric = None if dataset.image is not None else bool(names)  # False: text and categories only
+        return cls(spreads, method, target_spread, target_mean, dataset.preprocessing.target_scaling.method, numeric)

@@ -333,7 +333,7 @@ def _underfitting(
     evidence = f"training {metric}: {_versus(model_value, baseline_value, best)}{source}."
     proposed = (
         remedies.scale_target(scales),
-        remedies.scale_inputs(settings),
+        remedies.scale_inputs(settings, scales),
         remedies.more_parameters(settings),
         remedies.less_dropout(settings),
         remedies.batch_normalization(settings, "it makes gradient descent faster"),
@@ -388,7 +388,7 @@ def _no_better(
     evidence = f"{part} {metric}: {_versus(model_value, baseline_value, best)}."
     proposed = (
         remedies.scale_target(scales),
-        remedies.scale_inputs(settings),
+        remedies.scale_inputs(settings, scales),
         remedies.batch_normalization(settings, "it makes gradient descent faster"),
         remedies.early_stopping(settings, None),
         remedies.more_data(settings),
@@ -416,7 +416,7 @@ def _unstable(
     summary = f"Unstable training: {' and '.join(what)}."
     evidence = "; ".join(problems) + "."
     proposed = (
-        remedies.scale_inputs(settings),
+        remedies.scale_inputs(settings, scales),
         remedies.scale_target(scales),
         remedies.batch_normalization(settings, "it stabilises the learning process"),
         remedies.lower_learning_rate(settings, ""),

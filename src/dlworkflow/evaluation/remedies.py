@@ -177,16 +177,18 @@ def lower_learning_rate(settings: RunSettings, when: str) -> str:
     return f"lower learning rate: [train.optimizer] learning_rate = {rate / 10:g} ({now}){suffix}"
 
 
-def scale_inputs(settings: RunSettings) -> str | None:
+def scale_inputs(settings: RunSettings, scales: DataScales | None = None) -> str | None:
     """Scale the inputs when they are unscaled (``data.scaling = "none"``); else None.
 
     Not in the workshop's list, but its first step: unscaled features stall or derail training.
+    Never for a table without numeric inputs (``scales.numeric_inputs`` false: text and
+    categories only, whose token ids, one-hot and TF-IDF columns are not scaled).
 
     Example:
         >>> scale_inputs(RunSettings(scaling="none", images=True))
         "scale the inputs: [data] scaling = 'pixels' (the features are unscaled now)"
     """
-    if settings.scaling != "none":
+    if settings.scaling != "none" or (scales is not None and scales.numeric_inputs is False):
         return None
     value = "pixels" if settings.images else "standardize"
     return f"scale the inputs: [data] scaling = '{value}' (the features are unscaled now)"

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlworkflow.data.text_encoding import embedding_input_dim
 from dlworkflow.errors import SpecError, suggestion
 from dlworkflow.models.arguments import argument_error, keras_message
 from dlworkflow.models.layer_size import check_layer_size
@@ -142,6 +141,8 @@ def build_model(spec: Spec, dataset: Dataset | None) -> keras.Model:
     if spec.model.builder is not None:
         model = _call_builder(spec, dataset, input_shape)
     else:
+        from dlworkflow.data.text_encoding import embedding_input_dim  # here: importing the models imports no pandas
+
         model = _build_from_layers(spec, input_shape, None if dataset is None else embedding_input_dim(dataset.preprocessing))
     if dataset is not None:
         check_output(model, spec, dataset)
