@@ -417,3 +417,16 @@ def test_a_scaled_target_is_not_blamed_and_its_history_is_not_compared():
 
     assert diagnose(history, metric="rmse", scores={}, baselines=baselines, scales=scales) == []
     assert kinds(diagnose(history, metric="rmse", scores={}, baselines=baselines)) == ["underfitting"]
+
+
+def test_a_run_early_stopping_ended_while_the_loss_still_fell_is_told_to_be_patient():
+    # WordNet text: patience 2 stopped at epoch 12 of 20, lowest at 10, the medians still falling.
+    validation = [0.40, 0.30, 0.26, 0.24, 0.22, 0.21, 0.205, 0.19, 0.18, 0.1737, 0.176, 0.175]
+    history = history_of([v * 0.5 for v in validation], validation)
+    settings = RunSettings(epochs=20, early_stopping=True, patience=2)
+
+    finding = next(f for f in diagnose(history, settings=settings) if f.kind == "not_converged")
+
+    assert finding.summary.startswith("Not converged: early stopping ended training at epoch 12")
+    assert list(finding.remedies) == ["more patience: [train.early_stopping] patience = 5 (now 2); "
+                                "it stopped the run at epoch 12 of 20"]

@@ -363,6 +363,10 @@ def _not_converged(loss: HistoryCurve | None, validation: HistoryCurve | None, s
     evidence = (f"{what} fell {improvement:.1%} over {span}: median {_number(before)} over "
                 f"{_span(first, int(curve.epochs[-window - 1]))}, {_number(recent)} over {_span(middle, last)}; "
                 f"lowest at epoch {int(curve.epochs[lowest])} ({_number(float(curve.values[lowest]))}).")
+    if settings.early_stopping and settings.epochs and last < settings.epochs:  # early stopping ended it too soon
+        summary = (f"Not converged: early stopping ended training at epoch {last}, but the {what} was still falling "
+                   "over the last epochs.")
+        return Finding("not_converged", summary, evidence, remedies.present((remedies.more_patience(settings, last),)))
     return Finding("not_converged", summary, evidence, remedies.present((remedies.more_epochs(settings, last),)))
 
 

@@ -210,6 +210,23 @@ def scale_target(scales: DataScales | None) -> str | None:
             f"{scales.target_spread:.3g}, mean {scales.target_mean:.3g}; predictions and metrics stay in its units)")
 
 
+def more_patience(settings: RunSettings, last_epoch: int) -> str:
+    """Early stopping with more patience, for a run it stopped while the loss still fell overall.
+
+    Args:
+        settings: How the run was set up (``patience``).
+        last_epoch: The epoch early stopping ended the run at.
+
+    Example:
+        >>> more_patience(RunSettings(epochs=20, early_stopping=True, patience=2), 12)
+        'more patience: [train.early_stopping] patience = 5 (now 2); it stopped the run at epoch 12 of 20'
+    """
+    patience = settings.patience or 0
+    epochs = f" of {settings.epochs}" if settings.epochs else ""
+    return (f"more patience: [train.early_stopping] patience = {max(5, 2 * patience)} (now {patience}); "
+            f"it stopped the run at epoch {last_epoch}{epochs}")
+
+
 def more_epochs(settings: RunSettings, last_epoch: int) -> str:
     """Twice the epochs, with early stopping when the run had none.
 
