@@ -50,6 +50,7 @@ def test_the_run_folder_holds_epoch_scalars_and_weight_histograms(logged_run):
     assert any(tag.endswith("histogram") for tag in train.Tags()["tensors"])
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_a_run_without_logs_is_named_with_the_fix(logged_run, tmp_path):
     registry, _ = logged_run
     other = dlworkflow.run(EXAMPLES / "weather_small.toml", registry=registry, quiet=True, train__epochs=1)

@@ -423,6 +423,7 @@ def test_baselines_import_no_keras():
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_logistic_regression_beats_majority_class_on_the_cifar_subset(shared_data, capsys):
     npz = shared_data / "cifar10_subset" / "cifar10_subset.npz"
     if not npz.is_file():

@@ -40,6 +40,7 @@ def copy_of(registry_url, tmp_path):
     return f"sqlite:///{tmp_path / 'dlw' / 'registry.db'}"
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_trials_are_runs_scored_on_validation_and_only_the_final_run_looks_at_test(study):
     registry_url, result = study
 
@@ -62,6 +63,7 @@ def test_trials_are_runs_scored_on_validation_and_only_the_final_run_looks_at_te
     assert (result.folder / "trials.csv").is_file()
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_running_the_study_again_continues_it_without_a_second_test_look(study, tmp_path):
     registry_url = copy_of(study[0], tmp_path)
     again = tune(EXAMPLES / "weather_tune.toml", registry=registry_url, tune__n_trials=5, **FAST)
@@ -70,6 +72,7 @@ def test_running_the_study_again_continues_it_without_a_second_test_look(study, 
     assert max(looks) <= 2  # a new final run only if the best trial changed
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_a_study_name_made_from_another_spec_is_refused(study, tmp_path):
     registry_url = copy_of(study[0], tmp_path)
     with pytest.raises(SpecError, match="a study named 'weather_tune' already exists, made from a different spec"):
@@ -108,6 +111,7 @@ def test_two_workers_record_every_trial_exactly_once(any_registry_url):
     assert set(result.trials["state"]) == {"complete"}
 
 
+@pytest.mark.slow  # heavy (several seconds): CI runs it after the default suite
 def test_dlw_tune_prints_the_study_table_and_the_final_run(registry_url):
     result = CliRunner().invoke(app, ["tune", str(EXAMPLES / "weather_tune.toml"), "--registry", registry_url,
                                       "--set", "tune.n_trials=2", "--set", "train.epochs=1", "--quiet"])
