@@ -62,6 +62,7 @@ def test_penguins_classification(registry_url):
     result = dlworkflow.run(EXAMPLES / "penguins.toml", registry=registry_url, train__epochs=3)
     record = result.record
     assert (record["backend"], record["backend_requested"]) == ("jax", "jax")
+    assert record["devices"] == [{"kind": "cpu", "name": "cpu:0"}]  # this machine has no accelerator
     assert record["training"]["trained_on_logits"] is True
     assert (record["split"]["train"], record["split"]["validation"], record["split"]["test"]) == (273, 0, 69)
     assert record["data"]["class_names"] == ["Adelie", "Chinstrap", "Gentoo"]

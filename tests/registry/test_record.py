@@ -43,7 +43,7 @@ EARLIER_KEYS = [
 ]
 """The keys of `dlw show --json` before the image-classification sections; they must not change."""
 
-TOP_LEVEL_KEYS = [*EARLIER_KEYS, "baselines_skipped", "classes", "diagnosis", "study", "warnings", "backend_requested"]
+TOP_LEVEL_KEYS = [*EARLIER_KEYS, "baselines_skipped", "classes", "diagnosis", "study", "warnings", "backend_requested", "devices"]
 
 SECTION_KEYS = {
     "data": ["name", "fingerprint", "task", "target", "features", "class_names"],
@@ -266,3 +266,13 @@ def test_classes_with_numpy_values_are_written_as_plain_json() -> None:
     shape = json.loads(RunRecord(id="r1", name="m", classes=classes).to_json())
     assert shape["classes"]["confusion"]["test"] == [[1, 0], [0, 2]]
     assert shape["classes"]["per_class_accuracy"]["test"] == {"a": 1.0, "b": None}
+
+
+def test_devices_are_kept_through_json_and_shown_in_the_provenance() -> None:
+    devices = [{"kind": "gpu", "name": "cuda:0 NVIDIA H100 80GB HBM3"}, {"kind": "gpu", "name": "cuda:1 NVIDIA H100 80GB HBM3"}]
+    record = RunRecord(id="r1", name="m", backend="jax", devices=devices)
+    again = RunRecord.from_json(record.to_json())
+    assert again.to_dict()["devices"] == devices
+    assert [device.kind for device in again.provenance.devices] == ["gpu", "gpu"]
+    older = RunRecord.from_dict({"id": "r1", "name": "m", "devices": None})
+    assert older.devices == [] and older.provenance.devices is None

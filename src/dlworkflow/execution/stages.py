@@ -145,6 +145,7 @@ def run_header(
     from dlworkflow.models.base import base_warning
     from dlworkflow.provenance import package_versions, spec_git_state
     from dlworkflow.training.backend import choose_backend
+    from dlworkflow.training.devices import visible_devices
 
     looked = policy.scores_test
     return RunRecord(
@@ -162,7 +163,7 @@ def run_header(
         ),
         params=parameter_section(parameters),
         metrics={}, git=spec_git_state(spec.source), backend=backend, backend_requested=choose_backend(spec),
-        versions=package_versions(), seed=spec.train.seed,
+        versions=package_versions(), seed=spec.train.seed, devices=[dataclasses.asdict(d) for d in visible_devices(backend)],
         study=policy.study, warnings=[*(getattr(dataset, "warnings", ()) or ()), *filter(None, [base_warning(spec)])],
     )
 

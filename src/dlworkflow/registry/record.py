@@ -35,6 +35,7 @@ from dlworkflow.registry.record_sections import (
     ParameterSection,
     Provenance,
     RecordedComment,
+    RecordedDevice,
     RecordedFinding,
     Section,
     SplitSection,
@@ -54,7 +55,9 @@ _SECTION_TYPES: dict[str, type[Section]] = {
     "primary": Headline, "training": TrainingSummary, "git": GitState, "artifacts": ArtifactList,
 }
 _OPTIONAL_SECTION_TYPES: dict[str, type[Section]] = {"study": StudyRole}
-_SECTION_LIST_TYPES: dict[str, type[Section]] = {"comments": RecordedComment, "diagnosis": RecordedFinding}
+_SECTION_LIST_TYPES: dict[str, type[Section]] = {
+    "comments": RecordedComment, "diagnosis": RecordedFinding, "devices": RecordedDevice,
+}
 
 
 def utc_now() -> str:
@@ -126,6 +129,9 @@ class RunRecord:
             configuration trained once more and evaluated on test); None otherwise.
         warnings: What the data preparation warned about (e.g. test rows that repeat
             training rows), so the record, the report and the card keep it.
+        devices: :class:`RecordedDevice` ``[{kind, name}]``: the devices the run trained on, as its
+            backend named them (see :func:`dlworkflow.training.devices.visible_devices`); empty in
+            records written before they were recorded.
 
     Example:
         >>> record = RunRecord(id="r1", name="dense-64")
@@ -164,6 +170,7 @@ class RunRecord:
     study: StudyRole | None = None
     warnings: list[str] = field(default_factory=list)
     backend_requested: str | None = None
+    devices: list[RecordedDevice] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """Read sections given as dicts (the JSON shape) into their types."""
@@ -187,7 +194,8 @@ class RunRecord:
             >>> RunRecord(id="r1", name="m", backend="jax", seed=0).provenance.backend
             'jax'
         """
-        return Provenance(self.git, self.backend, dict(self.versions), self.seed, self.backend_requested)
+        return Provenance(self.git, self.backend, dict(self.versions), self.seed, self.backend_requested,
+                          list(self.devices) or None)
 
     def __getitem__(self, key: str) -> Any:
         """Read a top-level key as from ``to_dict()`` (``record["split"]["train"]``), for scripts written against it.
@@ -224,7 +232,7 @@ class RunRecord:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
             primary, training, git, backend, versions, seed, timings, artifacts, comments,
-            error, baselines_skipped, classes, diagnosis, study, warnings, backend_requested``, in this order; fixed-shape
+            error, baselines_skipped, classes, diagnosis, study, warnings, backend_requested, devices``, in this order; fixed-shape
             sections carry all of their keys.
 
         Example:
@@ -307,7 +315,7 @@ class RunRecord:
                 continue
             if key in ("spec", "baselines", "versions", "timings", "baselines_skipped") and value is None:
                 value = {}
-            elif key in ("comments", "diagnosis", "warnings") and value is None:
+            elif key in ("comments", "diagnosis", "warnings", "devices") and value is None:
                 value = []
             values[key] = copy.deepcopy(value)
         return cls(**values)

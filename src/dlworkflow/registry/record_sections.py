@@ -347,13 +347,27 @@ class RecordedComment(Section):
 
 
 @dataclass(frozen=True)
+class RecordedDevice(Section):
+    """One device a run trained on, as its Keras backend named it.
+
+    Example:
+        >>> RecordedDevice.from_dict({"kind": "gpu", "name": "cuda:0 NVIDIA H100 80GB HBM3"}).to_dict()
+        {'kind': 'gpu', 'name': 'cuda:0 NVIDIA H100 80GB HBM3'}
+    """
+
+    kind: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Provenance:
     """Where a run's result came from: code commit, backend, package versions and seed.
 
     A view of the record's top-level ``git``, ``backend``, ``versions``, ``seed`` and
     ``backend_requested`` keys: ``backend`` is the one the run used, ``backend_requested`` the
     one the spec asked for (they differ in a process where Keras was already imported with
-    another backend, a notebook).
+    another backend, a notebook); ``devices`` the devices it trained on (None in records
+    written before they were recorded).
 
     Example:
         >>> Provenance(GitState(commit="3f2a9c0"), "jax", {"keras": "3.15.1"}, 0, "tensorflow").backend_requested
@@ -365,3 +379,4 @@ class Provenance:
     versions: dict[str, str]
     seed: int | None
     backend_requested: str | None = None
+    devices: list[RecordedDevice] | None = None
