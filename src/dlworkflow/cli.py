@@ -468,6 +468,22 @@ def recover(registry: str | None = REGISTRY_OPTION) -> None:
                           "trained them; run `dlw recover` again if that process is gone"), soft_wrap=True)
 
 
+@app.command()
+def info(
+    devices: bool = typer.Option(False, "--devices", help="Ask every installed backend for its devices (imports TensorFlow: slower)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The Keras backends installed, the default one for a dense model, and the devices a run would train on."""
+    from dlworkflow.reporting.info_text import render_info
+    from dlworkflow.training.devices import backend_report
+
+    report = backend_report(every_backend=devices)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return
+    render_info(out, report)
+
+
 def main() -> None:
     """Entry point of the ``dlw`` console script."""
     import warnings

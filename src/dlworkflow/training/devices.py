@@ -20,13 +20,14 @@ Example:
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from dlworkflow.training.backend import BACKENDS, is_installed
+from dlworkflow.training.backend import BACKENDS, _native_stderr_held_back, is_installed
 
 DeviceKind = Literal["cpu", "gpu", "tpu"]
 
@@ -79,7 +80,9 @@ def _jax_devices() -> tuple[Device, ...]:
 
 
 def _tensorflow_devices() -> tuple[Device, ...]:
-    import tensorflow as tf
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as activate_backend does: no C++ log lines
+    with _native_stderr_held_back():
+        import tensorflow as tf
 
     physical_gpus = tf.config.list_physical_devices("GPU")
     devices = []
