@@ -24,8 +24,8 @@ from typing import Any
 
 from dlworkflow.errors import RegistryError
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
-from dlworkflow.formatting import BRIEF_DIGITS, format_number
 from dlworkflow.output_files import OutputFile
+from dlworkflow.reporting.notebook_html import template_environment
 
 PARTS = ("train", "validation", "test")
 """The splits whose metrics the page shows, in order."""
@@ -53,21 +53,6 @@ GENERATOR_TAG = '<meta name="generator" content="dlworkflow'
 """How a page dlworkflow wrote begins (the template's ``generator`` tag): such a file may be replaced."""
 
 
-def _environment() -> Any:
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("dlworkflow.reporting", "templates"),
-        autoescape=True,
-        undefined=jinja2.ChainableUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["number"] = format_number  # the one rule of dlworkflow.formatting
-    environment.globals["BRIEF_DIGITS"] = BRIEF_DIGITS
-    return environment
-
-
 def render_summary(record: Mapping[str, Any], run_dir: Path | None) -> str:
     """A compact HTML block of a run for a notebook: headline, diagnosis, training curves.
 
@@ -83,7 +68,7 @@ def render_summary(record: Mapping[str, Any], run_dir: Path | None) -> str:
         True
     """
     plots = [plot for plot in embedded_plots(run_dir) if plot["name"] == "history.png"]
-    return _environment().get_template(SUMMARY_TEMPLATE).render(
+    return template_environment().get_template(SUMMARY_TEMPLATE).render(
         record=record, primary=record.get("primary") or {}, plots=plots
     )
 
@@ -104,7 +89,7 @@ def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml:
         >>> "<script>" in page, "&lt;script&gt;" in page
         (False, True)
     """
-    environment = _environment()
+    environment = template_environment()
     folder = Path(run_dir) if run_dir is not None else None
     if spec_toml is None and folder is not None and (folder / "spec.toml").is_file():
         spec_toml = (folder / "spec.toml").read_text()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dlworkflow.formatting import format_number
+from dlworkflow.formatting import BRIEF_DIGITS, format_number
 
 if TYPE_CHECKING:
     from dlworkflow.data.inspection import Inspection
@@ -32,18 +32,29 @@ INSPECTION_TEMPLATE = "inspection.html.j2"
 """The tables of a data inspection: its columns and the target per part."""
 
 
-def _environment() -> Any:
+def template_environment() -> Any:
+    """The one Jinja2 environment of this package's templates (report, notebook blocks).
+
+    Autoescaped (user text is never markup), lenient with missing record keys (an old record
+    renders), with dlworkflow's one number rule and the filters the templates use.
+
+    Example:
+        >>> template_environment().from_string("{{ 14101 | number }} {{ '<b>' }}").render()
+        '14,101 &lt;b&gt;'
+    """
     import jinja2
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("dlworkflow.reporting", "templates"),
         autoescape=True,
+        undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["number"] = format_number
+    environment.filters["number"] = format_number  # the one rule of dlworkflow.formatting
     environment.filters["shape"] = lambda shape: "?" if shape is None else str(tuple(shape))
     environment.filters["percent"] = lambda share: f"{100 * share:.1f}%"
+    environment.globals["BRIEF_DIGITS"] = BRIEF_DIGITS
     return environment
 
 
@@ -62,7 +73,7 @@ def warnings_html(warnings: Sequence[str]) -> str:
     """
     if not warnings:
         return ""
-    return _environment().get_template(WARNINGS_TEMPLATE).render(warnings=list(warnings))
+    return template_environment().get_template(WARNINGS_TEMPLATE).render(warnings=list(warnings))
 
 
 def model_summary_html(
@@ -85,7 +96,7 @@ def model_summary_html(
         >>> "<table>" in html  # doctest: +SKIP
         True
     """
-    table = _environment().get_template(MODEL_SUMMARY_TEMPLATE).render(
+    table = template_environment().get_template(MODEL_SUMMARY_TEMPLATE).render(
         name=name, backend=backend, parameters=parameters, sizes=sizes,
     )
     return warnings_html(warning.splitlines() if warning else []) + table
@@ -105,5 +116,5 @@ def inspection_html(inspection: Inspection) -> str:
         >>> "<strong>&lt;b&gt;</strong>" in inspection_html(Inspection("<b>", "dataframe", "table", 0, "y", None))
         True
     """
-    table = _environment().get_template(INSPECTION_TEMPLATE).render(inspection=inspection)
+    table = template_environment().get_template(INSPECTION_TEMPLATE).render(inspection=inspection)
     return warnings_html(inspection.warnings) + table
