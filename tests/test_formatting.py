@@ -44,10 +44,10 @@ def test_brief_digits(value, text):
 
 def test_the_model_card_the_page_and_the_plot_titles_print_a_value_alike():
     from dlworkflow.evaluation.regression_plots import format_value
-    from dlworkflow.reporting.html_report import _environment
+    from dlworkflow.reporting.notebook_html import template_environment
     from dlworkflow.sharing.model_card import number
 
-    page_number = _environment().filters["number"]
+    page_number = template_environment().filters["number"]
     for value in (3.877323350410224, 12345.6, 14101, None, 0.0000123456):
         assert number(value) == page_number(value) == format_number(value)
     assert format_value(12345.6) == format_number(12345.6, BRIEF_DIGITS) == "12,346"
