@@ -1,9 +1,7 @@
-"""The ``dlw`` command line: parses, calls :mod:`dlworkflow.api`, renders. No logic lives here.
+"""The ``dlw`` commands of the workshop's workflow: run, runs, show, summary, inspect, comment, tune,
+resume, compare, report, tensorboard, export, predict, recover and info.
 
-Any :class:`~dlworkflow.errors.WorkflowError` a command raises becomes one message on stderr
-and its exit code, in one place (:class:`Commands`). Numbers are printed by the one rule of
-:mod:`dlworkflow.formatting`. Keras is never imported by ``dlw --help`` (the API imports it
-only to train or build).
+Each parses, calls :mod:`dlworkflow.api` and renders; none holds logic.
 
 Example:
     $ dlw run examples/weather.toml --set train.epochs=2
@@ -23,77 +21,20 @@ import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
-from typer.core import TyperGroup
 
-from dlworkflow.errors import WorkflowError
+from dlworkflow.cli.application import (
+    JSON_OPTION,
+    REGISTRY_OPTION,
+    SET_OPTION,
+    SPEC_ARGUMENT,
+    app,
+    err,
+    out,
+)
 from dlworkflow.folding_table import FoldingTable
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
-from dlworkflow.plain_text import PlainConsole, printable
+from dlworkflow.plain_text import printable
 from dlworkflow.reporting.run_text import leaderboard_table, render_run, styled
-
-# Every string these print is plain text (no markup, control characters escaped): user text
-# (names, comments, labels, paths, messages) can neither crash a command nor steer the terminal.
-out = PlainConsole()
-err = PlainConsole(stderr=True)
-
-
-class Commands(TyperGroup):
-    """The ``dlw`` commands, where a :class:`~dlworkflow.errors.WorkflowError` becomes an exit code, once.
-
-    Whatever command raises it, the error's text goes to standard error after ``error:``
-    and the process exits with the error's ``exit_code`` (2 spec, 3 data, 4 training,
-    5 registry; see :mod:`dlworkflow.errors`); no traceback. Any other exception is a bug
-    and propagates.
-
-    Example:
-        >>> from typer.testing import CliRunner
-        >>> from dlworkflow.errors import RegistryError
-        >>> demo = typer.Typer(cls=Commands)
-        >>> @demo.command()
-        ... def show(run_id: str) -> None:
-        ...     raise RegistryError.single("registry.db", "", "no run with id or prefix", got=run_id)
-        >>> @demo.command()
-        ... def runs() -> None:
-        ...     print("no runs yet")
-        >>> result = CliRunner().invoke(demo, ["show", "nope"])
-        >>> result.exit_code, result.output
-        (5, "error: registry.db: no run with id or prefix; got 'nope'.\\n")
-    """
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        """The command list with each command's first sentence in full, wrapped, never cut to ``...``."""
-        commands = [(name, command) for name in self.list_commands(ctx)
-                    if (command := self.get_command(ctx, name)) is not None and not command.hidden]
-        if commands:
-            with formatter.section("Commands"):
-                formatter.write_dl([(name, command.get_short_help_str(limit=10_000)) for name, command in commands])
-
-    def invoke(self, ctx: typer.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except WorkflowError as error:
-            err.print(styled(("error:", "bold red"), f" {error}"), soft_wrap=True)
-            raise typer.Exit(code=error.exit_code) from None
-
-
-app = typer.Typer(
-    name="dlw",
-    cls=Commands,
-    help="dlworkflow: the deep-learning workflow of the workshop, from a spec file to a results table.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts are plain: "[default: …]" is text, not markup
-)
-
-SPEC_ARGUMENT = typer.Argument(..., help="The TOML spec file.", show_default=False)
-SET_OPTION = typer.Option(
-    [], "--set", metavar="PATH=VALUE", help="Override a spec value, e.g. train.epochs=5 or model.layers[0].units=50."
-)
-REGISTRY_OPTION = typer.Option(
-    None, "--registry", envvar="DLW_REGISTRY", help="SQLAlchemy URL of the results registry [default: ./.dlw/registry.db]."
-)
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 
 
 @app.command()
@@ -482,17 +423,3 @@ def info(
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return
     render_info(out, report)
-
-
-def main() -> None:
-    """Entry point of the ``dlw`` console script."""
-    import warnings
-
-    from dlworkflow.workflow_warning import WorkflowWarning
-
-    warnings.simplefilter("ignore", WorkflowWarning)  # the commands print a run's notes themselves
-    app()
-
-
-if __name__ == "__main__":
-    main()
