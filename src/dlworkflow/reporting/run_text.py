@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich import box
 from rich.console import Console
@@ -23,11 +23,12 @@ from rich.text import Text
 from dlworkflow.folding_table import FoldingTable
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
 from dlworkflow.plain_text import printable
+from dlworkflow.reporting.plain_table import PlainTable
 
 if TYPE_CHECKING:
     from dlworkflow.registry.record import RunRecord
     from dlworkflow.registry.record_sections import RecordedFinding
-    from dlworkflow.registry.run_summary import Leaderboard
+    from dlworkflow.registry.run_summary import Leaderboard, RunSummary
 
 
 def baseline_comparison(record: RunRecord | Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -142,24 +143,55 @@ def render_diagnosis(out: Console, findings: list[RecordedFinding]) -> None:
             out.print(f"  {number}. {remedy}")
 
 
+def leaderboard_title(board: Leaderboard) -> str:
+    """The line above a leaderboard: its test set and how often it was looked at."""
+    if board.test_set_fingerprint is None:
+        return "no test set: tuning trials (scored on validation) and runs that failed before one"
+    title = f"test set {board.test_set_name} · {board.test_set_looks} look{'' if board.test_set_looks == 1 else 's'}"
+    return title + ("" if board.metric else " · runs without a result")
+
+
+def leaderboard_columns(board: Leaderboard) -> tuple[str, ...]:
+    """The leaderboard's column headers; the fourth is its metric."""
+    # LOOK: which look at the test set each run was ("3 of 11"), not the test set's total on every row
+    return ("ID", "MODEL NAME", "DESCRIPTION", board.metric or "metric", "BASELINE", "TEST SET", "LOOK", "COMMIT",
+            "COMMENTS")
+
+
+def leaderboard_cells(row: RunSummary) -> tuple[str, ...]:
+    """One run's cells under :func:`leaderboard_columns`, as text."""
+    commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
+    baseline = f"{row.baseline_name} {format_number(row.baseline_value)}" if row.baseline_name else "–"
+    value = format_number(row.primary_value) if row.status == "finished" else row.status
+    look = f"{row.test_set_look} of {row.test_set_looks}" if row.test_set_look else "–"
+    return (row.id, row.name, row.description, value, baseline, row.test_set_name or "–", look, commit,
+            row.comments or "")
+
+
 def leaderboard_table(board: Leaderboard) -> Table:
     """One test set's runs, every column kept (:class:`FoldingTable` folds the rows when narrow)."""
-    metric = board.metric or "metric"
-    if board.test_set_fingerprint is None:
-        title = "no test set: tuning trials (scored on validation) and runs that failed before one"
-    else:
-        title = f"test set {board.test_set_name} · {board.test_set_looks} look{'' if board.test_set_looks == 1 else 's'}"
-        title += "" if board.metric else " · runs without a result"
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    # LOOK: which look at the test set each run was ("3 of 11"), not the test set's total on every row
-    for column in ("ID", "MODEL NAME", "DESCRIPTION", metric, "BASELINE", "TEST SET", "LOOK", "COMMIT", "COMMENTS"):
-        table.add_column(column, overflow="fold", justify="right" if column == metric else "left",
-                         no_wrap=column in (metric, "LOOK", "COMMIT"))
+    columns = leaderboard_columns(board)
+    table = Table(title=leaderboard_title(board), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold", justify="right" if column == columns[3] else "left",
+                         no_wrap=column in (columns[3], "LOOK", "COMMIT"))
     for row in board.runs:
-        commit = (row.git_commit or "–")[:7] + ("+dirty" if row.git_dirty else "")
-        baseline = f"{row.baseline_name} {format_number(row.baseline_value)}" if row.baseline_name else "–"
-        value = format_number(row.primary_value) if row.status == "finished" else row.status
-        look = f"{row.test_set_look} of {row.test_set_looks}" if row.test_set_look else "–"
-        table.add_row(row.id, row.name, row.description, value, baseline, row.test_set_name or "–", look, commit,
-                      row.comments or "")
+        table.add_row(*leaderboard_cells(row))
     return table
+
+
+def write_plain_leaderboard(stream: TextIO, board: Leaderboard) -> None:
+    """One test set's runs as plain aligned lines, streamed: for more rows than a screen holds.
+
+    Args:
+        stream: Where to write (standard output).
+        board: The leaderboard.
+
+    Example:
+        >>> write_plain_leaderboard(sys.stdout, board)  # doctest: +SKIP
+        test set weather · 3 looks
+        ID                        MODEL NAME  DESCRIPTION  rmse  BASELINE …
+    """
+    columns = leaderboard_columns(board)
+    table = PlainTable(columns, right_aligned={columns[3]})
+    table.write(stream, (leaderboard_cells(row) for row in board.runs), title=leaderboard_title(board))
