@@ -110,3 +110,17 @@ def test_help_shows_brackets_literally_and_each_first_sentence_whole() -> None:
     assert result.exit_code == 0
     commands = result.output.split("Commands:")[1]
     assert "[tune]" in commands and "[train]" in commands and "..." not in commands
+
+
+def test_dlw_runs_longer_than_the_screen_prints_plain_lines_one_per_run(registry_url: str, tmp_path: Path) -> None:
+    fill(registry_url, tmp_path / "dlw")
+    environment = {**os.environ, "COLUMNS": "60", "LINES": "2"}  # three runs do not fit a two-line screen
+    result = subprocess.run([sys.executable, "-m", "dlworkflow.cli", "runs", "--all", "--registry", registry_url],
+                            capture_output=True, text=True, env=environment, check=True)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "test set weather_3_years_v1 · 3 looks"
+    assert lines[1].split()[:2] == ["ID", "MODEL"]
+    runs = [line for line in lines if line.startswith("20250101-")]
+    assert [line.split()[0] for line in runs] == [f"20250101-12000{number}-abcdef" for number in (2, 3, 1)]
+    assert all(len(line) > 60 for line in runs)  # one line per run, not folded to the terminal's width
+    assert COMMENT in runs[2]

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -34,7 +35,12 @@ from dlworkflow.cli.application import (
 from dlworkflow.folding_table import FoldingTable
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
 from dlworkflow.plain_text import printable
-from dlworkflow.reporting.run_text import leaderboard_table, render_run, styled
+from dlworkflow.reporting.run_text import (
+    leaderboard_table,
+    render_run,
+    styled,
+    write_plain_leaderboard,
+)
 
 
 @app.command()
@@ -80,8 +86,12 @@ def list_runs(
         if not unrecorded:
             out.print("No runs yet. Start one with: dlw run SPEC")
         return
+    screen_rows = shutil.get_terminal_size().lines
     for board in boards:
-        out.print(FoldingTable(leaderboard_table(board)))
+        if len(board.runs) > screen_rows:  # longer than a screen: plain lines, streamed (Rich lays out all first)
+            write_plain_leaderboard(sys.stdout, board)
+        else:
+            out.print(FoldingTable(leaderboard_table(board)))
         if board.hidden:
             more = f"… and {format_number(board.hidden)} more runs on this test set by {board.metric or 'metric'} (--all, or --limit N)"
             out.print(styled((more, "dim")))
