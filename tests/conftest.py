@@ -209,6 +209,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "postgres_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgresql)
+        if "slurm_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slurm)
         if item.nodeid in SLOW_VARIANTS:
             item.add_marker(pytest.mark.slow)
 
@@ -226,6 +228,24 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[Path]:
+    """A single-node SLURM cluster for the session (tests/slurm_cluster.py): yields ``SLURM_CONF``, set for jobs; skips without one."""
+    from slurm_cluster import SlurmCluster, SlurmUnavailable
+
+    try:
+        cluster = SlurmCluster.start()
+    except SlurmUnavailable as err:
+        pytest.skip(f"SLURM: {err}")
+    previous = os.environ.get("SLURM_CONF")
+    os.environ.update(cluster.environment)
+    try:
+        yield cluster.conf
+    finally:
+        cluster.stop()
+        os.environ.pop("SLURM_CONF") if previous is None else os.environ.update(SLURM_CONF=previous)
 
 
 @pytest.fixture
