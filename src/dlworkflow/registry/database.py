@@ -1,6 +1,6 @@
 """The registry's database: where it lives, its schema (SQLAlchemy Core) and engine set-up.
 
-Four tables hold the workshop's one central results table:
+Five tables hold the workshop's one central results table:
 
 - ``runs``: one row per run, with the columns the results table shows.
 - ``run_records``: the full record of each run as JSON (``dlw show``). It lives in its own
@@ -10,6 +10,8 @@ Four tables hold the workshop's one central results table:
 - ``test_sets``: one row per distinct test set (by fingerprint), with its name and how many
   times any run has been evaluated on it (``looks``).
 - ``comments``: free-text comments on runs.
+- ``jobs``: runs and tuning workers started locally or submitted to SLURM, with their state,
+  heartbeat, run id and log files (:mod:`dlworkflow.registry.jobs`; revision ``0004``).
 
 The tables are created and upgraded by the Alembic revisions in
 :mod:`dlworkflow.registry.migrations`; the ``schema_version`` table holds the registry's
@@ -26,9 +28,9 @@ a RegistryError that names the URL with its password masked.
 Example:
     >>> engine = create_registry_engine("sqlite://")
     >>> ensure_schema(engine)
-    3
+    4
     >>> sorted(metadata.tables)
-    ['comments', 'run_records', 'runs', 'schema_version', 'test_sets']
+    ['comments', 'jobs', 'run_records', 'runs', 'schema_version', 'test_sets']
 """
 
 from __future__ import annotations
@@ -160,6 +162,28 @@ comments = Table(
     Index("ix_comments_run_id", "run_id"),
 )
 
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", String(64), primary_key=True),
+    Column("executor", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("spec_file", Text, nullable=True),
+    Column("submitted_at", String(40), nullable=False),
+    Column("started_at", String(40), nullable=True),
+    Column("heartbeat_at", String(40), nullable=True),
+    Column("ended_at", String(40), nullable=True),
+    Column("run_id", String(64), nullable=True),
+    Column("host", String(255), nullable=True),
+    Column("requeues", Integer, nullable=False, server_default="0"),
+    Column("stdout_path", Text, nullable=True),
+    Column("stderr_path", Text, nullable=True),
+    Index("ix_jobs_state", "state"),
+    Index("ix_jobs_run_id", "run_id"),
+)
+
 schema_version = Table(
     "schema_version",
     metadata,
@@ -268,7 +292,7 @@ def ensure_schema(engine: Engine, *, where: str = "registry") -> int:
 
     Example:
         >>> ensure_schema(create_registry_engine("sqlite://"))
-        3
+        4
     """
     with engine.connect() as connection:
         version = _schema_version(connection)

@@ -36,9 +36,9 @@ DEFAULT_HOME = Path(".dlw")
 DATABASE_FILE = "registry.db"
 """The SQLite file name in the registry home."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version of the schema this code writes and reads: the newest revision of
-:mod:`dlworkflow.registry.migrations` (revision ``0002``). Opening a registry with a smaller
+:mod:`dlworkflow.registry.migrations` (revision ``0004``). Opening a registry with a smaller
 version upgrades it; one with a larger version was written by a newer dlworkflow and is refused."""
 
 _SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")

@@ -39,6 +39,7 @@ from dlworkflow.errors import RegistryError, suggestion
 from dlworkflow.registry import artifacts
 from dlworkflow.registry.artifacts import RunFolder
 from dlworkflow.registry.database import URL_HINT, WRITE, comments, open_database, run_records, runs, test_sets
+from dlworkflow.registry.jobs import JobTable
 from dlworkflow.registry.record import STATUSES, RunRecord
 from dlworkflow.registry.record_sections import RecordedComment, TestSetLook
 from dlworkflow.registry.run_comments import RunComments
@@ -563,6 +564,11 @@ class Registry(RunComments):
                 f"cannot be read ({getattr(err, 'orig', None) or err})",
                 hint="Check that the database is reachable. " + URL_HINT,
             ) from err
+
+    @property
+    def jobs(self) -> JobTable:
+        """The jobs started or submitted with this registry (:mod:`dlworkflow.registry.jobs`)."""
+        return JobTable(self._read, self._write)
 
     def statuses(self) -> dict[str, str]:
         """Every recorded run's id and status (``dlw recover`` looks for run folders missing from it).

@@ -35,7 +35,7 @@ Example:
     >>> engine = create_registry_engine("sqlite://")
     >>> with engine.begin() as connection:
     ...     upgrade(connection, None)
-    3
+    4
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def head_version() -> int:
 
     Example:
         >>> head_version()
-        3
+        4
     """
     return int(_script().get_current_head() or 0)
 
@@ -113,7 +113,7 @@ def upgrade(connection: Connection, version: int | None, *, where: str = "regist
         ...     connection.execution_options(dlw_write=True)
         ...     with connection.begin():
         ...         upgrade(connection, 1)
-        3
+        4
     """
     script = _script()
 
