@@ -26,6 +26,7 @@ LAYERS = {
     "reporting": 7, "sharing": 7,
     "execution": 8,
     "tuning": 9,
+    "ui": 9,
     "api": 10,
     "cli": 11, "__main__": 11,
 }
