@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dlworkflow.registry.record_sections import Headline, StudyRole
@@ -54,6 +54,8 @@ class RunPolicy:
         headline_objective: Choose the headline as this objective on validation (a trial's
             score) instead of the primary metric on test beside the best baseline.
         callbacks: Extra Keras callbacks for training (e.g. a trial's pruning report).
+        job: The id of the executor's job that runs it (a SLURM job); None: this process, noted
+            as the job ``local-<run id>``. The job's row gets the run id, state and heartbeat.
 
     Example:
         >>> RunPolicy.study_final(StudyRole(name="s", trial=2, role="final")).study.role
@@ -67,6 +69,16 @@ class RunPolicy:
     description: str | None = None
     headline_objective: str | None = None
     callbacks: tuple[Any, ...] = ()
+    job: str | None = None
+
+    def in_job(self, job_id: str | None) -> RunPolicy:
+        """The same policy, run by the executor's job ``job_id`` (None: this process).
+
+        Example:
+            >>> RunPolicy.plain().in_job("4242").job
+            '4242'
+        """
+        return replace(self, job=job_id)
 
     @classmethod
     def plain(cls) -> RunPolicy:

@@ -19,8 +19,10 @@ Example:
 from __future__ import annotations
 
 import errno
+import socket
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,7 @@ from dlworkflow.execution import stages
 from dlworkflow.execution.policy import RunPolicy
 from dlworkflow.execution.result import Run
 from dlworkflow.registry import artifacts
+from dlworkflow.registry.jobs import JobRecord
 from dlworkflow.registry.record import utc_now
 from dlworkflow.registry.recovery import Heartbeat, interrupted_record, write_owner
 from dlworkflow.registry.unrecorded import forget_unrecorded, give_up, note_unrecorded
@@ -55,6 +58,11 @@ STORAGE_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quot
 space, or make the registry home writable), not a failed training."""
 
 
+INTERRUPTIONS = (KeyboardInterrupt, SystemExit)
+"""What stops a run as ``interrupted`` (its folder and checkpoint kept, to go on): Ctrl-C, and the exit
+of a SLURM job at its time limit or preemption (submitit's signal handler requeues the job and exits)."""
+
+
 @dataclass(frozen=True)
 class _Started:
     """A run past its build stage: its folder, its header record, the built model and its heartbeat."""
@@ -64,6 +72,7 @@ class _Started:
     built: BuiltModel
     metric: str
     heartbeat: Heartbeat | None
+    job: str | None = None
 
 
 def execute(
@@ -122,6 +131,7 @@ def execute(
             started.heartbeat.stop()
     record = stages.finished_record(started.header, training, scores, timings, missing)
     stored = _commit(registry, started.folder, record, dataset, policy)
+    _end_job(registry, started.job, "finished")
     warnings = [] if not policy.scores_test else registry.warnings_for_test_set(
         dataset.test_fingerprint, stages.test_set_name(spec, dataset))
     return Run(record=stored, model=started.built.model, history=training.history, dataset=dataset,
@@ -154,8 +164,36 @@ def _start(
             if stop is None:
                 raise
             raise stop from err
-        heartbeat = Heartbeat(folder.path(artifacts.OWNER)).start()
+        job = _start_job(registry, policy, header)
+        beat = None if job is None else partial(registry.jobs.beat, job)
+        heartbeat = Heartbeat(folder.path(artifacts.OWNER), beat=beat).start()
+        return _Started(folder, header, built, metric, heartbeat, job)
     return _Started(folder, header, built, metric, heartbeat)
+
+
+def _start_job(registry: Registry, policy: RunPolicy, header: RunRecord) -> str | None:
+    """Note the run's job as running, with its run id and host: the executor's job, else ``local-<run id>``.
+
+    Returns None when the registry cannot take it now (the run goes on; its owner note still beats).
+    """
+    job = policy.job or f"local-{header.id}"
+    try:
+        if policy.job is None:
+            registry.jobs.submit(JobRecord.new(job, "local", "run", header.name, spec_file=header.spec_file or None))
+        registry.jobs.start(job, run_id=header.id, host=socket.gethostname())
+    except WorkflowError:
+        return None
+    return job
+
+
+def _end_job(registry: Registry, job: str | None, state: str) -> None:
+    """Note how the run's job ended (a registry away: its heartbeat stops, and recovery says so)."""
+    if job is None:
+        return
+    try:
+        registry.jobs.end(job, state)
+    except WorkflowError:
+        pass
 
 
 def _storage_error(err: BaseException, folder: RunFolder) -> RegistryError | None:
@@ -177,13 +215,14 @@ def _stop(registry: Registry, started: _Started, policy: RunPolicy, err: BaseExc
     """Record a run that stopped; a full disk or a read-only folder is raised as one RegistryError."""
     stop = _storage_error(err, started.folder)
     _record_stop(registry, started, policy, stop or err)
+    _end_job(registry, started.job, "interrupted" if isinstance(err, INTERRUPTIONS) else "failed")
     if stop is not None:
         raise stop from err
 
 
 def _record_stop(registry: Registry, started: _Started, policy: RunPolicy, err: BaseException) -> None:
     """Record a run that stopped: interrupted (its folder kept, to resume), failed, or not at all."""
-    if isinstance(err, KeyboardInterrupt) and policy.checkpoints:
+    if isinstance(err, INTERRUPTIONS) and policy.checkpoints:
         record = interrupted_record(
             started.header, started.folder.path(artifacts.CHECKPOINT_DIR), utc_now()
         )
@@ -194,7 +233,7 @@ def _record_stop(registry: Registry, started: _Started, policy: RunPolicy, err: 
     started.folder.discard()
     if isinstance(err, WorkflowError) and not isinstance(err, (TrainingError, RegistryError)):
         return  # A spec or data problem found while training: nothing to record.
-    status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+    status = "interrupted" if isinstance(err, INTERRUPTIONS) else "failed"
     failed = started.header.replace(status=status, finished_at=utc_now(), error=f"{type(err).__name__}: {err}")
     _store_quietly(registry, failed, replace=False)
 

@@ -34,7 +34,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
+from dlworkflow.errors import RegistryError
 from dlworkflow.registry.database import jobs
 from dlworkflow.registry.record import utc_now
 
@@ -146,9 +148,12 @@ class JobTable:
         Example:
             >>> registry.jobs.submit(JobRecord.new("4242", "slurm", "run", "weather"))  # doctest: +SKIP
         """
-        with self._write() as connection:
-            connection.execute(jobs.delete().where(jobs.c.job_id == job.job_id))
-            connection.execute(insert(jobs).values(**job.to_dict()))
+        try:
+            with self._write() as connection:
+                connection.execute(jobs.delete().where(jobs.c.job_id == job.job_id))
+                connection.execute(insert(jobs).values(**job.to_dict()))
+        except SQLAlchemyError as err:
+            raise _unwritable(job.job_id, err) from err
 
     def start(self, job_id: str, *, run_id: str | None = None, host: str | None = None) -> None:
         """Mark a job running (again, after a requeue), with its run once known; its first heartbeat.
@@ -183,7 +188,8 @@ class JobTable:
             values["requeues"] = jobs.c.requeues + 1
         else:
             values["ended_at"] = utc_now()
-        self._update(job_id, values)
+        # A job requeued at its time limit stops its run as interrupted next: it stays requeued.
+        self._update(job_id, values, keep="requeued" if state == "interrupted" else None)
 
     def get(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None.
@@ -213,11 +219,22 @@ class JobTable:
         """
         return sorted(self._select(jobs.c.state.in_(LIVE_STATES)), key=lambda job: job.submitted_at)
 
-    def _update(self, job_id: str, values: dict[str, Any]) -> None:
-        with self._write() as connection:
-            connection.execute(update(jobs).where(jobs.c.job_id == job_id).values(**values))
+    def _update(self, job_id: str, values: dict[str, Any], keep: str | None = None) -> None:
+        condition = jobs.c.job_id == job_id
+        if keep is not None:
+            condition = condition & (jobs.c.state != keep)
+        try:
+            with self._write() as connection:
+                connection.execute(update(jobs).where(condition).values(**values))
+        except SQLAlchemyError as err:
+            raise _unwritable(job_id, err) from err
 
     def _select(self, condition: Any) -> Iterator[JobRecord]:
         with self._read() as connection:
             rows = connection.execute(select(jobs).where(condition)).mappings().all()
         return iter([JobRecord(**row) for row in rows])
+
+
+def _unwritable(job_id: str, err: SQLAlchemyError) -> RegistryError:
+    return RegistryError.single("registry", f"job {job_id}", f"cannot be written ({getattr(err, 'orig', None) or err})",
+                                hint="Check that the registry is reachable; the job's run goes on and is recorded.")

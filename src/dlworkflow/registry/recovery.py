@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
 from dlworkflow.errors import WorkflowError
@@ -54,6 +55,9 @@ class Heartbeat:
     Args:
         path: The file to touch (the run's owner note).
         every: Seconds between touches.
+        beat: Also called at each touch: writes the run's job heartbeat into the registry
+            (``registry.jobs.beat``), so the run is known alive from any host; a registry
+            that cannot be reached at one beat is tried again at the next.
 
     Example:
         >>> import tempfile
@@ -65,9 +69,10 @@ class Heartbeat:
         True
     """
 
-    def __init__(self, path: Path, every: float = HEARTBEAT_SECONDS):
+    def __init__(self, path: Path, every: float = HEARTBEAT_SECONDS, *, beat: Callable[[], None] | None = None):
         self.path = Path(path)
         self.every = every
+        self._beat = beat
         self.beats = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dlw-heartbeat", daemon=True)
@@ -102,6 +107,11 @@ class Heartbeat:
                 os.utime(self.path)
             except OSError:
                 return  # the note is gone (the run finished or was recovered): nothing left to beat for
+            if self._beat is not None:
+                try:
+                    self._beat()
+                except WorkflowError:
+                    pass  # the registry is away for now; the next beat tries again
             self.beats += 1
 
     def __enter__(self) -> Self:
@@ -176,7 +186,8 @@ def recover_killed_runs(registry: Registry) -> list[str]:
             header = RunRecord.from_dict(owner["record"])
         except (OSError, ValueError, KeyError, WorkflowError):
             continue
-        if not process_gone(owner, owner_file):
+        job = _job_of(registry, header.id)
+        if not process_gone(owner, owner_file, heartbeat_age=job.heartbeat_age() if job else None):
             continue
         if (owner_file.parent / artifacts.RECORD).is_file():
             _finish_killed(registry, owner_file.parent, recovered)
@@ -188,8 +199,25 @@ def recover_killed_runs(registry: Registry) -> list[str]:
             registry.record(record, looked_at_test=False, test_set_name=header.test_set.name or "")
         except WorkflowError:
             continue  # recorded by another process meanwhile, or the registry is unreachable
+        if job is not None and job.state == "running":
+            _end_job(registry, job.job_id, "interrupted")
         recovered.append(header.id)
     return recovered
+
+
+def _job_of(registry: Registry, run_id: str) -> Any:
+    """The job that runs this run (its registry heartbeat), or None (none, or the registry is away)."""
+    try:
+        return registry.jobs.for_run(run_id)
+    except WorkflowError:
+        return None
+
+
+def _end_job(registry: Registry, job_id: str, state: str) -> None:
+    try:
+        registry.jobs.end(job_id, state)
+    except WorkflowError:
+        pass  # the run's record is what counts; its job row shows the change on the next recovery
 
 
 def _finish_killed(registry: Registry, staging: Path, recovered: list[str]) -> None:
@@ -205,16 +233,22 @@ def _finish_killed(registry: Registry, staging: Path, recovered: list[str]) -> N
     recovered += done.recorded
 
 
-def process_gone(owner: dict[str, Any], note: Path | None = None, *, now: float | None = None) -> bool:
+def process_gone(
+    owner: dict[str, Any], note: Path | None = None, *, now: float | None = None, heartbeat_age: float | None = None,
+) -> bool:
     """Whether the process an owner note names has ended.
 
-    On the note's own host the pid says it. From another host only the note's heartbeat can:
-    a note untouched for :data:`STALE_AFTER_SECONDS` belongs to a process that is gone.
+    On the note's own host the pid says it. From another host only a heartbeat can: the run's
+    job heartbeat in the registry when it has one (a compute node's file times may reach the
+    login node late, or not at all), else the note's modification time; a heartbeat older than
+    :data:`STALE_AFTER_SECONDS` belongs to a process that is gone.
 
     Args:
         owner: The owner note: ``{host, pid, record}``.
         note: The note's file (its modification time is the heartbeat); None: no heartbeat to read.
-        now: The time to compare the heartbeat with (default: now).
+        now: The time to compare the note's heartbeat with (default: now).
+        heartbeat_age: Seconds since the run's job last wrote its heartbeat into the registry
+            (None: it has none).
 
     Returns:
         True when the note is from this host and no process has its pid, or from another host
@@ -225,8 +259,12 @@ def process_gone(owner: dict[str, Any], note: Path | None = None, *, now: float 
         False
         >>> process_gone({"host": "another-host", "pid": 1})
         False
+        >>> process_gone({"host": "another-host", "pid": 1}, heartbeat_age=STALE_AFTER_SECONDS + 1)
+        True
     """
     if owner.get("host") != socket.gethostname():
+        if heartbeat_age is not None:
+            return heartbeat_age > STALE_AFTER_SECONDS
         try:
             beat = note.stat().st_mtime if note is not None else None
         except OSError:
