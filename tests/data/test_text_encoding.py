@@ -12,12 +12,14 @@ import pytest
 from dlworkflow.data.column_encoding import TableEncoding
 from dlworkflow.data.column_types import column_profiles
 from dlworkflow.data.text_encoding import (
+    SequenceLayout,
     TextEncoding,
     TextOptions,
     TextSettings,
     check_vector_memory,
     embedding_input_dim,
     resolve_modes,
+    sequence_layout,
     tokens,
 )
 from dlworkflow.errors import SpecError
@@ -78,11 +80,41 @@ def test_auto_is_sequence_alone_and_tf_idf_beside_other_columns():
     assert resolve_modes(["t"], ["t", "age"], TextOptions())["t"].mode == "tf_idf"
 
 
-def test_sequence_beside_other_columns_is_one_spec_error_with_the_fix():
+def test_sequence_beside_other_columns_is_allowed_but_only_for_one_text_column():
     options = TextOptions.from_spec(TextSpec(mode="sequence"))
-    with pytest.raises(SpecError, match=r"s\.toml: data\.text\.mode: 'sequence' .* text column 't' to be the only "
-                       r"feature; the table also has 'age'.*Set data\.text\.mode = 'tf_idf'"):
-        resolve_modes(["t"], ["t", "age"], options, source="s.toml")
+    assert resolve_modes(["t"], ["t", "age"], options, source="s.toml")["t"].mode == "sequence"
+    with pytest.raises(SpecError, match=r"s\.toml: data\.text\.mode: only one text column can be in 'sequence' mode.*"
+                       r"'t', 'u'.*Keep 't' as the sequence and set data\.text\.columns\.u\.mode = 'tf_idf'"):
+        resolve_modes(["t", "u"], ["t", "u", "age"], options, source="s.toml")
+    per_column = TextOptions.from_spec(TextSpec(columns={"t": {"mode": "sequence"}, "u": {"mode": "sequence"}}))
+    with pytest.raises(SpecError, match=r"data\.text\.columns\.u\.mode: only one"):
+        resolve_modes(["t", "u"], ["t", "u"], per_column)
+
+
+def test_a_sequence_beside_other_columns_comes_first_and_gives_its_layout():
+    frame = pd.DataFrame({"age": [30.0, 40.0, 50.0], "note": ["a long free text", "short note", None],
+                          "kind": ["x", "y", "x"]})
+    profiles = column_profiles(frame, {"note": "text", "kind": "category"})
+    encoding = TableEncoding.fit(frame, profiles, text=TextOptions(TextSettings(mode="sequence", sequence_length=4)))
+    assert encoding.feature_names == ("note", "age", "kind")
+    assert encoding.output_names == ("note[0]", "note[1]", "note[2]", "note[3]", "age", "kind=x", "kind=y",
+                                     "kind=<other>")
+    rows = encoding.transform(pd.DataFrame({"age": [35.0], "kind": ["y"], "note": ["free text zebra"]}))
+    assert rows.values.iloc[0].tolist() == [encoding.columns[0].text.vocabulary.index("free") + 2.0,
+                                            encoding.columns[0].text.vocabulary.index("text") + 2.0, 1.0, 0.0,
+                                            35.0, 0.0, 1.0, 0.0]
+
+    class Saved:
+        pass
+
+    saved = Saved()
+    saved.encoding = encoding  # type: ignore[attr-defined]
+    layout = sequence_layout(saved)
+    assert layout == SequenceLayout("note", 4, 4, len(encoding.columns[0].text.vocabulary) + 2)
+    assert layout.width == len(encoding.output_names)
+    alone = TableEncoding.fit(frame[["note"]], column_profiles(frame[["note"]], {"note": "text"}))
+    saved.encoding = alone  # type: ignore[attr-defined]
+    assert sequence_layout(saved) is None and sequence_layout(None) is None
 
 
 def test_per_column_table_overrides_and_must_name_a_text_column():

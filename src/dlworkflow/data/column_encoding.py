@@ -195,7 +195,8 @@ class TableEncoding:
     """The fitted encodings of a table's feature columns.
 
     Attributes:
-        columns: One encoding per input column, in network order.
+        columns: One encoding per input column, in network order: a ``sequence`` text column
+            first, then the others in the table's order.
         ignored: Columns typed (or inferred) ``ignore``: accepted in new rows, never used.
         date_format: ``data.date_format`` for text dates.
         imputed: Gaps filled in the training rows, per input column.
@@ -239,7 +240,7 @@ class TableEncoding:
             The fitted encoding.
 
         Raises:
-            SpecError: for ``data.text.mode = 'sequence'`` beside other columns
+            SpecError: for more than one text column in ``sequence`` mode
                 (:func:`~dlworkflow.data.text_encoding.resolve_modes`).
 
         Example:
@@ -266,6 +267,8 @@ class TableEncoding:
                 imputed[profile.name] = gaps
             columns.append(_fit_column(profile, column, impute=impute, indicator=bool(gaps) and impute,
                                        max_onehot=max_onehot, date_format=date_format, source=source))
+        # A sequence's token ids come first, so the model can split them off (text_encoding.SequenceLayout).
+        columns.sort(key=lambda encoded: encoded.text is None or encoded.text.mode != "sequence")
         return cls(tuple(columns), tuple(ignored), date_format, imputed)
 
     @property

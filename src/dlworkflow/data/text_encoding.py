@@ -7,13 +7,17 @@ punctuation replaced by spaces, split on whitespace; :func:`tokens`), cut into n
 
 - ``sequence``: the term ids of each row, padded with 0 or cut to ``sequence_length``
   (0 = padding, 1 = out of vocabulary, 2… = the vocabulary), for ``Embedding`` →
-  pooling / ``LSTM`` / ``Conv1D``; ids are exact as float32. The text must then be the only feature.
+  pooling / ``LSTM`` / ``Conv1D``; ids are exact as float32. One such column may sit beside number,
+  category and other text columns: its ids come first in the inputs, and the model splits them off
+  (:class:`SequenceLayout`, :mod:`dlworkflow.models.text_branch`) to join the other inputs at a
+  ``Concatenate`` entry of the layer list.
   An empty (or missing) text is one out-of-vocabulary id, so that ``mask_zero = true`` never
   masks a whole row (an average over nothing is NaN).
 - ``multi_hot`` / ``count`` / ``tf_idf``: one input per vocabulary term (present, its count,
   or its count × the term's inverse document frequency of the training rows), for ``Dense``;
   these sit beside number and category columns.
-- ``auto`` (the default): ``sequence`` when the text column is the only feature, else ``tf_idf``.
+- ``auto`` (the default): ``sequence`` when the text column is the only feature, else ``tf_idf``
+  (``sequence`` beside other columns is asked for explicitly, as it needs a ``Concatenate`` entry).
 
 The standardization is written here with :mod:`re` rather than Keras' ``TextVectorization``
 so that the fitted state is plain data (:meth:`TextEncoding.to_dict`: the vocabulary and the idf
@@ -313,9 +317,12 @@ class TextEncoding:
 def resolve_modes(
     text_columns: Sequence[str], used_columns: Sequence[str], options: TextOptions, *, source: str = "<spec>"
 ) -> dict[str, TextSettings]:
-    """Each text column's settings with ``auto`` resolved, refusing a sequence beside other inputs.
+    """Each text column's settings with ``auto`` resolved, allowing one ``sequence`` column.
 
-    ``auto`` is ``sequence`` for a text column that is the only feature, else ``tf_idf``.
+    ``auto`` is ``sequence`` for a text column that is the only feature, else ``tf_idf``. An
+    explicit ``sequence`` may sit beside other columns (the model then joins them at a
+    ``Concatenate`` entry), but only one column can be a sequence: the inputs are one matrix,
+    the token ids first.
 
     Args:
         text_columns: The feature columns typed ``text``.
@@ -327,13 +334,15 @@ def resolve_modes(
         Settings by text column.
 
     Raises:
-        SpecError: at ``data.text.mode`` (or ``data.text.columns.<name>.mode``) for ``sequence``
-            mode when the text is not the only feature, and at ``data.text.columns.<name>`` for
-            a table naming no text column.
+        SpecError: at ``data.text.mode`` (or ``data.text.columns.<name>.mode``) when more than
+            one text column is in ``sequence`` mode, and at ``data.text.columns.<name>`` for a
+            table naming no text column.
 
     Example:
         >>> resolve_modes(["note"], ["note", "age"], TextOptions())["note"].mode
         'tf_idf'
+        >>> resolve_modes(["note"], ["note", "age"], TextOptions(TextSettings(mode="sequence")))["note"].mode
+        'sequence'
     """
     for name in options.columns:
         if name not in text_columns:
@@ -347,17 +356,70 @@ def resolve_modes(
     for name in text_columns:
         settings = options.for_column(name)
         mode = settings.mode if settings.mode != "auto" else ("sequence" if alone else "tf_idf")
-        if mode == "sequence" and not alone:
-            path = f"data.text.columns.{name}.mode" if name in options.columns else "data.text.mode"
-            others = [column for column in used_columns if column != name]
-            raise SpecError.single(
-                source, path, f"'sequence' (token ids for an Embedding) needs the text column {name!r} to be the "
-                f"only feature; the table also has {', '.join(map(repr, others[:5]))}", got=settings.mode,
-                hint=f"Set {path} = 'tf_idf' (or 'multi_hot', 'count') to put the text beside the other "
-                "columns, or keep only the text (data.select).",
-            )
         resolved[name] = TextSettings(mode, settings.max_tokens, settings.sequence_length, settings.ngrams)
+    sequences = [name for name, settings in resolved.items() if settings.mode == "sequence"]
+    if len(sequences) > 1:
+        second = sequences[1]
+        path = f"data.text.columns.{second}.mode" if second in options.columns else "data.text.mode"
+        raise SpecError.single(
+            source, path, "only one text column can be in 'sequence' mode (its token ids feed one Embedding "
+            f"branch); {', '.join(map(repr, sequences))} all are", got="sequence",
+            hint=f"Keep {sequences[0]!r} as the sequence and set "
+            + ", ".join(f"data.text.columns.{name}.mode = 'tf_idf'" for name in sequences[1:])
+            + " (a term vector beside the other columns).",
+        )
     return resolved
+
+
+@dataclass(frozen=True)
+class SequenceLayout:
+    """Where a ``sequence`` text column's token ids sit among other inputs: first, then the others.
+
+    Attributes:
+        column: The text column.
+        sequence_length: Its token ids, the first inputs of a row.
+        other_inputs: The encoded inputs after them (numbers, categories, term vectors).
+        input_dim: The ``Embedding.input_dim`` the ids need (vocabulary + 2).
+
+    Example:
+        >>> SequenceLayout("note", 32, 3, 500).width
+        35
+    """
+
+    column: str
+    sequence_length: int
+    other_inputs: int
+    input_dim: int
+
+    @property
+    def width(self) -> int:
+        """All inputs of a row."""
+        return self.sequence_length + self.other_inputs
+
+
+def sequence_layout(preprocessing: Any) -> SequenceLayout | None:
+    """The layout of a table whose ``sequence`` text column sits beside other inputs, else None.
+
+    Args:
+        preprocessing: A dataset's fitted preprocessing (a table's carries ``encoding``).
+
+    Returns:
+        The layout, or None when there is no sequence column or it is the only input.
+
+    Example:
+        >>> sequence_layout(None) is None
+        True
+    """
+    encoding = getattr(preprocessing, "encoding", None)
+    columns = tuple(getattr(encoding, "columns", ()))
+    if not columns:
+        return None
+    first = columns[0]
+    text = getattr(first, "text", None)
+    others = sum(len(column.outputs) for column in columns[1:])
+    if text is None or text.mode != "sequence" or not others:
+        return None
+    return SequenceLayout(first.name, text.sequence_length, others, text.input_dim)
 
 
 def embedding_input_dim(preprocessing: Any) -> int | None:
@@ -411,5 +473,5 @@ def check_vector_memory(
         source, "data.text.max_tokens", f"{rows:,} rows × {width:,} term inputs would need about "
         f"{format_bytes(needed)} of memory while encoded; {format_bytes(available)} is available", got=width,
         hint=f"Lower data.text.max_tokens (to about {fitting:,} or fewer in all), or use mode = 'sequence' "
-        "(token ids for an Embedding) with the text as the only feature.",
+        "(token ids for an Embedding, joined to the other columns at a Concatenate layer).",
     )

@@ -30,12 +30,14 @@ import numpy as np
 from dlworkflow.errors import SpecError, suggestion
 from dlworkflow.models.arguments import argument_error, keras_message
 from dlworkflow.models.layer_size import check_layer_size
+from dlworkflow.models.text_branch import join, join_index, split_inputs
 from dlworkflow.user_code import call_user_code, import_user_attribute
 
 if TYPE_CHECKING:
     import keras
 
     from dlworkflow.data.dataset import Dataset
+    from dlworkflow.data.text_encoding import SequenceLayout
     from dlworkflow.spec.schema import LayerSpec, Spec
 
 INPUT_NAME = "input"
@@ -107,7 +109,9 @@ def build_model(spec: Spec, dataset: Dataset | None) -> keras.Model:
     a fresh session (``dense``, ``dense_1``…), so names do not depend on what was built
     before in the same process. With ``model.builder = "module:function"`` the function is
     imported (the spec file's folder is searched first) and called with the arguments it
-    accepts among ``input_shape``, ``output_units`` and ``model.builder_args``.
+    accepts among ``input_shape``, ``output_units`` and ``model.builder_args``. When the
+    data's text column in ``sequence`` mode sits beside other inputs, the model has two branches
+    joined at the layer list's ``Concatenate`` entry (:mod:`dlworkflow.models.text_branch`).
 
     With data, the model's output is then checked: one unit (or a flat output) for
     regression, ``dataset.output_units`` units for classification. Without data
@@ -141,9 +145,13 @@ def build_model(spec: Spec, dataset: Dataset | None) -> keras.Model:
     if spec.model.builder is not None:
         model = _call_builder(spec, dataset, input_shape)
     else:
-        from dlworkflow.data.text_encoding import embedding_input_dim  # here: importing the models imports no pandas
+        from dlworkflow.data.text_encoding import (  # here: importing the models imports no pandas
+            embedding_input_dim,
+            sequence_layout,
+        )
 
-        model = _build_from_layers(spec, input_shape, None if dataset is None else embedding_input_dim(dataset.preprocessing))
+        preprocessing = None if dataset is None else dataset.preprocessing
+        model = _build_from_layers(spec, input_shape, embedding_input_dim(preprocessing), sequence_layout(preprocessing))
     if dataset is not None:
         check_output(model, spec, dataset)
     return model
@@ -189,15 +197,20 @@ def model_input_shape(spec: Spec, dataset: Dataset | None) -> tuple[int, ...]:
     return actual
 
 
-def _build_from_layers(spec: Spec, input_shape: tuple[int, ...], vocabulary: int | None = None) -> keras.Model:
+def _build_from_layers(
+    spec: Spec, input_shape: tuple[int, ...], vocabulary: int | None = None, layout: SequenceLayout | None = None
+) -> keras.Model:
     import keras
 
     source = spec.source
+    joined_at = join_index(spec.model.layers, layout, input_shape, source=source)
     inputs = keras.Input(shape=input_shape, name=INPUT_NAME)
     used_names = {INPUT_NAME} | {
         str(layer.arguments["name"]) for layer in spec.model.layers if "name" in layer.arguments
     }
-    outputs = inputs
+    outputs, others = inputs, None
+    if layout is not None:  # a text sequence beside other inputs: two branches, joined at Concatenate
+        outputs, others = split_inputs(keras, inputs, layout, lambda name: _unique_name(name, used_names))
     if spec.model.base is not None:
         from dlworkflow.models.base import build_base
 
@@ -212,7 +225,9 @@ def _build_from_layers(spec: Spec, input_shape: tuple[int, ...], vocabulary: int
         weights += check_layer_size(layer_spec.type, arguments, tuple(outputs.shape),
                                     path=f"model.layers[{index}]", source=source, total_before=weights)
         try:
-            outputs = layer(outputs)
+            outputs = layer(outputs) if index != joined_at else join(layer, outputs, others, index=index, source=source)
+        except SpecError:
+            raise
         except (TypeError, ValueError, IndexError, KeyError, AttributeError) as err:  # Keras on a bad argument
             raise SpecError.single(
                 source,
@@ -249,8 +264,8 @@ def _embedding_arguments(layer_spec: LayerSpec, index: int, source: str, vocabul
         raise SpecError.single(
             source, f"model.layers[{index}].input_dim", "needs the vocabulary size of a text column in "
             "data.text.mode = 'sequence', and the data has none", got=arguments.get("input_dim", "(left out)"),
-            hint="Give a text column as the only feature (its token ids feed the Embedding), or set input_dim "
-            "to a whole number.",
+            hint="Set data.text.mode = 'sequence' for a text column (its token ids feed the Embedding), or set "
+            "input_dim to a whole number.",
         )
     return {**arguments, "input_dim": vocabulary}
 

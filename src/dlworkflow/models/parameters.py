@@ -302,7 +302,9 @@ def shape_note(layer: Any) -> str:
     ``32×32 → 30×30: a 3×3 kernel without padding loses 1 border pixel on each side``,
     ``30×30 → 15×15: 2×2 pooling halves each side``, ``padding='same' keeps the size``, the
     stride arithmetic otherwise. Flatten: ``4·4·50 = 800 values``. Global pooling: one
-    value per channel. Embedding: one vector per token (``20 token ids → 20×16``). SimpleRNN,
+    value per channel. Embedding: one vector per token (``20 token ids → 20×16``). Cropping1D:
+    the steps it keeps (``2,032 → 32: keeps the first 32``, the token ids of a text beside other
+    inputs); Concatenate: ``32 + 2,000 = 2,032 values side by side``. SimpleRNN,
     GRU, LSTM (and Bidirectional): the steps in and what comes out (the values after the last
     step, or every step's with ``return_sequences``). Other layers (and channels-first data):
     an empty note.
@@ -318,11 +320,15 @@ def shape_note(layer: Any) -> str:
         '30×30 → 15×15: 2×2 pooling halves each side'
     """
     own = type(layer).__name__
+    if own == "Concatenate":
+        return _concatenate_note(layer)
     try:
         before = layer.input.shape
         after = layer.output.shape
     except (AttributeError, ValueError, TypeError):
         return ""
+    if own == "Cropping1D":
+        return _cropping_note(layer, tuple(before))
     if own == "Flatten":
         dims = [d for d in tuple(before)[1:]]
         if not dims or any(d is None for d in dims):
@@ -356,6 +362,34 @@ def shape_note(layer: Any) -> str:
     dilation = _tuple(getattr(layer, "dilation_rate", 1), rank) if is_convolution else (1,) * rank
     head = f"{_times(sizes_in)} → {_times(sizes_out)}"
     return f"{head}: {_shape_reason(is_convolution, window, strides, padding, dilation, sizes_in, sizes_out)}"
+
+
+def _concatenate_note(layer: Any) -> str:
+    """``32 + 5 = 37 values side by side`` for a Concatenate of flat inputs (a text branch beside other inputs)."""
+    try:
+        widths = [tuple(tensor.shape)[-1] for tensor in layer.input]
+    except (AttributeError, ValueError, TypeError):
+        return ""
+    if len(widths) < 2 or any(width is None for width in widths):
+        return ""
+    return " + ".join(f"{int(width):,}" for width in widths) + f" = {sum(map(int, widths)):,} values side by side"
+
+
+def _cropping_note(layer: Any, before: tuple[Any, ...]) -> str:
+    """Which steps a Cropping1D keeps: ``2,032 → the first 32`` (a text's token ids), ``→ the last 2,000``."""
+    try:
+        start, end = (int(size) for size in layer.cropping)
+    except (AttributeError, TypeError, ValueError):
+        return ""
+    if len(before) != 3 or before[1] is None:
+        return ""
+    steps = int(before[1])
+    kept = steps - start - end
+    if not start:
+        return f"{steps:,} → {kept:,}: keeps the first {kept:,}"
+    if not end:
+        return f"{steps:,} → {kept:,}: keeps the last {kept:,}"
+    return f"{steps:,} → {kept:,}: drops {start:,} at the start and {end:,} at the end"
 
 
 def _sequence_note(layer: Any, before: tuple[Any, ...], after: tuple[Any, ...]) -> str | None:
