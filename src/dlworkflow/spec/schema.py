@@ -44,6 +44,7 @@ from dlworkflow.spec.limits import (
 )
 from dlworkflow.spec.registries import spec_problem
 from dlworkflow.spec.section import Section
+from dlworkflow.spec.slurm_section import SlurmSpec
 
 CONVOLUTION_LAYER_PREFIXES = ("Conv", "Convolution", "DepthwiseConv", "SeparableConv")
 """Layer names that mark a model as convolutional (used to pick a backend)."""
@@ -269,6 +270,10 @@ class TrainSpec(Section):
     tensorboard: TensorBoardSpec | None = Field(
         None, description="TensorBoard logs in the run folder (`dlw tensorboard RUN`); true for the defaults."
     )
+    distribution: Literal["none", "data_parallel"] | None = Field(
+        None, description="'data_parallel': split each batch across every visible device (JAX; batch_size a "
+        "multiple of the device count); left out or 'none': one device.",
+    )
     class_weight: Literal["balanced"] | dict[str, float] | None = Field(
         None, description="Weigh each class in the training loss (classification): 'balanced' (rows / (classes "
         "· the class's rows), from the training rows) or a table { label = weight } (classes left out weigh 1).",
@@ -443,6 +448,7 @@ class Spec(Section):
     train: TrainSpec = Field(default_factory=TrainSpec)
     evaluate: EvaluateSpec = Field(default_factory=EvaluateSpec)
     tune: TuneSpec | None = Field(None, description="A hyperparameter search (dlw tune); ignored by dlw run.")
+    slurm: SlurmSpec | None = Field(None, description="Defaults for --executor slurm (partition, time, gpus, ...).")
 
     _source: str = PrivateAttr("<spec>")
     _window_needs_ordered_split = model_validator(mode="after")(check_window_split)
