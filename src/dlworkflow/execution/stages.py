@@ -337,6 +337,7 @@ def finished_record(
             steps_per_execution=training.steps_per_execution,
             trained_on_logits=training.trained_on_logits or None,
             class_weight=training.class_weight,
+            distribution=training.distribution.to_dict() if training.distribution is not None else None,
         ),
         timings={**timings, "total": sum(timings.values())},
     )

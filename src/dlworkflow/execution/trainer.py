@@ -78,10 +78,12 @@ class KerasTrainer:
     def build(self, spec: Spec, dataset: Dataset) -> BuiltModel:
         from dlworkflow.models import build_model, explain_parameters
         from dlworkflow.training import compile_model, seed_everything
+        from dlworkflow.training.distribution import distributed
 
         seed_everything(spec.train.seed)
-        model = build_model(spec, dataset)
-        compile_model(model, spec, dataset)
+        with distributed(spec, dataset):  # train.distribution: weights created on every device
+            model = build_model(spec, dataset)
+            compile_model(model, spec, dataset)
         return BuiltModel(model, explain_parameters(model))
 
     def fit(

@@ -272,6 +272,7 @@ class TrainingSummary(Section):
     steps_per_execution: int | None = field(default=None, metadata=OPTIONAL)
     trained_on_logits: bool | None = field(default=None, metadata=OPTIONAL)
     class_weight: dict[str, float] | None = field(default=None, metadata=OPTIONAL)
+    distribution: dict[str, Any] | None = field(default=None, metadata=OPTIONAL)  # train.distribution's devices
 
 
 @dataclass(frozen=True)

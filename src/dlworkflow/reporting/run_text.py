@@ -79,6 +79,10 @@ def render_run(out: Console, record: RunRecord) -> None:
         order = ("every validation and test target comes after every training target" if split.time_ordered
                  else "targets NOT in time order")
         out.print(f"windows of {split.window} rows (stride {split.window_stride or 1}): {order}", soft_wrap=True)
+    if training.distribution:
+        from dlworkflow.training.distribution import distribution_line
+
+        out.print(distribution_line(training.distribution), soft_wrap=True)
     comparison = baseline_comparison(record)
     chosen_on = next((entry["chosen_on"] for parts in comparison.values() for entry in parts.values()), "train")
     table = Table(title="model beside the baselines", title_justify="left")

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     from dlworkflow.training.checkpoint import Checkpoint
     from dlworkflow.training.class_weights import ClassWeights
+    from dlworkflow.training.distribution import DistributionPlan
 
     from dlworkflow.data.dataset import Dataset
     from dlworkflow.spec.schema import OptimizerSpec, Spec
@@ -119,6 +120,7 @@ class TrainingResult:
     steps_per_execution: int = 1
     trained_on_logits: bool = False
     class_weight: dict[str, float] | None = None
+    distribution: DistributionPlan | None = None
 
 
 def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras.optimizers.Optimizer:
@@ -369,10 +371,17 @@ def fit_model(
         >>> result.history.columns.tolist()  # doctest: +SKIP
         ['epoch', 'loss', 'val_loss']
     """
-    from dlworkflow.models.base import trainable_parameter_count, unfreeze_base
-    from dlworkflow.training.progress import EpochProgress
+    from dlworkflow.training.distribution import distributed
 
+    with distributed(spec, dataset) as plan:  # batches split across devices with train.distribution
+        return _fit_all(model, spec, dataset, plan, console, quiet, callbacks, checkpoint_dir, resume_from)
+
+
+def _fit_all(model: Any, spec: Spec, dataset: Dataset, plan: DistributionPlan | None, console: Any, quiet: bool,
+             callbacks: Any, checkpoint_dir: Any, resume_from: Any) -> TrainingResult:
+    from dlworkflow.models.base import trainable_parameter_count, unfreeze_base
     from dlworkflow.training.logits import logits_training_model
+    from dlworkflow.training.progress import EpochProgress
 
     if not is_compiled(model):
         compile_model(model, spec, dataset)
@@ -385,7 +394,7 @@ def fit_model(
         )
     prior = _Prior(resume_from, checkpoint_dir)
     progress = None if quiet else EpochProgress(console, label=spec.name)
-    inputs = _training_inputs(spec, dataset)
+    inputs = _training_inputs(spec, dataset, plan)
     started = time.perf_counter()
     try:
         first_name = STAGE_TRAIN if fine_tune is None else STAGE_FROZEN
@@ -433,6 +442,7 @@ def fit_model(
         steps_per_execution=steps,
         trained_on_logits=trained is not model,
         class_weight=inputs.class_weight.by_name() if inputs.class_weight is not None else None,
+        distribution=plan,
     )
 
 
@@ -459,9 +469,13 @@ class _Inputs:
     class_weight: ClassWeights | None = None
 
 
-def _training_inputs(spec: Spec, dataset: Dataset) -> _Inputs:
+def _training_inputs(spec: Spec, dataset: Dataset, plan: DistributionPlan | None = None) -> _Inputs:
     """Arrays for in-memory parts (as before streaming existed), tf.data streams for streamed ones."""
     from dlworkflow.training.class_weights import class_weights
+    from dlworkflow.training.distribution import even_rows, streamed_refusal
+
+    if plan is not None and (dataset.train.streamed or (dataset.validation is not None and dataset.validation.streamed)):
+        raise streamed_refusal(spec)
 
     weights = class_weights(spec, dataset)
     train = spec.train
@@ -473,7 +487,7 @@ def _training_inputs(spec: Spec, dataset: Dataset) -> _Inputs:
 
             validation_data = image_stream(validation, dataset.image, batch_size=train.batch_size)
         else:
-            validation_data = (validation.x, validation.y)
+            validation_data = even_rows((validation.x, validation.y), plan)
     if dataset.train.streamed:
         from dlworkflow.training.streams import image_stream
 
@@ -481,7 +495,8 @@ def _training_inputs(spec: Spec, dataset: Dataset) -> _Inputs:
             dataset.train, dataset.image, batch_size=train.batch_size, shuffle=train.shuffle, seed=train.seed
         )
         return _Inputs(stream, None, None, False, validation_data, weights)
-    return _Inputs(dataset.train.x, dataset.train.y, train.batch_size, train.shuffle, validation_data, weights)
+    x, y = even_rows((dataset.train.x, dataset.train.y), plan)
+    return _Inputs(x, y, train.batch_size, train.shuffle, validation_data, weights)
 
 
 @dataclass
