@@ -405,7 +405,9 @@ def comment(
         return store.get(full_id).to_dict()
 
 
-def export(run_id: str, directory: str | Path, *, force: bool = False, registry: str | None = None) -> Path:
+def export(
+    run_id: str, directory: str | Path, *, force: bool = False, registry: str | None = None, model_format: str = "keras"
+) -> Path:
     """Write a run's self-contained bundle: model, fitted preprocessing, model card, spec, manifest.
 
     The folder gets ``model.keras``, ``preprocessing.json``, ``spec.toml``, ``model_card.md``
@@ -418,6 +420,8 @@ def export(run_id: str, directory: str | Path, *, force: bool = False, registry:
         directory: The bundle folder: new or empty (created with its parents).
         force: Replace the folder when it holds an earlier bundle (never other files).
         registry: A SQLAlchemy URL.
+        model_format: ``keras``, or ``onnx`` (``model.onnx`` in place of ``model.keras``, which
+            ``predict`` runs through onnxruntime without Keras; needs ``dlworkflow[onnx]``).
 
     Returns:
         The bundle folder, absolute.
@@ -436,7 +440,7 @@ def export(run_id: str, directory: str | Path, *, force: bool = False, registry:
 
     with Registry.open(registry) as store:
         record = store.get(run_id)
-        return write_bundle(store.run_dir(record.id), record, directory, force=force)
+        return write_bundle(store.run_dir(record.id), record, directory, force=force, model_format=model_format)
 
 
 def predict(

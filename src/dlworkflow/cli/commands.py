@@ -363,11 +363,13 @@ def export(
     force: bool = typer.Option(False, "--force", help="Replace an earlier bundle in DIR (only the files its "
                                "bundle.json lists; anything else in DIR refuses)."),
     registry: str | None = REGISTRY_OPTION,
+    model_format: str = typer.Option("keras", "--format", help="keras, or onnx (model.onnx: dlw predict runs it "
+                                     "with onnxruntime, no Keras; needs pip install \"dlworkflow[onnx]\")."),
 ) -> None:
     """Write a self-contained bundle of a run: model, preprocessing, model card, spec, sha256 manifest."""
     from dlworkflow import api
 
-    folder = api.export(run_id, directory, force=force, registry=registry)
+    folder = api.export(run_id, directory, force=force, registry=registry, model_format=model_format)
     files = sorted(path.name for path in folder.iterdir())
     out.print(f"Bundle written to {folder}: {', '.join(files)}", soft_wrap=True)
     out.print(f"Predict with: dlw predict {folder} --input rows.csv --output predictions.csv", soft_wrap=True)

@@ -72,6 +72,21 @@ PREDICTED_VS_TRUE_PLOT = "predicted_vs_true.png"
 RESIDUALS_PLOT = "residuals.png"
 """Regression: the test set's residuals in row (time) order, the best baseline's behind."""
 
+ONNX_MODEL = "model.onnx"
+"""An ONNX bundle's model (``dlw export RUN DIR --format onnx``), in place of :data:`MODEL`."""
+
+SAVED_MODEL = "saved_model"
+"""A SavedModel bundle's model folder (``dlw export RUN DIR --format savedmodel``), in place of :data:`MODEL`."""
+
+EXPLANATION = "explanation.json"
+"""``dlw explain``: the permutation importances of a table's columns (or the saliency maps' settings)."""
+
+IMPORTANCE_PLOT = "feature_importance.png"
+"""``dlw explain`` on a table: the columns' permutation importances as bars, their spread as error bars."""
+
+SALIENCY_GRID = "saliency_maps.png"
+"""``dlw explain`` on images: the test-image grid with each image's saliency map laid over it."""
+
 PARTS = ("train", "validation", "test")
 """The data parts a predictions file can be written for."""
 

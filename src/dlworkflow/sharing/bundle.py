@@ -3,7 +3,8 @@
 ``dlw export RUN DIR`` writes::
 
     DIR/
-      model.keras          the trained model (Keras' zip: architecture JSON + weights)
+      model.keras          the trained model (Keras' zip: architecture JSON + weights);
+                           model.onnx instead with --format onnx (:mod:`dlworkflow.sharing.onnx_export`)
       preprocessing.json   the fitted preprocessing (features, scaler statistics, classes)
       spec.toml            the resolved spec the run was trained from
       model_card.md        the model card (:mod:`dlworkflow.sharing.model_card`)
@@ -57,8 +58,21 @@ FORMAT_VERSION = 1
 MODEL_FILES = (artifacts.MODEL, artifacts.PREPROCESSING, artifacts.SPEC)
 """The run's files a bundle copies (and a prediction needs)."""
 
-BUNDLE_FILES = (*MODEL_FILES, MODEL_CARD)
+MODEL_FORMAT_FILES = {"keras": artifacts.MODEL, "onnx": artifacts.ONNX_MODEL}
+"""The model file of each bundle format (the manifest's ``model_format``, ``keras`` when absent)."""
+
+BUNDLE_FILES = (*MODEL_FILES, MODEL_CARD, artifacts.ONNX_MODEL)
 """Every file a bundle's manifest lists (``bundle.json`` itself besides): all ``--force`` ever replaces."""
+
+
+def model_files(model_format: str = "keras") -> tuple[str, ...]:
+    """The files a bundle of a model format needs: its model, the preprocessing and the spec.
+
+    Example:
+        >>> model_files("onnx")
+        ('model.onnx', 'preprocessing.json', 'spec.toml')
+    """
+    return (MODEL_FORMAT_FILES[model_format], artifacts.PREPROCESSING, artifacts.SPEC)
 
 MAX_MANIFEST_BYTES = 1 << 20
 """A ``bundle.json`` larger than this (1 MiB) is not one dlworkflow wrote (a few hundred bytes)."""
@@ -99,7 +113,12 @@ def sha256_file(path: str | Path) -> str:
 
 
 def manifest(
-    directory: str | Path, files: list[str], record: RunRecord | Mapping[str, Any], preprocessing: Preprocessing | None = None
+    directory: str | Path,
+    files: list[str],
+    record: RunRecord | Mapping[str, Any],
+    preprocessing: Preprocessing | None = None,
+    *,
+    model_format: str = "keras",
 ) -> dict[str, Any]:
     """The manifest of a bundle folder: what it is, where it came from, each file's sha256.
 
@@ -108,6 +127,7 @@ def manifest(
         files: The file names to list.
         record: The run's record (id, name, task, backend, versions).
         preprocessing: The run's saved preprocessing (says whether the model takes images).
+        model_format: ``keras`` or ``onnx``; any but ``keras`` is written as ``model_format``.
 
     Returns:
         ``{"format", "format_version", "run_id", "name", "exported_at", "task", "target",
@@ -134,6 +154,7 @@ def manifest(
         "task": record.data.task,
         "target": record.data.target,
         "kind": "images" if preprocessing is not None and preprocessing.is_images else "table",
+        **({} if model_format == "keras" else {"model_format": model_format}),
         "backend": backend,
         "versions": {name: recorded[name] for name in wanted if name in recorded},
         "files": {
@@ -160,6 +181,7 @@ class Bundle:
             :class:`~dlworkflow.data.preprocessing.ImagePreprocessing`).
         spec: The resolved spec (``spec.toml``) as a dict.
         manifest: The parsed ``bundle.json``; None for a run folder.
+        model_format: ``keras`` (``model.keras``) or ``onnx`` (``model.onnx``, predicted with onnxruntime).
 
     Example:
         >>> bundle = Bundle.open("shared/weather")  # doctest: +SKIP
@@ -175,11 +197,12 @@ class Bundle:
     preprocessing: Preprocessing
     spec: dict[str, Any]
     manifest: dict[str, Any] | None = field(default=None, repr=False)
+    model_format: str = "keras"
 
     @property
     def model_path(self) -> Path:
-        """The ``.keras`` file."""
-        return self.directory / artifacts.MODEL
+        """The model file: ``model.keras``, or ``model.onnx`` for an ONNX bundle."""
+        return self.directory / MODEL_FORMAT_FILES[self.model_format]
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -243,6 +266,7 @@ class Bundle:
             preprocessing=_read_preprocessing(folder / artifacts.PREPROCESSING),
             spec=_read_toml(folder / artifacts.SPEC),
             manifest=listed,
+            model_format=listed.get("model_format", "keras"),
         )
 
     @classmethod
@@ -298,7 +322,13 @@ def _check_manifest(listed: Any, where: str) -> None:
             where, "format_version", f"this dlworkflow reads bundles up to version {FORMAT_VERSION}", got=version,
             hint="Upgrade dlworkflow (pip install -U dlworkflow) to read this bundle.",
         )
-    absent = [name for name in MODEL_FILES if name not in listed["files"]]
+    model_format = listed.get("model_format", "keras")
+    if model_format not in MODEL_FORMAT_FILES:
+        raise DataError.single(
+            where, "model_format", f"this dlworkflow reads {', '.join(map(repr, MODEL_FORMAT_FILES))} bundles",
+            got=model_format, hint="Upgrade dlworkflow (pip install -U dlworkflow) to read this bundle.",
+        )
+    absent = [name for name in model_files(model_format) if name not in listed["files"]]
     if absent:
         raise DataError.single(where, "files", f"the manifest lists no {', '.join(absent)}",
                                hint="Export the run again with `dlw export RUN DIR`.")

@@ -38,6 +38,7 @@ from dlworkflow.sharing.bundle import (
     _check_manifest,
     _read_preprocessing,
     manifest,
+    model_files,
 )
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def write_bundle(
     destination: str | Path,
     *,
     force: bool = False,
+    model_format: str = "keras",
 ) -> Path:
     """Write the bundle of a run into a folder, all at once.
 
@@ -59,6 +61,8 @@ def write_bundle(
         destination: The bundle folder; created (with its parents) when missing.
         force: Replace the files of an earlier bundle in ``destination`` (only those its
             manifest lists, and only when it holds nothing else).
+        model_format: ``keras`` (the run's ``model.keras``, copied) or ``onnx`` (``model.onnx``,
+            converted by :func:`dlworkflow.sharing.onnx_export.convert_model`).
 
     Returns:
         The bundle folder, absolute.
@@ -67,7 +71,8 @@ def write_bundle(
         RegistryError: when the run has no model files (it failed, or its folder was
             removed), ``destination`` is a file, a non-empty folder (without ``force``),
             a folder that is not a bundle or holds anything its manifest does not list (even
-            with ``force``), or holds the run itself, or the bundle cannot be written.
+            with ``force``), or holds the run itself, or the bundle cannot be written; for an
+            unknown ``model_format``, a converter that is not installed or a failed conversion.
 
     Example:
         >>> write_bundle(registry.run_dir(run_id), record, "shared/weather", force=True)  # doctest: +SKIP
@@ -75,7 +80,9 @@ def write_bundle(
     """
     from dlworkflow.registry.record import RunRecord
     from dlworkflow.sharing.model_card import model_card
+    from dlworkflow.sharing.onnx_export import check_converter, convert_model
 
+    check_converter(model_format)
     source = Path(run_dir)
     record = RunRecord.coerce(record)
     run_id = record.id
@@ -96,11 +103,14 @@ def write_bundle(
     except OSError as err:
         raise _write_error(target, err) from err
     try:
-        for name in MODEL_FILES:
+        files = model_files(model_format)
+        for name in files[1:] if model_format != "keras" else files:
             shutil.copyfile(source / name, staging / name)
+        if model_format != "keras":
+            convert_model(source / artifacts.MODEL, staging / files[0], model_format)
         preprocessing = _read_preprocessing(staging / artifacts.PREPROCESSING)
         (staging / MODEL_CARD).write_text(model_card(record, preprocessing), encoding="utf-8")
-        listed = manifest(staging, [*MODEL_FILES, MODEL_CARD], record, preprocessing)
+        listed = manifest(staging, [*files, MODEL_CARD], record, preprocessing, model_format=model_format)
         (staging / BUNDLE_FILE).write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
         _move_into_place(staging, target, replaced)
     except OSError as err:

@@ -285,7 +285,8 @@ def predict_bundle(
 
     The input is read and checked before Keras is imported; the backend the run trained
     with is then activated and the model loaded with safe mode (see
-    :mod:`dlworkflow.sharing.model_loading`).
+    :mod:`dlworkflow.sharing.model_loading`). An ONNX bundle is run by onnxruntime instead
+    (:mod:`dlworkflow.sharing.onnx_prediction`): Keras and its backends are never imported.
 
     Args:
         bundle: The model (:func:`dlworkflow.sharing.bundle_source.bundle_for`).
@@ -317,11 +318,17 @@ def predict_bundle(
     if output is not None:  # nor may the predictions replace the model's own files
         output = replace(output, inputs=(*output.inputs, *bundle.files))
         output.check()
-    check_safe(bundle.model_path)
-    part, notes = _new_input(bundle, source, ignore_extra=ignore_extra)
-    activate_saved_backend(bundle.backend, where=bundle.where)
-    model = load_model_safely(bundle.model_path)
-    predicted = predict_part(model, part, bundle.preprocessing)
+    if bundle.model_format == "onnx":  # onnxruntime: no Keras, no backend imported
+        from dlworkflow.sharing.onnx_prediction import onnx_session, predict_onnx
+
+        session = onnx_session(bundle.model_path)  # onnxruntime installed, the model loadable: before the input
+        part, notes = _new_input(bundle, source, ignore_extra=ignore_extra)
+        predicted = bundle.preprocessing.target_scaling.inverse(predict_onnx(bundle.model_path, part, session))
+    else:
+        check_safe(bundle.model_path)
+        part, notes = _new_input(bundle, source, ignore_extra=ignore_extra)
+        activate_saved_backend(bundle.backend, where=bundle.where)
+        predicted = predict_part(load_model_safely(bundle.model_path), part, bundle.preprocessing)
     check_finite(predicted, part, where=str(bundle.model_path))
     frame = predictions_frame(part, predicted, bundle.preprocessing)
     if output is not None:
