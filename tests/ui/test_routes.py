@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -98,7 +97,7 @@ def test_a_run_page_holds_the_report_and_its_curves_and_the_api_the_record(clien
     page = client.get("/runs/20250101-120000-000001")
     assert page.status_code == 200
     assert "Metrics beside the baselines" in page.text and "&lt;script&gt;alert" in page.text
-    curves = json.loads(re.search(r'class="curves-data"[^>]*>(.*?)</script>', page.text, re.S).group(1))
+    curves = json.loads(re.search(r'class="curves-data"[^>]*>(.*?)</script>', page.text, re.DOTALL).group(1))
     assert curves["runs"][0]["series"] == {"loss": [2.0, 1.5], "val_loss": [2.5, 2.1]}
     assert client.get("/api/runs/20250101-120000").json()["description"] == ATTACK
     assert client.get("/runs/nope").status_code == 404
@@ -162,7 +161,7 @@ def test_compare_ranks_the_runs_beside_the_baseline_and_shows_spec_differences(c
     assert ranking.index("wide") < ranking.index("dense") and "persistence" in ranking
     differences = page.text[page.text.index('id="spec-differences"'):]
     assert "train.epochs" in differences and "train.batch_size" not in differences
-    curves = json.loads(re.findall(r'class="curves-data"[^>]*>(.*?)</script>', page.text, re.S)[0])
+    curves = json.loads(re.findall(r'class="curves-data"[^>]*>(.*?)</script>', page.text, re.DOTALL)[0])
     assert len(curves["runs"]) == 2
     assert client.get("/compare", params={"runs": "20250101-120000-000001"}).status_code == 400
 
