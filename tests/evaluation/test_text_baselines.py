@@ -17,7 +17,11 @@ from dlworkflow.evaluation.text_baselines import (
     fit_vectorizer,
     row_texts,
 )
-from dlworkflow.evaluation.text_columns import text_columns, token_id_reason
+from dlworkflow.evaluation.text_columns import (
+    other_input_positions,
+    text_columns,
+    token_id_reason,
+)
 
 # Each class has its own words; every sentence also carries shared filler words.
 CLASS_WORDS = {
@@ -261,3 +265,69 @@ def test_regression_token_ids_skip_linear_regression():
                            task="regression", sequence=True)
     assert list(skipped_baselines(dataset, None)) == ["linear_regression"]
     assert "tf_idf_ridge fits on the words instead" in skipped_baselines(dataset, None)["linear_regression"]
+
+
+# --- text beside other columns ---------------------------------------------------------------
+
+
+def test_other_input_positions_are_the_encoded_columns_that_are_not_text(glosses):
+    mixed = TableEncoding(columns=(
+        ColumnEncoding("mass", "number", ("mass",)),
+        ColumnEncoding("title", "text", ("title[0]", "title[1]")),
+        ColumnEncoding("island", "category", ("island=A", "island=<other>"), ("A",)),
+        ColumnEncoding("body", "text", ("body[0]",)),
+    ))
+    assert other_input_positions(text_dataset(glosses.parts, encoding=mixed)) == (0, 3, 4)
+    assert other_input_positions(glosses) == ()
+
+
+def text_and_number_part(name, rows, seed):
+    """A score from the text's 'big' words and from a number column: neither alone explains it."""
+    part = regression_part(name, rows, seed)
+    amount = np.random.default_rng(seed + 100).normal(10.0, 3.0, rows)
+    ids = np.random.default_rng(seed).integers(0, 50, size=(rows, 6))
+    return Part(name=name, x=np.column_stack([ids, amount]).astype(np.float32),
+                y=(part.labels + 3.0 * amount).astype(np.float32), labels=part.labels + 3.0 * amount, frame=part.frame)
+
+
+def test_the_tf_idf_baselines_use_the_other_columns_beside_the_words():
+    from dlworkflow.data.text_encoding import TextEncoding
+
+    encoding = TableEncoding(columns=(
+        ColumnEncoding("definition", "text", tuple(f"definition[{i}]" for i in range(6)),
+                       text=TextEncoding("sequence", ("huge",), sequence_length=6)),
+        ColumnEncoding("amount", "number", ("amount",)),
+    ))
+    dataset = text_dataset({"train": text_and_number_part("train", 300, 5), "test": text_and_number_part("test", 100, 6)},
+                           task="regression", columns=("definition", "amount"), encoding=encoding)
+    (baseline,) = [b for b in baselines_for(dataset, None) if b.name == "tf_idf_ridge"]
+    assert baseline.other_inputs == (6,)
+    assert "words and word pairs beside the 1 other input the network gets (standardized)" in baseline.description
+    both = evaluate_baselines(dataset, None)["tf_idf_ridge"]["test"]["r2"]
+    words_only = TfIdfRidgeBaseline(("definition",)).fit(dataset.train)
+    assert "other input" not in words_only.description
+    truth = dataset.test.labels
+    r2_words = 1 - np.sum((words_only.predict(dataset.test) - truth) ** 2) / np.sum((truth - truth.mean()) ** 2)
+    assert both > 0.95 and r2_words < 0.7
+
+
+def test_the_tf_idf_classifier_uses_a_category_beside_the_words(glosses):
+    # The label shows in the words for most rows, and in a one-hot column for every row.
+    rng = np.random.default_rng(3)
+
+    def part(name, rows, seed):
+        texts, labels = sentences(rows, seed)
+        texts = [text if rng.random() < 0.5 else "a the of" for text in texts]  # half the rows lose their words
+        onehot = np.eye(3)[labels]
+        return text_part(name, texts, labels, x=np.column_stack([np.zeros((rows, 6)), onehot]))
+
+    encoding = TableEncoding(columns=(
+        *text_encoding("definition", sequence=True).columns,
+        ColumnEncoding("kind", "category", ("kind=0", "kind=1", "kind=2"), ("0", "1", "2")),
+    ))
+    dataset = text_dataset({"train": part("train", 300, 1), "test": part("test", 120, 2)}, encoding=encoding)
+    results = evaluate_baselines(dataset, None)
+    assert results["tf_idf_logistic_regression"]["test"]["accuracy"] > 0.95
+    words_only = TfIdfLogisticRegressionBaseline(("definition",), num_classes=3).fit(dataset.train)
+    accuracy = np.mean(words_only.predict(dataset.test).argmax(axis=1) == dataset.test.labels)
+    assert accuracy < 0.9

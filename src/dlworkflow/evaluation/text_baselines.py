@@ -11,6 +11,10 @@ the words themselves get a linear model, fitted on the training rows' raw string
 
 A text network that does not beat these has learned nothing a bag of words does not know.
 Several text columns are joined into one text per row (with a space); a missing text is empty.
+When the text sits beside other columns (numbers, categories, dates), those inputs, as the network
+gets them and standardized on the training rows, stand beside the TF-IDF vector
+(:func:`~dlworkflow.evaluation.text_columns.other_input_positions`; the description says so), so
+the baseline sees what the network sees.
 ``majority_class`` and ``mean`` run beside them as for every run.
 
 The cost is bounded: the vocabulary keeps at most :data:`MAX_TERMS` terms, at most
@@ -40,11 +44,12 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.evaluation.baseline import Baseline, register_baseline
 from dlworkflow.evaluation.classification_baselines import _ClassificationBaseline
-from dlworkflow.evaluation.text_columns import text_columns
+from dlworkflow.evaluation.text_columns import other_input_positions, text_columns
 
 if TYPE_CHECKING:
     from dlworkflow.spec.schema import EvaluateSpec
@@ -111,13 +116,24 @@ def fit_vectorizer(texts: pd.Series) -> tuple[TfidfVectorizer | None, sparse.csr
 
 
 class _TextBaseline(Baseline):
-    """What the text baselines share: their columns, the row sample, and opting out without text."""
+    """What the text baselines share: their columns, the other inputs, the row sample, opting out without text."""
 
-    def __init__(self, columns: tuple[str, ...], *, max_fit_rows: int = MAX_FIT_ROWS, random_state: int = 0):
+    def __init__(
+        self, columns: tuple[str, ...], *, other_inputs: tuple[int, ...] = (), max_fit_rows: int = MAX_FIT_ROWS,
+        random_state: int = 0,
+    ):
         self.columns = tuple(columns)
+        self.other_inputs = tuple(int(position) for position in other_inputs)
         self.max_fit_rows = int(max_fit_rows)
         self.random_state = random_state
         self.rows_fitted_: int | None = None
+        self.vectorizer_: TfidfVectorizer | None = None
+        self.scaler_: StandardScaler | None = None
+        if self.other_inputs:
+            count = len(self.other_inputs)
+            self.description = self.description.replace(
+                "word pairs,", f"word pairs beside the {count} other input{'s' if count > 1 else ''} the network "
+                "gets (standardized),")
 
     def skip_reason(self, dataset: Dataset) -> str | None:
         """Why the raw text is not at hand (a part's rows lack a text column), else None."""
@@ -127,18 +143,39 @@ class _TextBaseline(Baseline):
                 return f"the {name} part's rows lack the raw text of column {absent[0]!r}"
         return None
 
-    def _inputs(self, part: Part) -> pd.Series:
+    def _texts(self, part: Part) -> pd.Series:
         return row_texts(part, self.columns)
 
-    def _training_rows(self, train: Part, labels: np.ndarray) -> tuple[pd.Series, np.ndarray]:
-        texts = self._inputs(train)
-        self.rows_fitted_ = len(texts)
+    def _inputs(self, part: Part) -> pd.Series | sparse.csr_matrix:
+        """The raw texts (for a pipeline of TF-IDF and model), or the TF-IDF vectors beside the other inputs."""
+        texts = self._texts(part)
+        if self.vectorizer_ is None or self.scaler_ is None:
+            return texts
+        others = self.scaler_.transform(np.asarray(part.x)[:, list(self.other_inputs)])
+        return sparse.hstack([self.vectorizer_.transform(texts), sparse.csr_matrix(others)], format="csr")
+
+    def _fit_inputs(
+        self, train: Part, labels: np.ndarray
+    ) -> tuple[TfidfVectorizer | None, sparse.csr_matrix | None, np.ndarray]:
+        """Fit the vocabulary (and the other inputs' scaler) on the training rows: vectorizer, inputs, labels."""
+        texts = self._texts(train)
+        chosen = np.arange(len(texts))
         if len(texts) > self.max_fit_rows:
             rng = np.random.default_rng(self.random_state)
             chosen = np.sort(rng.choice(len(texts), size=self.max_fit_rows, replace=False))
-            texts, labels = texts.iloc[chosen], labels[chosen]
-            self.rows_fitted_ = self.max_fit_rows
-        return texts, labels
+        self.rows_fitted_ = len(chosen)
+        vectorizer, vectors = fit_vectorizer(texts.iloc[chosen])
+        self.vectorizer_ = self.scaler_ = None
+        if vectorizer is None or not self.other_inputs:
+            return vectorizer, vectors, labels[chosen]
+        others = np.asarray(train.x)[chosen][:, list(self.other_inputs)]
+        self.vectorizer_, self.scaler_ = vectorizer, StandardScaler().fit(others)
+        inputs = sparse.hstack([vectors, sparse.csr_matrix(self.scaler_.transform(others))], format="csr")
+        return vectorizer, inputs, labels[chosen]
+
+    def _fitted_estimator(self, vectorizer: TfidfVectorizer, step: str, model: object) -> object:
+        """The model alone (inputs made by :meth:`_inputs`), or TF-IDF then the model for the texts alone."""
+        return model if self.vectorizer_ is not None else Pipeline([("tf_idf", vectorizer), (step, model)])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(columns={self.columns!r})"
@@ -149,12 +186,13 @@ class TfIdfLogisticRegressionBaseline(_TextBaseline, _ClassificationBaseline):
     """TF-IDF of the training texts' words and word pairs, then a multinomial logistic regression.
 
     Runs beside every classification whose data has a text column; fitted on the training
-    rows' raw strings only. Classes absent from the training part get probability 0; with a
+    rows' raw strings and, when there are any, the other inputs beside them. Classes absent from the training part get probability 0; with a
     single training class, or texts without a word, it predicts the training class shares.
 
     Args:
         columns: The text columns (joined per row).
         num_classes: Number of classes (the probability columns).
+        other_inputs: Positions in ``part.x`` of the inputs that are not text, used beside the words.
         max_fit_rows: The most training rows fitted on (a fixed-seed sample beyond).
         random_state: Seed of the row sample and of the saga solver (no global seeding).
 
@@ -178,11 +216,13 @@ class TfIdfLogisticRegressionBaseline(_TextBaseline, _ClassificationBaseline):
         columns: tuple[str, ...],
         num_classes: int | None = None,
         *,
+        other_inputs: tuple[int, ...] = (),
         max_fit_rows: int = MAX_FIT_ROWS,
         random_state: int = 0,
     ):
         _ClassificationBaseline.__init__(self, num_classes)
-        _TextBaseline.__init__(self, columns, max_fit_rows=max_fit_rows, random_state=random_state)
+        _TextBaseline.__init__(self, columns, other_inputs=other_inputs, max_fit_rows=max_fit_rows,
+                               random_state=random_state)
 
     @classmethod
     def from_dataset(
@@ -191,11 +231,10 @@ class TfIdfLogisticRegressionBaseline(_TextBaseline, _ClassificationBaseline):
         columns = text_columns(dataset)
         if dataset.task not in cls.tasks or not columns:
             return None
-        return cls(columns, num_classes=dataset.output_units)
+        return cls(columns, num_classes=dataset.output_units, other_inputs=other_input_positions(dataset))
 
     def fit(self, train: Part) -> TfIdfLogisticRegressionBaseline:
-        texts, labels = self._training_rows(train, self._start_fit(train))
-        vectorizer, vectors = fit_vectorizer(texts)
+        vectorizer, vectors, labels = self._fit_inputs(train, self._start_fit(train))
         if vectorizer is None or np.unique(labels).size < 2:
             # No word to learn from, or one class (LogisticRegression needs two): the class shares.
             self.estimator_ = DummyClassifier(strategy="prior").fit(np.zeros((len(labels), 1)), labels)
@@ -205,7 +244,7 @@ class TfIdfLogisticRegressionBaseline(_TextBaseline, _ClassificationBaseline):
             # Stopping after SAGA_MAX_ITER passes is the bound on its cost.
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(vectors, labels)
-        self.estimator_ = Pipeline([("tf_idf", vectorizer), ("logistic_regression", model)])
+        self.estimator_ = self._fitted_estimator(vectorizer, "logistic_regression", model)
         return self
 
 
@@ -214,11 +253,12 @@ class TfIdfRidgeBaseline(_TextBaseline):
     """TF-IDF of the training texts' words and word pairs, then a ridge regression.
 
     Runs beside every regression whose data has a text column; fitted on the training rows'
-    raw strings only. With texts that hold no word it predicts the training mean.
+    raw strings and, when there are any, the other inputs beside them. With texts that hold no word it predicts the training mean.
 
     Args:
         columns: The text columns (joined per row).
         alpha: The ridge penalty (``Ridge(alpha=...)``).
+        other_inputs: Positions in ``part.x`` of the inputs that are not text, used beside the words.
         max_fit_rows: The most training rows fitted on (a fixed-seed sample beyond).
         random_state: Seed of the row sample.
 
@@ -235,12 +275,13 @@ class TfIdfRidgeBaseline(_TextBaseline):
         columns: tuple[str, ...],
         alpha: float = 1.0,
         *,
+        other_inputs: tuple[int, ...] = (),
         max_fit_rows: int = MAX_FIT_ROWS,
         random_state: int = 0,
     ):
-        super().__init__(columns, max_fit_rows=max_fit_rows, random_state=random_state)
+        super().__init__(columns, other_inputs=other_inputs, max_fit_rows=max_fit_rows, random_state=random_state)
         self.alpha = float(alpha)
-        self.estimator_: Pipeline | DummyRegressor | None = None
+        self.estimator_: Pipeline | Ridge | DummyRegressor | None = None
 
     @classmethod
     def from_dataset(
@@ -249,16 +290,15 @@ class TfIdfRidgeBaseline(_TextBaseline):
         columns = text_columns(dataset)
         if dataset.task not in cls.tasks or not columns:
             return None
-        return cls(columns)
+        return cls(columns, other_inputs=other_input_positions(dataset))
 
     def fit(self, train: Part) -> TfIdfRidgeBaseline:
-        texts, labels = self._training_rows(train, np.asarray(train.labels, dtype=np.float64))
-        vectorizer, vectors = fit_vectorizer(texts)
+        vectorizer, vectors, labels = self._fit_inputs(train, np.asarray(train.labels, dtype=np.float64))
         if vectorizer is None:
             self.estimator_ = DummyRegressor(strategy="mean").fit(np.zeros((len(labels), 1)), labels)
             return self
         model = Ridge(alpha=self.alpha).fit(vectors, labels)
-        self.estimator_ = Pipeline([("tf_idf", vectorizer), ("ridge", model)])
+        self.estimator_ = self._fitted_estimator(vectorizer, "ridge", model)
         return self
 
     def predict(self, part: Part) -> np.ndarray:

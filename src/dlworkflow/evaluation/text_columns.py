@@ -8,6 +8,7 @@ a linear model on ids fits a line to arbitrary numbers (id 7 is not "more" than 
 The answer comes from the fitted preprocessing alone (``dataset.preprocessing.encoding``, the
 :class:`~dlworkflow.data.column_encoding.TableEncoding` saved in ``preprocessing.json``): one
 place to look, whether the column was typed ``text`` in ``[data.columns]`` or recognised as text.
+The text baselines also take the other inputs beside the words (:func:`other_input_positions`).
 
 Example:
     >>> text_columns(dataset)  # doctest: +SKIP
@@ -51,6 +52,36 @@ def text_columns(dataset: Dataset) -> tuple[str, ...]:
         ('definition',)
     """
     return tuple(column.name for column in _text_encodings(dataset))
+
+
+def other_input_positions(dataset: Dataset) -> tuple[int, ...]:
+    """Where the inputs that are not text sit among the network's inputs, for a table with a text column.
+
+    The text baselines use them beside the words: numbers, dates, categories (one-hot or
+    index) and gap indicators, as the network sees them. Term vectors and token ids of the
+    text columns are left out (the baselines read the raw words instead); so are windows.
+
+    Args:
+        dataset: A prepared dataset.
+
+    Returns:
+        Column positions in ``part.x`` (a 2-D table); empty without text, without other
+        columns, or for windows and images.
+
+    Example:
+        >>> other_input_positions(dataset)  # doctest: +SKIP
+        (32, 33, 34, 35, 36)
+    """
+    encoding = getattr(dataset.preprocessing, "encoding", None)
+    if encoding is None or not _text_encodings(dataset) or getattr(dataset, "window", None) is not None:
+        return ()
+    positions, start = [], 0
+    for column in encoding.columns:
+        width = len(column.outputs)
+        if column.type != TEXT_TYPE:
+            positions += range(start, start + width)
+        start += width
+    return tuple(positions)
 
 
 def token_id_reason(dataset: Dataset) -> str | None:
