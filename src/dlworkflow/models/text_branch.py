@@ -87,7 +87,8 @@ def join_index(
         raise SpecError.single(
             source, "model.layers", f"the token ids of the text column {layout.column!r} sit beside "
             f"{layout.other_inputs:,} other input{'s' if layout.other_inputs != 1 else ''}, so the layers need a "
-            "Concatenate entry where the text branch (Embedding → pooling) joins them", got="no Concatenate",
+            "Concatenate entry where the text branch (Embedding → pooling) joins them",
+            got=[layer.type for layer in layers],
             hint=_join_hint(layers),
         )
     if len(joins) > 1:
