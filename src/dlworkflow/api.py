@@ -39,12 +39,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from dlworkflow.data.inspection import Inspection
+    from dlworkflow.execution.explanation import Explanation
     from dlworkflow.registry.record import RunRecord
 
 
 __all__ = [
     "Run", "ModelSummary", "baseline_comparison", "comment", "compare", "leaderboards", "list_runs", "recover", "run",
     "runs", "show", "report", "resume", "summary", "tensorboard_logs", "tune", "export", "predict", "unrecorded_runs",
+    "explain",
     "inspect",
 ]
 
@@ -222,27 +224,9 @@ def resume(run_id: str, *, registry: str | None = None, quiet: bool = True, cons
         >>> resume("20261123-2315").record["status"]  # doctest: +SKIP
         'finished'
     """
-    from dlworkflow.errors import DataError
-    from dlworkflow.execution.policy import ResumeState, RunPolicy
-    from dlworkflow.execution.preparation import prepare
-    from dlworkflow.execution.runner import execute
-    from dlworkflow.registry import Registry
-    from dlworkflow.registry.recovery import resumable_run
-    from dlworkflow.spec import validate_spec
+    from dlworkflow.execution.resumption import resume_run
 
-    with Registry.open(registry) as store:
-        record, checkpoint = resumable_run(store, run_id)
-    spec = validate_spec(record.spec, source=record.spec_file or "<record>")
-    prepared = prepare(spec)
-    if prepared.dataset.fingerprint != record.data.fingerprint:
-        raise DataError.single(
-            spec.source, "data", "has changed since the run started (its fingerprint differs), so it cannot go on",
-            hint="Start the spec again with dlw run.",
-        )
-    policy = RunPolicy.resumed(ResumeState(record.id, record.created_at, checkpoint))
-    with Registry.open(registry) as store:
-        result = execute(spec, prepared.dataset, prepared.backend, store, policy, quiet=quiet, console=console,
-                         timings={"prepare": prepared.seconds})
+    result = resume_run(run_id, registry, quiet=quiet, console=console)
     warn_each(result.warnings)
     return result
 
@@ -443,6 +427,38 @@ def export(
         return write_bundle(store.run_dir(record.id), record, directory, force=force, model_format=model_format)
 
 
+def explain(
+    run_id: str, *, rows: int | None = None, part: str = "validation", repeats: int = 5, registry: str | None = None
+) -> Explanation:
+    """Explain a run's model (``dlw explain``): each input column's permutation importance, into its run folder.
+
+    Args:
+        run_id: The run id, or a unique prefix of it.
+        rows: At most this many rows of the part, or all.
+        part: ``validation`` (default) or ``test`` (counts a look at the test set).
+        repeats: Shuffles per column (their spread is shown).
+        registry: A SQLAlchemy URL.
+
+    Returns:
+        The importances, most important first, and the files written (``explanation.json``,
+        ``feature_importance.png``).
+
+    Raises:
+        RegistryError: when no finished run matches. DataError: when its data changed.
+
+    Example:
+        >>> explain("20261123").importance.columns[0].column  # doctest: +SKIP
+        'BASEL_sunshine'
+    """
+    from dlworkflow.execution.explanation import explain_run
+    from dlworkflow.registry import Registry
+
+    with Registry.open(registry) as store:
+        explained = explain_run(store, store.get(run_id), rows=rows, part=part, repeats=repeats)
+    warn_each([explained.note] if explained.note else [])
+    return explained
+
+
 def predict(
     source: str | Path,
     input: str | Path | pd.DataFrame,
@@ -496,3 +512,38 @@ def predict(
 
     target = prediction_output(output, input, force=force)
     return predict_bundle(bundle_for(source, registry), input, target, ignore_extra=ignore_extra, registry=registry)
+
+
+def submit(spec: SpecLike, *, overrides: Overrides = None, registry: str | None = None,
+           slurm: Mapping[str, Any] | None = None, tune: bool = False, workers: int = 1, storage: str | None = None) -> Any:
+    """Submit a run (``tune``: a study's ``workers`` as a job array) to SLURM; ``dlw run/tune --executor slurm``.
+
+    ``slurm`` (partition, time, gpus, cpus, mem_gb, ...) overrides the spec's ``[slurm]`` table.
+    Returns a :class:`~dlworkflow.executors.submission.Submission`: the jobs, recorded as queued;
+    ``.wait()`` waits for them.
+
+    Example:
+        >>> submit("examples/weather.toml", slurm={"time": 30}).job_ids  # doctest: +SKIP
+        ['4242']
+    """
+    from dlworkflow.executors.slurm import SlurmSettings
+    from dlworkflow.executors.submission import submit_run, submit_tune
+
+    resolved = resolve_spec(spec, overrides)
+    settings = SlurmSettings.from_spec(resolved.slurm, **dict(slurm or {}))
+    if tune:
+        return submit_tune(resolved, registry, storage, workers, settings)
+    return submit_run(resolved, registry, settings)
+
+
+def jobs(run_id: str | None = None, *, registry: str | None = None) -> Any:
+    """The jobs not yet ended (queued, running, requeued), or with ``run_id`` the job that ran that run (or None).
+
+    Example:
+        >>> [job.state for job in jobs()]  # doctest: +SKIP
+        ['running']
+    """
+    from dlworkflow.registry import Registry
+
+    with Registry.open(registry) as store:
+        return store.jobs.live() if run_id is None else store.jobs.for_run(store.resolve_id(run_id))

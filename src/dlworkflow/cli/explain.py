@@ -1,0 +1,54 @@
+"""``dlw explain RUN``: which input columns a run's model relies on (permutation importance).
+
+Example:
+    $ dlw explain RUN --rows 500
+    $ dlw explain RUN --part test --json
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from dlworkflow.cli.application import JSON_OPTION, REGISTRY_OPTION, app, err, out
+from dlworkflow.reporting.run_text import styled
+
+SHOWN_COLUMNS = 15
+"""Columns listed in the terminal (all are in the run folder's explanation.json and plot)."""
+
+
+@app.command()
+def explain(
+    run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix of it."),
+    rows: int | None = typer.Option(None, "--rows", help="Use at most this many rows of the part [default: all]."),
+    part: str = typer.Option("validation", "--part", help="validation, or test (counts a look at the test set)."),
+    repeats: int = typer.Option(5, "--repeats", help="Shuffles per column; their spread is shown."),
+    registry: str | None = REGISTRY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Rank a table run's input columns by permutation importance; a bar chart into the run folder."""
+    import warnings
+
+    from dlworkflow import api
+    from dlworkflow.workflow_warning import WorkflowWarning
+
+    with warnings.catch_warnings(record=True) as caught:  # a look at the test set, said on stderr
+        warnings.simplefilter("always", WorkflowWarning)
+        explained = api.explain(run_id, rows=rows, part=part, repeats=repeats, registry=registry)
+    for note in caught:
+        err.print(styled(("note:", "yellow"), f" {note.message}"), soft_wrap=True)
+    importance = explained.importance
+    if as_json:
+        print(json.dumps({"run_id": explained.run_id, "permutation_importance": importance.to_dict(),
+                          "files": [str(path) for path in explained.files]}, indent=2))
+        return
+    out.print(f"Permutation importance of run {explained.run_id} on {importance.rows} {importance.part} rows "
+              f"({importance.metric} {importance.score:.4g} as they are; {importance.metric} worse with the column "
+              f"shuffled, mean ± sd of {importance.repeats}):", soft_wrap=True)
+    width = max(len(column.column) for column in importance.columns[:SHOWN_COLUMNS])
+    for column in importance.columns[:SHOWN_COLUMNS]:
+        out.print(f"  {column.column:<{width}}  {column.importance:+.4g} ± {column.spread:.2g}", soft_wrap=True)
+    if len(importance.columns) > SHOWN_COLUMNS:
+        out.print(f"  … {len(importance.columns) - SHOWN_COLUMNS} more in the files below", soft_wrap=True)
+    out.print(f"Written: {', '.join(str(path) for path in explained.files)}", soft_wrap=True)

@@ -1,0 +1,194 @@
+"""``dlw explain``: why a recorded run's model predicts what it does, written into its run folder.
+
+A table run: the permutation importance of each input column (grouped back from its
+encoding, :mod:`dlworkflow.evaluation.permutation_importance`) on validation rows by default,
+against the run's primary metric, saved as ``explanation.json`` and drawn as
+``feature_importance.png`` in the run folder (the report shows both). The run's data is
+prepared again from its spec (the same split), and refused when its fingerprint changed.
+Asking for test rows counts a look at the run's test set, as scoring it does.
+
+Example:
+    >>> explained = explain_run(store, record, rows=500)  # doctest: +SKIP
+    >>> explained.importance.columns[0].column  # doctest: +SKIP
+    'BASEL_sunshine'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlworkflow.errors import DataError, SpecError
+from dlworkflow.evaluation.permutation_importance import (
+    DEFAULT_REPEATS,
+    PermutationImportance,
+)
+from dlworkflow.registry import artifacts
+
+if TYPE_CHECKING:
+    from dlworkflow.data.dataset import Dataset
+    from dlworkflow.registry.record import RunRecord
+    from dlworkflow.registry.registry import Registry
+
+EXPLAINED_PARTS = ("validation", "test")
+"""The parts ``--part`` may name."""
+
+PREDICT_CHUNK = 4096
+"""Rows per model call while shuffled copies are scored."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What ``dlw explain`` found and wrote.
+
+    Attributes:
+        run_id: The run explained.
+        importance: The columns' permutation importances (a table run).
+        files: The files written into the run folder.
+        note: A look at the test set counted (``--part test``), else None.
+
+    Example:
+        >>> Explanation("r1", None, ()).files
+        ()
+    """
+
+    run_id: str
+    importance: PermutationImportance | None
+    files: tuple[Path, ...]
+    note: str | None = None
+
+
+def explain_run(
+    store: Registry, record: RunRecord, *, rows: int | None = None, part: str = "validation",
+    repeats: int = DEFAULT_REPEATS,
+) -> Explanation:
+    """Explain a finished run's model on its validation (or test) rows and write the results into its folder.
+
+    Args:
+        store: The open registry (a test-set look is counted in it).
+        record: The run's record.
+        rows: At most this many rows of the part (the first ones), or all.
+        part: ``validation`` or ``test`` (a look at the test set).
+        repeats: Shuffles per column.
+
+    Returns:
+        The explanation and the files written.
+
+    Raises:
+        SpecError: for an unknown part or a non-positive ``rows``.
+        DataError: when the data changed since the run, the part has no rows, or the run
+            took images (saliency maps are not built yet).
+        RegistryError: when the run has no model.
+
+    Example:
+        >>> explain_run(store, store.get("2026"), part="test").note  # doctest: +SKIP
+        "look #3 at test set 'weather_3_years_v1' ..."
+    """
+    from dlworkflow.sharing.bundle import Bundle
+
+    _check_request(part, rows, repeats)
+    run_dir = store.run_dir(record.id)
+    bundle = Bundle.from_run(run_dir, record)  # a finished run with its model files, or a RegistryError
+    dataset = _prepared_again(record)
+    if bundle.is_images:
+        raise DataError.single(f"run {record.id}", "", "explaining an image model is not available yet",
+                               hint="dlw explain ranks the input columns of table runs.")
+    importance = explain_table(bundle.model_path, dataset, record, part=part, rows=rows, repeats=repeats)
+    files = write_explanation(importance, run_dir)
+    note = _test_look(store, dataset, record) if part == "test" else None
+    return Explanation(record.id, importance, files, note)
+
+
+def _check_request(part: str, rows: int | None, repeats: int) -> None:
+    if part not in EXPLAINED_PARTS:
+        raise SpecError.single("--part", "", f"must be one of {', '.join(map(repr, EXPLAINED_PARTS))}", got=part,
+                               hint="Explain on validation rows (the default); test rows count a look at the test set.")
+    if rows is not None and rows < 1:
+        raise SpecError.single("--rows", "", "must be a positive number of rows", got=rows,
+                               hint="Leave it out to use every row of the part.")
+    if repeats < 1:
+        raise SpecError.single("--repeats", "", "must be a positive number of shuffles", got=repeats,
+                               hint=f"The default is {DEFAULT_REPEATS}.")
+
+
+def _prepared_again(record: RunRecord) -> Dataset:
+    """The run's data prepared and split again from its spec, refused when it changed."""
+    from dlworkflow.execution.preparation import prepare
+    from dlworkflow.spec import validate_spec
+
+    spec = validate_spec(record.spec, source=record.spec_file or "<record>")
+    dataset = prepare(spec).dataset
+    if dataset.fingerprint != record.data.fingerprint:
+        raise DataError.single(
+            spec.source, "data", "has changed since the run (its fingerprint differs): the rows would not be the "
+            "ones the model was scored on", hint="Run the spec again with dlw run, then explain the new run.",
+        )
+    return dataset
+
+
+def explain_table(
+    model_path: Path, dataset: Dataset, record: RunRecord, *, part: str, rows: int | None, repeats: int
+) -> PermutationImportance:
+    """Permutation importance of a table model's input columns on one part, with the run's primary metric.
+
+    Example:
+        >>> explain_table(run_dir / "model.keras", dataset, record, part="validation", rows=None,
+        ...               repeats=5).metric  # doctest: +SKIP
+        'rmse'
+    """
+    from dlworkflow.evaluation.permutation_importance import (
+        column_groups,
+        permutation_importance,
+    )
+    from dlworkflow.sharing.model_loading import load_model_safely
+
+    chosen = dataset.parts.get(part)
+    if chosen is None or chosen.size == 0 or chosen.x is None:
+        raise DataError.single(f"run {record.id}", f"split.{part}", "has no rows to explain the model on",
+                               hint="Give the run a validation split ([split] validation > 0), or use --part test.")
+    count = chosen.size if rows is None else min(rows, chosen.size)
+    model = load_model_safely(model_path)
+    scaling = dataset.preprocessing.target_scaling
+    return permutation_importance(
+        lambda inputs: scaling.inverse(_predict(model, inputs)), chosen.x[:count], chosen.labels[:count],
+        groups=column_groups(dataset.preprocessing), task=dataset.task, metric=record.primary.metric, part=part,
+        num_classes=dataset.output_units if dataset.class_names else None, repeats=repeats, seed=0,
+    )
+
+
+def _predict(model: Any, inputs: np.ndarray) -> np.ndarray:
+    """The model's predictions for many rows: direct calls in large chunks (no Keras predict loop per call)."""
+    from dlworkflow.sharing.onnx_prediction import outputs_to_predictions
+
+    chunks = [np.asarray(model(inputs[start:start + PREDICT_CHUNK], training=False), dtype=np.float64)
+              for start in range(0, len(inputs), PREDICT_CHUNK)]
+    return outputs_to_predictions(np.concatenate(chunks))
+
+
+def write_explanation(importance: PermutationImportance, run_dir: Path) -> tuple[Path, ...]:
+    """Write ``explanation.json`` and ``feature_importance.png`` into the run folder (replacing earlier ones).
+
+    Example:
+        >>> [path.name for path in write_explanation(importance, run_dir)]  # doctest: +SKIP
+        ['explanation.json', 'feature_importance.png']
+    """
+    from dlworkflow.evaluation.explanation_plots import save_importance_plot
+
+    data = run_dir / artifacts.EXPLANATION
+    temporary = data.with_name(f".{data.name}.partial")
+    temporary.write_text(json.dumps({"permutation_importance": importance.to_dict()}, indent=2) + "\n",
+                         encoding="utf-8")
+    temporary.replace(data)
+    return data, save_importance_plot(importance, run_dir / artifacts.IMPORTANCE_PLOT)
+
+
+def _test_look(store: Registry, dataset: Dataset, record: RunRecord) -> str | None:
+    look = store.count_look(dataset.test_fingerprint)
+    if look is None:
+        return None
+    return (f"explaining on test rows is a look at test set {look.name!r}: look #{look.look}, counted for run "
+            f"{record.id}. Choose between models on validation; look at the test set once, at the end.")
