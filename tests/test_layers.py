@@ -25,7 +25,7 @@ LAYERS = {
     "registry": 6,
     "reporting": 7, "sharing": 7,
     "execution": 8,
-    "tuning": 9,
+    "tuning": 9, "executors": 9,
     "ui": 9,
     "api": 10,
     "cli": 11, "__main__": 11,

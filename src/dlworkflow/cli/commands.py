@@ -23,6 +23,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from dlworkflow.cli import executors
 from dlworkflow.cli.application import (
     JSON_OPTION,
     REGISTRY_OPTION,
@@ -49,10 +50,18 @@ def run(
     overrides: list[str] = SET_OPTION,
     registry: str | None = REGISTRY_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the result."),
+    executor: str = executors.EXECUTOR_OPTION, wait: bool = executors.WAIT_OPTION,
+    partition: str | None = executors.PARTITION_OPTION, time: int | None = executors.TIME_OPTION,
+    gpus: int | None = executors.GPUS_OPTION, cpus: int | None = executors.CPUS_OPTION,
+    mem_gb: float | None = executors.MEM_OPTION,
 ) -> None:
     """Train the spec's model, score it beside the baselines, and record the run."""
     from dlworkflow import api
 
+    executors.check_executor(executor)
+    if executor == "slurm":
+        slurm = {"partition": partition, "time": time, "gpus": gpus, "cpus": cpus, "mem_gb": mem_gb}
+        return executors.submit_and_report(spec, overrides, registry, wait=wait, slurm=slurm)
     result = api.run(spec, overrides=overrides, registry=registry, quiet=quiet, console=err)
     render_run(out, result.record)
     for warning in result.warnings:
@@ -72,6 +81,7 @@ def list_runs(
 
     api.recover(registry=registry)  # a run whose process was killed shows as interrupted
     boards = api.leaderboards(test_set=test_set, limit=None if show_all else limit, registry=registry)
+    executors.print_live_jobs(registry, to_stderr=as_json)
     unrecorded = api.unrecorded_runs(registry=registry)  # finished, kept, but not in the registry yet
     if unrecorded:
         (err if as_json else out).print(styled(
@@ -122,6 +132,7 @@ def show(
     out.print(f"commit {git.commit or '–'}{' (dirty)' if git.dirty else ''} · spec {record.spec_file}")
     if record.artifacts.dir:
         out.print(f"artifacts {record.artifacts.dir}")
+    executors.print_run_job(record.id, registry)
     for number, item in enumerate(record.comments, start=1):
         out.print(f"comment {number} ({item.created_at}): {item.text}")
 
@@ -218,11 +229,21 @@ def tune(
     storage: str | None = typer.Option(
         None, "--storage", help="Optuna storage URL shared by workers [default: studies.db beside the registry]."
     ),
-    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine (SLURM: array tasks)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the result."),
+    executor: str = executors.EXECUTOR_OPTION, wait: bool = executors.WAIT_OPTION,
+    partition: str | None = executors.PARTITION_OPTION, time: int | None = executors.TIME_OPTION,
+    gpus: int | None = executors.GPUS_OPTION, cpus: int | None = executors.CPUS_OPTION,
+    mem_gb: float | None = executors.MEM_OPTION,
 ) -> None:
     """Tune the [tune] parameters with Optuna: trials scored on validation, the best trained once more on test."""
     from dlworkflow import api
+
+    executors.check_executor(executor)
+    if executor == "slurm":
+        slurm = {"partition": partition, "time": time, "gpus": gpus, "cpus": cpus, "mem_gb": mem_gb}
+        return executors.submit_and_report(spec, overrides, registry, wait=wait, slurm=slurm, tune=True,
+                                           workers=workers, storage=storage)
 
     result = api.tune(spec, overrides=overrides, registry=registry, storage=storage, workers=workers,
                       quiet=quiet or workers > 1, console=err)

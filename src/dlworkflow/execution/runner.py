@@ -130,8 +130,7 @@ def execute(
         if started.heartbeat is not None:
             started.heartbeat.stop()
     record = stages.finished_record(started.header, training, scores, timings, missing)
-    stored = _commit(registry, started.folder, record, dataset, policy)
-    _end_job(registry, started.job, "finished")
+    stored = _commit(registry, started.folder, record, dataset, policy, started.job)
     warnings = [] if not policy.scores_test else registry.warnings_for_test_set(
         dataset.test_fingerprint, stages.test_set_name(spec, dataset))
     return Run(record=stored, model=started.built.model, history=training.history, dataset=dataset,
@@ -180,7 +179,7 @@ def _start_job(registry: Registry, policy: RunPolicy, header: RunRecord) -> str 
     try:
         if policy.job is None:
             registry.jobs.submit(JobRecord.new(job, "local", "run", header.name, spec_file=header.spec_file or None))
-        registry.jobs.start(job, run_id=header.id, host=socket.gethostname())
+        registry.jobs.start(job, run_id=header.id, host=socket.gethostname(), name=header.name)
     except WorkflowError:
         return None
     return job
@@ -251,7 +250,8 @@ def _store(registry: Registry, record: RunRecord, *, replace: bool, looked_at_te
     return store(record, looked_at_test=looked_at_test, test_set_name=record.test_set.name or "")
 
 
-def _commit(registry: Registry, folder: RunFolder, record: RunRecord, dataset: Dataset, policy: RunPolicy) -> RunRecord:
+def _commit(registry: Registry, folder: RunFolder, record: RunRecord, dataset: Dataset, policy: RunPolicy,
+            job: str | None = None) -> RunRecord:
     """Seal the run's folder (model card, ``run.json``), move it into place and record the run.
 
     A note beside the folder says the run is not yet recorded until the registry holds it;
@@ -276,6 +276,7 @@ def _commit(registry: Registry, folder: RunFolder, record: RunRecord, dataset: D
         kept = give_up(registry.home, record, str(err)) or noted
         raise _kept_error(registry, record, run_dir, kept, err) from err
     forget_unrecorded(registry.home, stored)
+    _end_job(registry, job, "finished")
     return stored
 
 

@@ -143,31 +143,44 @@ class JobTable:
         self._write = write
 
     def submit(self, job: JobRecord) -> None:
-        """Record a submitted job (a job id seen before is replaced: SLURM reuses ids after a cluster restart).
+        """Record a submitted job; a job that already started (it may start before this write) keeps its state.
 
         Example:
             >>> registry.jobs.submit(JobRecord.new("4242", "slurm", "run", "weather"))  # doctest: +SKIP
         """
+        described = {key: value for key, value in job.to_dict().items()
+                     if key in ("executor", "kind", "name", "spec_file", "submitted_at", "stdout_path", "stderr_path")}
         try:
             with self._write() as connection:
-                connection.execute(jobs.delete().where(jobs.c.job_id == job.job_id))
+                known = connection.execute(select(jobs.c.state).where(jobs.c.job_id == job.job_id)).first()
+                if known is not None and known.state in LIVE_STATES:
+                    connection.execute(update(jobs).where(jobs.c.job_id == job.job_id).values(**described))
+                    return
+                connection.execute(jobs.delete().where(jobs.c.job_id == job.job_id))  # SLURM reuses ids
                 connection.execute(insert(jobs).values(**job.to_dict()))
         except SQLAlchemyError as err:
             raise _unwritable(job.job_id, err) from err
 
-    def start(self, job_id: str, *, run_id: str | None = None, host: str | None = None) -> None:
+    def start(self, job_id: str, *, run_id: str | None = None, host: str | None = None, kind: str = "run",
+              name: str = "") -> None:
         """Mark a job running (again, after a requeue), with its run once known; its first heartbeat.
+
+        A job not yet recorded (it started before its submitter wrote it) is recorded now.
 
         Example:
             >>> registry.jobs.start("4242", run_id="20261207-120000-abcdef", host="node1")  # doctest: +SKIP
         """
         now = utc_now()
         values: dict[str, Any] = {"state": "running", "started_at": now, "heartbeat_at": now}
-        if run_id is not None:
-            values["run_id"] = run_id
-        if host is not None:
-            values["host"] = host
-        self._update(job_id, values)
+        values.update({key: value for key, value in (("run_id", run_id), ("host", host)) if value is not None})
+        try:
+            with self._write() as connection:
+                done = connection.execute(update(jobs).where(jobs.c.job_id == job_id).values(**values))
+                if done.rowcount == 0:
+                    early = JobRecord.new(job_id, "slurm", kind, name)
+                    connection.execute(insert(jobs).values(**{**early.to_dict(), **values}))
+        except SQLAlchemyError as err:
+            raise _unwritable(job_id, err) from err
 
     def beat(self, job_id: str) -> None:
         """Write the job's heartbeat (now).

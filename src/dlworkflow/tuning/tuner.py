@@ -354,13 +354,38 @@ def worker_main(document: dict[str, Any], source: str, registry: str | None, sto
     import sys
 
     from dlworkflow.plain_text import printable
-    from dlworkflow.spec import validate_spec
 
     try:
-        spec = validate_spec(document, source=source)
-        prepared = prepare(spec)
-        objective = TrialObjective(spec, prepared.dataset, prepared.backend, registry)
-        run_until_done(open_study(spec, storage), objective, trial_count(spec.tune))
+        worker_loop(document, source, registry, storage)
     except WorkflowError as error:
         print(f"error: {printable(error, newlines=True)}", file=sys.stderr)
         sys.exit(error.exit_code)
+
+
+def worker_loop(document: dict[str, Any], source: str, registry: str | None, storage: str) -> int:
+    """Prepare the data, then run trials until the study is done (a worker process, or a SLURM array task).
+
+    Args:
+        document: The resolved spec.
+        source: The spec's file (for messages).
+        registry: The registry URL.
+        storage: The study's storage URL.
+
+    Returns:
+        How many trials the study holds at the end.
+
+    Raises:
+        WorkflowError: a spec, data or registry problem.
+
+    Example:
+        >>> worker_loop(spec.resolved(), "weather_tune.toml", None, "sqlite:///.dlw/studies.db")  # doctest: +SKIP
+        2
+    """
+    from dlworkflow.spec import validate_spec
+
+    spec = validate_spec(document, source=source)
+    prepared = prepare(spec)
+    objective = TrialObjective(spec, prepared.dataset, prepared.backend, registry)
+    study = open_study(spec, storage)
+    run_until_done(study, objective, trial_count(spec.tune))
+    return len(study.trials)
