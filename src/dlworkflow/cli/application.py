@@ -91,8 +91,10 @@ def main() -> None:
     """Entry point of the ``dlw`` console script."""
     import warnings
 
+    from dlworkflow.registry.network_filesystem import NetworkFilesystemWarning
     from dlworkflow.workflow_warning import WorkflowWarning
 
     warnings.simplefilter("ignore", WorkflowWarning)  # the commands print a run's notes themselves
+    warnings.filterwarnings("always", category=NetworkFilesystemWarning)  # said once per file by the library
     app()
 

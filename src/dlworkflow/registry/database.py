@@ -69,6 +69,7 @@ from dlworkflow.registry.location import (
     in_memory_sqlite,
     registry_url,
 )
+from dlworkflow.registry.network_filesystem import warn_if_on_network_filesystem
 from dlworkflow.registry.run_summary import LEADERBOARD_INDEX_COLUMNS
 
 URL_HINT = (
@@ -434,6 +435,7 @@ def open_database(url: str | None = None, home: Path | None = None) -> tuple[Eng
             artifacts_home = database_path.parent
             parsed = parsed.set(database=str(database_path))
             check_sqlite_file(database_path, where)
+            warn_if_on_network_filesystem(database_path, "registry")  # SQLite's locks fail on NFS, SMB, Lustre...
             try:
                 database_path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:

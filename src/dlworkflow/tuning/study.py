@@ -3,7 +3,8 @@
 A study lives in an Optuna RDB storage so that worker processes, on one machine or on
 several, share it: by default ``studies.db`` beside a SQLite registry, else the registry's
 own database (a PostgreSQL registry then holds the group's studies too); ``--storage``
-names another. A study is tied to the spec it was created from: its hash (the resolved
+names another, or ``journal:///shared/path/study.log`` for Optuna's journal file where no
+database server exists (:mod:`dlworkflow.tuning.journal_storage`). A study is tied to the spec it was created from: its hash (the resolved
 spec without ``tune.n_trials``, so a study may be given more trials) is stored with it,
 and opening the study with another spec is refused instead of mixing two experiments.
 
@@ -25,11 +26,15 @@ from typing import TYPE_CHECKING, Any
 from dlworkflow.errors import SpecError
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.registry.location import registry_url, sqlite_file
+from dlworkflow.registry.network_filesystem import warn_if_on_network_filesystem
 from dlworkflow.spec.schema import Spec, TuneSpec
 from dlworkflow.tuning.search_space import grid
 
 if TYPE_CHECKING:
     import optuna
+
+JOURNAL_SCHEME = "journal://"
+"""The prefix of ``--storage`` for an Optuna journal file (:mod:`dlworkflow.tuning.journal_storage`)."""
 
 STUDIES_FILE = "studies.db"
 """The SQLite file of the studies, beside a SQLite registry."""
@@ -117,10 +122,13 @@ def direction(tune: TuneSpec) -> str:
 
 
 def make_storage(url: str) -> optuna.storages.BaseStorage:
-    """An Optuna RDB storage with heartbeats, so a killed worker's trial is recognised and retried.
+    """An Optuna storage with heartbeats, so a killed worker's trial is recognised and retried.
+
+    An SQLAlchemy URL gives an RDB storage; ``journal:///shared/path/study.log`` a journal file
+    (:mod:`dlworkflow.tuning.journal_storage`), for clusters without a database server.
 
     Args:
-        url: An SQLAlchemy URL.
+        url: An SQLAlchemy URL or a ``journal://`` URL.
 
     Returns:
         The storage.
@@ -131,10 +139,15 @@ def make_storage(url: str) -> optuna.storages.BaseStorage:
     import optuna
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
+    if url.startswith(JOURNAL_SCHEME):  # a log file on a shared filesystem, where no database server exists
+        from dlworkflow.tuning.journal_storage import make_journal_storage
+
+        return make_journal_storage(url, HEARTBEAT_SECONDS, GRACE_SECONDS)
     if url.startswith("sqlite:///"):
         path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            warn_if_on_network_filesystem(path, "studies database")
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         engine_kwargs = {"connect_args": {"timeout": 60}}
