@@ -208,11 +208,12 @@ def inspect_data(spec: Spec, *, frame: pd.DataFrame | None = None, images: Datas
         images: The built dataset of an image source (see :func:`reads_images`).
 
     Returns:
-        The inspection. A problem that would stop the run (text in sequence mode beside other columns, gaps without
-        ``data.missing``) is reported in :attr:`Inspection.problem`, the columns still shown.
+        The inspection. A data problem that would stop the run (gaps without ``data.missing``) is reported in
+        :attr:`Inspection.problem`, the columns still shown. A text column in ``sequence`` mode beside other
+        columns is no problem (the model joins them at a ``Concatenate`` entry).
 
     Raises:
-        SpecError: for a spec that names no usable data source.
+        SpecError: for a spec that names no usable data source, or more than one text column in ``sequence`` mode.
         DataError: when the data cannot be read at all.
 
     Example:

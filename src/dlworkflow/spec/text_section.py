@@ -29,7 +29,8 @@ class TextColumnSpec(Section):
     """``[data.text.columns.<name>]``: one text column's settings; keys left out come from ``[data.text]``."""
 
     mode: TextMode = Field("auto", description=(
-        "'sequence': token ids (0 padding, 1 unknown) for an Embedding, the text the only feature; "
+        "'sequence': token ids (0 padding, 1 unknown) for an Embedding (one such column; beside other columns the "
+        "layers join them at a Concatenate entry); "
         "'multi_hot', 'count' or 'tf_idf': one input per vocabulary term, for Dense; "
         "'auto': sequence for a text column alone, else tf_idf."))
     max_tokens: int = Field(10000, gt=0, description=(
