@@ -81,6 +81,8 @@ def test_api_runs_is_json_with_the_leaderboards_filtered_and_paged(client):
     assert boards[0]["runs"][1]["description"] == ATTACK  # data, as dlw runs --json gives it
     one = client.get("/api/runs", params={"per_page": 1, "page": 2, "test_set": "weather_v1"}).json()["leaderboards"]
     assert [run["name"] for run in one[0]["runs"]] == ["dense"] and one[0]["total"] == 3
+    last = client.get("/api/runs", params={"per_page": 2, "page": 2, "test_set": "weather_v1"}).json()["leaderboards"]
+    assert [run["name"] for run in last[0]["runs"]] == ["broken"]  # the run without a value, after the valued ones
     failed = client.get("/api/runs", params={"status": "failed", "name": "bro"}).json()["leaderboards"]
     assert [run["name"] for board in failed for run in board["runs"]] == ["broken"]
     newest = client.get("/api/runs", params={"sort": "newest", "until": "2025-01-02"}).json()["leaderboards"]
