@@ -25,6 +25,7 @@ from typing import Any
 from dlworkflow.errors import RegistryError
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.output_files import OutputFile
+from dlworkflow.registry import artifacts
 from dlworkflow.reporting.notebook_html import template_environment
 
 PARTS = ("train", "validation", "test")
@@ -105,6 +106,7 @@ def render_report(record: Mapping[str, Any], run_dir: Path | None, *, spec_toml:
         spec_toml=spec_toml or "",
         version=__version__,
         encodings=input_encodings(folder),
+        explanations=explanations(folder),
     )
 
 
@@ -220,6 +222,7 @@ def embedded_plots(run_dir: Path | None) -> list[dict[str, str]]:
         return []
     order = list(PLOT_CAPTIONS)
     files = sorted(run_dir.glob("*.png"), key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
+    files = [path for path in files if path.name not in EXPLANATION_PLOTS]  # shown in their own section
     return [
         {
             "name": path.name,
@@ -228,6 +231,44 @@ def embedded_plots(run_dir: Path | None) -> list[dict[str, str]]:
         }
         for path in files
     ]
+
+
+EXPLANATION_PLOTS = (artifacts.IMPORTANCE_PLOT, artifacts.SALIENCY_GRID)
+"""``dlw explain``'s plots: shown in the page's Explanations section, not among the plots."""
+
+MAX_EXPLAINED_ROWS = 20
+"""Columns listed in the Explanations section's table (the chart shows more)."""
+
+
+def explanations(run_dir: Path | None) -> dict[str, Any] | None:
+    """What ``dlw explain`` saved in the run folder, for the page: the importances and the chart, or None.
+
+    Args:
+        run_dir: The run folder, or None.
+
+    Returns:
+        ``{"importance": PermutationImportance, "columns": the most important, "plot": base64 PNG or ""}``;
+        None when the run was not explained (or its ``explanation.json`` cannot be read).
+
+    Example:
+        >>> explanations(None) is None
+        True
+    """
+    from dlworkflow.evaluation.permutation_importance import PermutationImportance
+
+    if run_dir is None or not (run_dir / artifacts.EXPLANATION).is_file():
+        return None
+    try:
+        saved = json.loads((run_dir / artifacts.EXPLANATION).read_text(encoding="utf-8"))
+        importance = PermutationImportance.from_dict(saved["permutation_importance"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    plot = run_dir / artifacts.IMPORTANCE_PLOT
+    return {
+        "importance": importance,
+        "columns": importance.columns[:MAX_EXPLAINED_ROWS],
+        "plot": base64.b64encode(plot.read_bytes()).decode("ascii") if plot.is_file() else "",
+    }
 
 
 def metric_table(record: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
