@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from large_registry import write_large_registry  # noqa: E402
+from large_registry import write_large_registry
 
 QUERIES = {
     "index /": "/",
