@@ -41,6 +41,8 @@ def test_explain_ranks_the_89_weather_features_and_writes_the_chart(weather_smal
     assert importances == sorted(importances, reverse=True) and importances[0] > 0
     assert (folder / "feature_importance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Explanations" in Path(result.report()).read_text()
+    again = result.explain(rows=50, repeats=1, registry=registry)
+    assert again.importance.rows == 50 and len(again.importance.columns) == 89
 
     looked = invoke("explain", result.id, "--part", "test", "--rows", 20, "--repeats", 1, "--registry", registry)
     assert looked.exit_code == 0, looked.output

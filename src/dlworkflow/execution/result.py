@@ -106,6 +106,29 @@ class Run:
             stopped_early=bool(training.stopped_early), stages=training.stages,
         )
 
+    def explain(self, rows: int | None = None, part: str = "validation", *, repeats: int = 5,
+                registry: str | None = None) -> Any:
+        """Rank the run's input columns by permutation importance (as ``dlw explain``), into its folder.
+
+        Args:
+            rows: At most this many rows of the part, or all.
+            part: ``validation``, or ``test`` (counts a look at the test set).
+            repeats: Shuffles per column.
+            registry: The registry the run is in (a SQLAlchemy URL; default: the default one).
+
+        Returns:
+            An :class:`~dlworkflow.execution.explanation.Explanation`.
+
+        Example:
+            >>> result.explain(rows=200).importance.columns[0].column  # doctest: +SKIP
+            'BASEL_sunshine'
+        """
+        from dlworkflow.execution.explanation import explain_run
+        from dlworkflow.registry import Registry
+
+        with Registry.open(registry) as store:
+            return explain_run(store, store.get(self.id), rows=rows, part=part, repeats=repeats)
+
     def report(self, output: str | Path | None = None) -> Path:
         """Write the run's self-contained HTML page (as ``dlw report``).
 
