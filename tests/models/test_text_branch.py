@@ -108,3 +108,15 @@ def test_a_concatenate_without_a_text_sequence_beside_other_columns_is_refused(f
     with pytest.raises(SpecError, match=r"model\.layers\[1\]: Concatenate joins the branch of a text column in "
                        r"'sequence' mode.*Remove this entry"):
         build_model(spec, build_dataset(spec, frame=frame))
+
+
+def test_windows_of_a_text_sequence_beside_other_columns_are_refused_at_data_window():
+    from dlworkflow.data.text_encoding import SequenceLayout
+    from dlworkflow.models.text_branch import join_index
+
+    spec = spec_for([*POOLED, {"type": "Concatenate"}, *HEAD])
+    layout = SequenceLayout("note", 6, 5, 12)
+    assert join_index(spec.model.layers, layout, (11,), source="n.toml") == 2
+    with pytest.raises(SpecError, match=r"n\.toml: data\.window: the token ids of the text column 'note' beside other "
+                       r"columns cannot be cut into windows.*Remove \[data\.window\]"):
+        join_index(spec.model.layers, layout, (3, 11), source="n.toml")
