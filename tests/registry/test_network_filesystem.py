@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -70,3 +72,26 @@ def test_one_warning_per_file_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> N
 def test_no_mount_table_says_nothing(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(module, "MOUNTS_FILE", tmp_path / "absent")
     assert network_filesystem("/home/ann/registry.db") is None
+
+
+_CLI_WITH_FAKE_MOUNTS = """
+import sys
+from pathlib import Path
+import dlworkflow.registry.network_filesystem as module
+module.MOUNTS_FILE = Path(sys.argv[1])
+from dlworkflow.cli.application import main
+sys.argv = ["dlw", "runs", "--registry", sys.argv[2]]
+main()
+"""
+
+
+def test_dlw_prints_the_warning_once(tmp_path) -> None:
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"server:/export {tmp_path} nfs4 rw 0 0\n/dev/sda1 / ext4 rw 0 0\n")
+    completed = subprocess.run(
+        [sys.executable, "-c", _CLI_WITH_FAKE_MOUNTS, str(mounts), f"sqlite:///{tmp_path}/dlw/registry.db"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr.count("NetworkFilesystemWarning: registry") == 1
+    assert f"{tmp_path}/dlw/registry.db is on a network filesystem (nfs4 at {tmp_path})" in completed.stderr

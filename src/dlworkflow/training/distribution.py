@@ -21,7 +21,7 @@ Example:
     >>> with distributed(spec) as plan:  # doctest: +SKIP
     ...     model = build_model(spec, dataset)
     >>> plan.to_dict()["devices"]  # doctest: +SKIP
-    [{'kind': 'cpu', 'name': 'TFRT_CPU_0'}, {'kind': 'cpu', 'name': 'TFRT_CPU_1'}]
+    [{'kind': 'cpu', 'name': 'cpu:0'}, {'kind': 'cpu', 'name': 'cpu:1'}]
 """
 
 from __future__ import annotations
