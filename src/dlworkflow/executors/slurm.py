@@ -78,7 +78,7 @@ class SlurmSettings:
         """
         parameters: dict[str, Any] = {
             "timeout_min": self.time, "cpus_per_task": self.cpus, "slurm_signal_delay_s": self.signal_delay_s,
-            "slurm_max_num_timeout": self.max_requeues, "tasks_per_node": 1, "nodes": 1,
+            "tasks_per_node": 1, "nodes": 1,
         }
         if self.gpus:
             parameters["gpus_per_node"] = self.gpus
@@ -115,7 +115,8 @@ class SlurmExecutor(Executor):
 
         self.folder = Path(folder)
         self.settings = settings
-        self._executor = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm")
+        self._executor = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm",
+                                               slurm_max_num_timeout=settings.max_requeues)
         self._executor.update_parameters(name=name, **settings.submitit_parameters())
 
     def submit(self, task: Callable[[], Any]) -> SubmittedJob:
