@@ -430,7 +430,7 @@ def export(
 def explain(
     run_id: str, *, rows: int | None = None, part: str = "validation", repeats: int = 5, registry: str | None = None
 ) -> Explanation:
-    """Explain a run's model (``dlw explain``): each input column's permutation importance, into its run folder.
+    """Explain a run's model (``dlw explain``): columns' permutation importance or images' saliency maps, into its folder.
 
     Args:
         run_id: The run id, or a unique prefix of it.
@@ -440,8 +440,8 @@ def explain(
         registry: A SQLAlchemy URL.
 
     Returns:
-        The importances, most important first, and the files written (``explanation.json``,
-        ``feature_importance.png``).
+        The importances, most important first (a table), or the occlusion maps (images), and the files
+        written (``explanation.json``, ``feature_importance.png`` or ``saliency_maps.png``).
 
     Raises:
         RegistryError: when no finished run matches. DataError: when its data changed.

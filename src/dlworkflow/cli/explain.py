@@ -1,4 +1,4 @@
-"""``dlw explain RUN``: which input columns a run's model relies on (permutation importance).
+"""``dlw explain RUN``: what a run's model relies on (columns by permutation importance, image regions by occlusion).
 
 Example:
     $ dlw explain RUN --rows 500
@@ -8,11 +8,15 @@ Example:
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from dlworkflow.cli.application import JSON_OPTION, REGISTRY_OPTION, app, err, out
 from dlworkflow.reporting.run_text import styled
+
+if TYPE_CHECKING:
+    from dlworkflow.execution.explanation import Explanation
 
 SHOWN_COLUMNS = 15
 """Columns listed in the terminal (all are in the run folder's explanation.json and plot)."""
@@ -27,7 +31,7 @@ def explain(
     registry: str | None = REGISTRY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Rank a table run's input columns by permutation importance; a bar chart into the run folder."""
+    """Explain a run's model: a table's columns by permutation importance, images' saliency maps; into its folder."""
     import warnings
 
     from dlworkflow import api
@@ -38,11 +42,20 @@ def explain(
         explained = api.explain(run_id, rows=rows, part=part, repeats=repeats, registry=registry)
     for note in caught:
         err.print(styled(("note:", "yellow"), f" {note.message}"), soft_wrap=True)
-    importance = explained.importance
     if as_json:
-        print(json.dumps({"run_id": explained.run_id, "permutation_importance": importance.to_dict(),
+        print(json.dumps({"run_id": explained.run_id, **explained.to_dict(),
                           "files": [str(path) for path in explained.files]}, indent=2))
         return
+    if explained.importance is not None:
+        _print_importance(explained)
+    if explained.saliency is not None:
+        _print_saliency(explained)
+    out.print(f"Written: {', '.join(str(path) for path in explained.files)}", soft_wrap=True)
+
+
+def _print_importance(explained: Explanation) -> None:
+    importance = explained.importance
+    assert importance is not None
     out.print(f"Permutation importance of run {explained.run_id} on {importance.rows} {importance.part} rows "
               f"({importance.metric} {importance.score:.4g} as they are; {importance.metric} worse with the column "
               f"shuffled, mean ± sd of {importance.repeats}):", soft_wrap=True)
@@ -51,4 +64,17 @@ def explain(
         out.print(f"  {column.column:<{width}}  {column.importance:+.4g} ± {column.spread:.2g}", soft_wrap=True)
     if len(importance.columns) > SHOWN_COLUMNS:
         out.print(f"  … {len(importance.columns) - SHOWN_COLUMNS} more in the files below", soft_wrap=True)
-    out.print(f"Written: {', '.join(str(path) for path in explained.files)}", soft_wrap=True)
+
+
+def _print_saliency(explained: Explanation) -> None:
+    maps = explained.saliency
+    assert maps is not None
+    right = sum(item.true == item.predicted for item in maps.maps)
+    out.print(f"Occlusion saliency maps of run {explained.run_id} on {len(maps.maps)} {maps.part} images "
+              f"({maps.grid[0]}×{maps.grid[1]} cells; {right} of them predicted right): the fall of the predicted "
+              "class's probability with each cell covered by the image's mean colour.", soft_wrap=True)
+    for item in maps.maps:
+        cells = item.array
+        top, left = divmod(int(cells.argmax()), cells.shape[1])
+        out.print(f"  image {item.row}: true {item.true}, predicted {item.predicted} ({item.probability:.2f}); "
+                  f"most salient cell row {top}, column {left} ({cells.max():+.3f})", soft_wrap=True)

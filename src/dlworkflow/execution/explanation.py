@@ -2,10 +2,14 @@
 
 A table run: the permutation importance of each input column (grouped back from its
 encoding, :mod:`dlworkflow.evaluation.permutation_importance`) on validation rows by default,
-against the run's primary metric, saved as ``explanation.json`` and drawn as
-``feature_importance.png`` in the run folder (the report shows both). The run's data is
-prepared again from its spec (the same split), and refused when its fingerprint changed.
-Asking for test rows counts a look at the run's test set, as scoring it does.
+against the run's primary metric, drawn as ``feature_importance.png``. An image run: occlusion
+saliency maps (:mod:`dlworkflow.evaluation.saliency`) of the part's first images (at most
+:data:`~dlworkflow.evaluation.saliency.MAX_IMAGES`), drawn as the grid ``saliency_maps.png``.
+A run with a text column: also the importance of each word of a few rows
+(:mod:`dlworkflow.evaluation.word_importance`). Everything found goes into ``explanation.json``
+in the run folder (the report shows it). The run's data is prepared again from its spec (the
+same split), and refused when its fingerprint changed. Asking for test rows counts a look at
+the run's test set, as scoring it does.
 
 Example:
     >>> explained = explain_run(store, record, rows=500)  # doctest: +SKIP
@@ -27,10 +31,11 @@ from dlworkflow.evaluation.permutation_importance import (
     DEFAULT_REPEATS,
     PermutationImportance,
 )
+from dlworkflow.evaluation.saliency import MAX_IMAGES, SaliencyMaps
 from dlworkflow.registry import artifacts
 
 if TYPE_CHECKING:
-    from dlworkflow.data.dataset import Dataset
+    from dlworkflow.data.dataset import Dataset, Part
     from dlworkflow.registry.record import RunRecord
     from dlworkflow.registry.registry import Registry
 
@@ -47,9 +52,10 @@ class Explanation:
 
     Attributes:
         run_id: The run explained.
-        importance: The columns' permutation importances (a table run).
+        importance: The columns' permutation importances (a table run), else None.
         files: The files written into the run folder.
         note: A look at the test set counted (``--part test``), else None.
+        saliency: The images' occlusion maps (an image run), else None.
 
     Example:
         >>> Explanation("r1", None, ()).files
@@ -60,6 +66,16 @@ class Explanation:
     importance: PermutationImportance | None
     files: tuple[Path, ...]
     note: str | None = None
+    saliency: SaliencyMaps | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """What was found, as ``explanation.json`` holds it (and ``dlw explain --json`` prints it)."""
+        found: dict[str, Any] = {}
+        if self.importance is not None:
+            found["permutation_importance"] = self.importance.to_dict()
+        if self.saliency is not None:
+            found["saliency"] = self.saliency.to_dict()
+        return found
 
 
 def explain_run(
@@ -80,8 +96,7 @@ def explain_run(
 
     Raises:
         SpecError: for an unknown part or a non-positive ``rows``.
-        DataError: when the data changed since the run, the part has no rows, or the run
-            took images (saliency maps are not built yet).
+        DataError: when the data changed since the run or the part has no rows.
         RegistryError: when the run has no model.
 
     Example:
@@ -95,12 +110,15 @@ def explain_run(
     bundle = Bundle.from_run(run_dir, record)  # a finished run with its model files, or a RegistryError
     dataset = _prepared_again(record)
     if bundle.is_images:
-        raise DataError.single(f"run {record.id}", "", "explaining an image model is not available yet",
-                               hint="dlw explain ranks the input columns of table runs.")
-    importance = explain_table(bundle.model_path, dataset, record, part=part, rows=rows, repeats=repeats)
-    files = write_explanation(importance, run_dir)
+        maps, pictures = explain_images(bundle.model_path, dataset, record, part=part, rows=rows)
+        explained = Explanation(record.id, None, (), saliency=maps)
+        files = write_explanation(explained, run_dir, pictures=pictures)
+    else:
+        importance = explain_table(bundle.model_path, dataset, record, part=part, rows=rows, repeats=repeats)
+        explained = Explanation(record.id, importance, ())
+        files = write_explanation(explained, run_dir)
     note = _test_look(store, dataset, record) if part == "test" else None
-    return Explanation(record.id, importance, files, note)
+    return Explanation(record.id, explained.importance, files, note, saliency=explained.saliency)
 
 
 def _check_request(part: str, rows: int | None, repeats: int) -> None:
@@ -146,10 +164,7 @@ def explain_table(
     )
     from dlworkflow.sharing.model_loading import load_model_safely
 
-    chosen = dataset.parts.get(part)
-    if chosen is None or chosen.size == 0 or chosen.x is None:
-        raise DataError.single(f"run {record.id}", f"split.{part}", "has no rows to explain the model on",
-                               hint="Give the run a validation split ([split] validation > 0), or use --part test.")
+    chosen = _chosen_part(dataset, record, part)
     count = chosen.size if rows is None else min(rows, chosen.size)
     model = load_model_safely(model_path)
     scaling = dataset.preprocessing.target_scaling
@@ -158,6 +173,52 @@ def explain_table(
         groups=column_groups(dataset.preprocessing), task=dataset.task, metric=record.primary.metric, part=part,
         num_classes=dataset.output_units if dataset.class_names else None, repeats=repeats, seed=0,
     )
+
+
+def _chosen_part(dataset: Dataset, record: RunRecord, part: str) -> Part:
+    chosen = dataset.parts.get(part)
+    if chosen is None or chosen.size == 0 or (chosen.x is None and chosen.files is None):
+        raise DataError.single(f"run {record.id}", f"split.{part}", "has no rows to explain the model on",
+                               hint="Give the run a validation split ([split] validation > 0), or use --part test.")
+    return chosen
+
+
+def explain_images(
+    model_path: Path, dataset: Dataset, record: RunRecord, *, part: str, rows: int | None
+) -> tuple[SaliencyMaps, list[np.ndarray]]:
+    """Occlusion saliency maps of a part's first images (at most ``MAX_IMAGES``), and the images to draw.
+
+    Example:
+        >>> maps, pictures = explain_images(run_dir / "model.keras", dataset, record, part="validation",
+        ...                                 rows=8)  # doctest: +SKIP
+        >>> len(maps.maps), pictures[0].dtype  # doctest: +SKIP
+        (8, dtype('uint8'))
+    """
+    from dlworkflow.evaluation.plots import test_images_for_grid
+    from dlworkflow.evaluation.saliency import occlusion_saliency
+    from dlworkflow.sharing.model_loading import load_model_safely
+
+    chosen = _chosen_part(dataset, record, part)
+    count = min(rows or MAX_IMAGES, MAX_IMAGES, chosen.size)
+    model = load_model_safely(model_path)
+    maps = occlusion_saliency(
+        lambda inputs: _predict(model, inputs), _image_inputs(chosen, dataset, count),
+        labels=chosen.labels[:count], class_names=dataset.class_names or (), part=part,
+    )
+    return maps, test_images_for_grid(dataset, part, count)
+
+
+def _image_inputs(part: Part, dataset: Dataset, count: int) -> np.ndarray:
+    """The network inputs of a part's first images: from memory, or read as training streamed them."""
+    if part.x is not None:
+        return np.asarray(part.x[:count])
+    from dataclasses import replace
+
+    from dlworkflow.training.streams import image_stream
+
+    first = replace(part, y=part.y[:count], labels=part.labels[:count], frame=part.frame.iloc[:count],
+                    files=tuple(part.files or ())[:count])
+    return np.asarray(next(iter(image_stream(first, dataset.image, batch_size=count, targets=False))))
 
 
 def _predict(model: Any, inputs: np.ndarray) -> np.ndarray:
@@ -169,21 +230,38 @@ def _predict(model: Any, inputs: np.ndarray) -> np.ndarray:
     return outputs_to_predictions(np.concatenate(chunks))
 
 
-def write_explanation(importance: PermutationImportance, run_dir: Path) -> tuple[Path, ...]:
-    """Write ``explanation.json`` and ``feature_importance.png`` into the run folder (replacing earlier ones).
+def write_explanation(
+    explained: Explanation, run_dir: Path, *, pictures: list[np.ndarray] | None = None
+) -> tuple[Path, ...]:
+    """Write ``explanation.json`` and its figure into the run folder (replacing earlier ones).
+
+    Args:
+        explained: What was found.
+        run_dir: The run folder.
+        pictures: The explained images as displayable arrays (an image run).
+
+    Returns:
+        The files written.
 
     Example:
-        >>> [path.name for path in write_explanation(importance, run_dir)]  # doctest: +SKIP
+        >>> [path.name for path in write_explanation(explained, run_dir)]  # doctest: +SKIP
         ['explanation.json', 'feature_importance.png']
     """
-    from dlworkflow.evaluation.explanation_plots import save_importance_plot
+    from dlworkflow.evaluation.explanation_plots import (
+        save_importance_plot,
+        save_saliency_grid,
+    )
 
     data = run_dir / artifacts.EXPLANATION
     temporary = data.with_name(f".{data.name}.partial")
-    temporary.write_text(json.dumps({"permutation_importance": importance.to_dict()}, indent=2) + "\n",
-                         encoding="utf-8")
+    temporary.write_text(json.dumps(explained.to_dict(), indent=2) + "\n", encoding="utf-8")
     temporary.replace(data)
-    return data, save_importance_plot(importance, run_dir / artifacts.IMPORTANCE_PLOT)
+    files = [data]
+    if explained.importance is not None:
+        files.append(save_importance_plot(explained.importance, run_dir / artifacts.IMPORTANCE_PLOT))
+    if explained.saliency is not None and pictures is not None:
+        files.append(save_saliency_grid(explained.saliency, pictures, run_dir / artifacts.SALIENCY_GRID))
+    return tuple(files)
 
 
 def _test_look(store: Registry, dataset: Dataset, record: RunRecord) -> str | None:

@@ -241,34 +241,45 @@ MAX_EXPLAINED_ROWS = 20
 
 
 def explanations(run_dir: Path | None) -> dict[str, Any] | None:
-    """What ``dlw explain`` saved in the run folder, for the page: the importances and the chart, or None.
+    """What ``dlw explain`` saved in the run folder, for the page: importances, saliency maps, their figures; or None.
 
     Args:
         run_dir: The run folder, or None.
 
     Returns:
-        ``{"importance": PermutationImportance, "columns": the most important, "plot": base64 PNG or ""}``;
-        None when the run was not explained (or its ``explanation.json`` cannot be read).
+        ``{"importance": PermutationImportance or None, "columns": the most important, "plot": base64 PNG or "",
+        "saliency": SaliencyMaps or None, "saliency_plot": base64 PNG or ""}``; None when the run was not
+        explained (or its ``explanation.json`` cannot be read).
 
     Example:
         >>> explanations(None) is None
         True
     """
     from dlworkflow.evaluation.permutation_importance import PermutationImportance
+    from dlworkflow.evaluation.saliency import SaliencyMaps
 
     if run_dir is None or not (run_dir / artifacts.EXPLANATION).is_file():
         return None
     try:
         saved = json.loads((run_dir / artifacts.EXPLANATION).read_text(encoding="utf-8"))
-        importance = PermutationImportance.from_dict(saved["permutation_importance"])
+        importance = (PermutationImportance.from_dict(saved["permutation_importance"])
+                      if "permutation_importance" in saved else None)
+        saliency = SaliencyMaps.from_dict(saved["saliency"]) if "saliency" in saved else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    plot = run_dir / artifacts.IMPORTANCE_PLOT
+    if importance is None and saliency is None:
+        return None
     return {
         "importance": importance,
-        "columns": importance.columns[:MAX_EXPLAINED_ROWS],
-        "plot": base64.b64encode(plot.read_bytes()).decode("ascii") if plot.is_file() else "",
+        "columns": importance.columns[:MAX_EXPLAINED_ROWS] if importance is not None else (),
+        "plot": _embedded(run_dir / artifacts.IMPORTANCE_PLOT) if importance is not None else "",
+        "saliency": saliency,
+        "saliency_plot": _embedded(run_dir / artifacts.SALIENCY_GRID) if saliency is not None else "",
     }
+
+
+def _embedded(plot: Path) -> str:
+    return base64.b64encode(plot.read_bytes()).decode("ascii") if plot.is_file() else ""
 
 
 def metric_table(record: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
