@@ -16,10 +16,14 @@ from dlworkflow.cli.application import JSON_OPTION, REGISTRY_OPTION, app, err, o
 from dlworkflow.reporting.run_text import styled
 
 if TYPE_CHECKING:
+    from dlworkflow.evaluation.word_importance import WordImportances
     from dlworkflow.execution.explanation import Explanation
 
 SHOWN_COLUMNS = 15
 """Columns listed in the terminal (all are in the run folder's explanation.json and plot)."""
+
+SHOWN_WORDS = 5
+"""Words listed per row in the terminal (every word is in explanation.json)."""
 
 
 @app.command()
@@ -50,6 +54,8 @@ def explain(
         _print_importance(explained)
     if explained.saliency is not None:
         _print_saliency(explained)
+    for column in explained.words:
+        _print_words(column)
     out.print(f"Written: {', '.join(str(path) for path in explained.files)}", soft_wrap=True)
 
 
@@ -78,3 +84,11 @@ def _print_saliency(explained: Explanation) -> None:
         top, left = divmod(int(cells.argmax()), cells.shape[1])
         out.print(f"  image {item.row}: true {item.true}, predicted {item.predicted} ({item.probability:.2f}); "
                   f"most salient cell row {top}, column {left} ({cells.max():+.3f})", soft_wrap=True)
+
+
+def _print_words(column: WordImportances) -> None:
+    out.print(f"Word importances of text column {column.column!r} on {len(column.rows)} {column.part} rows (the fall "
+              "of the predicted class's probability, or value, with the word left out):", soft_wrap=True)
+    for row in column.rows:
+        top = ", ".join(f"{word.word} {word.importance:+.3f}" for word in row.top(SHOWN_WORDS)) or "(no words)"
+        out.print(f"  row {row.row}: true {row.true}, predicted {row.predicted}: {top}", soft_wrap=True)

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from dlworkflow.evaluation.permutation_importance import (
     PermutationImportance,
 )
 from dlworkflow.evaluation.saliency import MAX_IMAGES, SaliencyMaps
+from dlworkflow.evaluation.word_importance import MAX_ROWS, WordImportances
 from dlworkflow.registry import artifacts
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Explanation:
         files: The files written into the run folder.
         note: A look at the test set counted (``--part test``), else None.
         saliency: The images' occlusion maps (an image run), else None.
+        words: The word importances of a few rows, one entry per text column (a run with text).
 
     Example:
         >>> Explanation("r1", None, ()).files
@@ -67,6 +69,7 @@ class Explanation:
     files: tuple[Path, ...]
     note: str | None = None
     saliency: SaliencyMaps | None = None
+    words: tuple[WordImportances, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """What was found, as ``explanation.json`` holds it (and ``dlw explain --json`` prints it)."""
@@ -75,6 +78,8 @@ class Explanation:
             found["permutation_importance"] = self.importance.to_dict()
         if self.saliency is not None:
             found["saliency"] = self.saliency.to_dict()
+        if self.words:
+            found["word_importance"] = [column.to_dict() for column in self.words]
         return found
 
 
@@ -115,10 +120,11 @@ def explain_run(
         files = write_explanation(explained, run_dir, pictures=pictures)
     else:
         importance = explain_table(bundle.model_path, dataset, record, part=part, rows=rows, repeats=repeats)
-        explained = Explanation(record.id, importance, ())
+        words = explain_words(bundle.model_path, dataset, record, part=part, rows=rows)
+        explained = Explanation(record.id, importance, (), words=words)
         files = write_explanation(explained, run_dir)
     note = _test_look(store, dataset, record) if part == "test" else None
-    return Explanation(record.id, explained.importance, files, note, saliency=explained.saliency)
+    return replace(explained, files=files, note=note)
 
 
 def _check_request(part: str, rows: int | None, repeats: int) -> None:
@@ -212,13 +218,60 @@ def _image_inputs(part: Part, dataset: Dataset, count: int) -> np.ndarray:
     """The network inputs of a part's first images: from memory, or read as training streamed them."""
     if part.x is not None:
         return np.asarray(part.x[:count])
-    from dataclasses import replace
-
     from dlworkflow.training.streams import image_stream
 
     first = replace(part, y=part.y[:count], labels=part.labels[:count], frame=part.frame.iloc[:count],
                     files=tuple(part.files or ())[:count])
     return np.asarray(next(iter(image_stream(first, dataset.image, batch_size=count, targets=False))))
+
+
+def explain_words(
+    model_path: Path, dataset: Dataset, record: RunRecord, *, part: str, rows: int | None
+) -> tuple[WordImportances, ...]:
+    """Word importances (occlusion) of the part's first rows (at most ``MAX_ROWS``), one entry per text column.
+
+    Each shortened text goes through the run's saved preprocessing with the row's other columns
+    as they are (:func:`~dlworkflow.data.new_rows.prepare_rows`), as ``dlw predict`` encodes new rows.
+
+    Returns:
+        Nothing for a run without text columns, or one on windows of rows.
+
+    Example:
+        >>> words = explain_words(run_dir / "model.keras", dataset, record, part="validation", rows=3)  # doctest: +SKIP
+        >>> [word.word for word in words[0].rows[0].top(3)]  # doctest: +SKIP
+        ['fish', 'edible', 'flesh']
+    """
+    from dlworkflow.data.new_rows import prepare_rows
+    from dlworkflow.evaluation.word_importance import word_occlusion
+    from dlworkflow.sharing.model_loading import load_model_safely
+
+    preprocessing = dataset.preprocessing
+    encoding = getattr(preprocessing, "encoding", None)
+    columns = [column.name for column in encoding.columns if column.type == "text"] if encoding is not None else []
+    if not columns or getattr(preprocessing, "window", None) is not None:
+        return ()
+    chosen = _chosen_part(dataset, record, part)
+    count = min(rows or MAX_ROWS, MAX_ROWS, chosen.size)
+    model = load_model_safely(model_path)
+    scaling = preprocessing.target_scaling
+
+    def predict(row: Any, column: str, texts: list[str]) -> np.ndarray:
+        copies = row.loc[row.index.repeat(len(texts))].reset_index(drop=True)
+        copies[column] = texts
+        inputs = prepare_rows(copies, preprocessing, source=f"run {record.id}", ignore_extra=True).x
+        return scaling.inverse(_predict(model, inputs))
+
+    found = []
+    for column in columns:
+        weighed = []
+        for index in range(count):
+            row = chosen.frame.iloc[[index]]
+            one = word_occlusion(lambda texts, row=row, column=column: predict(row, column, texts),
+                                 [row[column].iloc[0]], labels=chosen.labels[index:index + 1],
+                                 class_names=dataset.class_names, column=column, part=part)
+            weighed.append(replace(one.rows[0], row=index))
+        found.append(WordImportances(column, part, tuple(weighed)))
+    return tuple(found)
 
 
 def _predict(model: Any, inputs: np.ndarray) -> np.ndarray:

@@ -248,7 +248,8 @@ def explanations(run_dir: Path | None) -> dict[str, Any] | None:
 
     Returns:
         ``{"importance": PermutationImportance or None, "columns": the most important, "plot": base64 PNG or "",
-        "saliency": SaliencyMaps or None, "saliency_plot": base64 PNG or ""}``; None when the run was not
+        "saliency": SaliencyMaps or None, "saliency_plot": base64 PNG or "", "words": WordImportances per
+        text column}``; None when the run was not
         explained (or its ``explanation.json`` cannot be read).
 
     Example:
@@ -257,6 +258,7 @@ def explanations(run_dir: Path | None) -> dict[str, Any] | None:
     """
     from dlworkflow.evaluation.permutation_importance import PermutationImportance
     from dlworkflow.evaluation.saliency import SaliencyMaps
+    from dlworkflow.evaluation.word_importance import WordImportances
 
     if run_dir is None or not (run_dir / artifacts.EXPLANATION).is_file():
         return None
@@ -265,9 +267,10 @@ def explanations(run_dir: Path | None) -> dict[str, Any] | None:
         importance = (PermutationImportance.from_dict(saved["permutation_importance"])
                       if "permutation_importance" in saved else None)
         saliency = SaliencyMaps.from_dict(saved["saliency"]) if "saliency" in saved else None
+        words = tuple(WordImportances.from_dict(column) for column in saved.get("word_importance", ()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if importance is None and saliency is None:
+    if importance is None and saliency is None and not words:
         return None
     return {
         "importance": importance,
@@ -275,6 +278,7 @@ def explanations(run_dir: Path | None) -> dict[str, Any] | None:
         "plot": _embedded(run_dir / artifacts.IMPORTANCE_PLOT) if importance is not None else "",
         "saliency": saliency,
         "saliency_plot": _embedded(run_dir / artifacts.SALIENCY_GRID) if saliency is not None else "",
+        "words": words,
     }
 
 
