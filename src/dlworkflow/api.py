@@ -539,11 +539,17 @@ def submit(spec: SpecLike, *, overrides: Overrides = None, registry: str | None 
 def jobs(run_id: str | None = None, *, registry: str | None = None) -> Any:
     """The jobs not yet ended (queued, running, requeued), or with ``run_id`` the job that ran that run (or None).
 
+    The listing first brings unfinished SLURM jobs up to date from the scheduler (``executors.scheduler``).
+
     Example:
         >>> [job.state for job in jobs()]  # doctest: +SKIP
         ['running']
     """
+    from dlworkflow.executors.scheduler import refresh_jobs
     from dlworkflow.registry import Registry
 
     with Registry.open(registry) as store:
-        return store.jobs.live() if run_id is None else store.jobs.for_run(store.resolve_id(run_id))
+        if run_id is not None:
+            return store.jobs.for_run(store.resolve_id(run_id))
+        refresh_jobs(store)  # a SLURM job cancelled while queued shows as cancelled (one squeue call, if any)
+        return store.jobs.live()

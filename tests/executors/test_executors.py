@@ -152,3 +152,65 @@ def test_a_bad_slurm_table_is_one_clear_spec_error(table, path, message):
         validate_spec(document, source="m.toml")
     text = str(raised.value)
     assert f"m.toml: {path}" in text and message in text and text.count("m.toml:") == 1
+
+
+FAKE_SQUEUE = """#!/bin/sh
+# A fake squeue: what SLURM says of jobs 4242 (cancelled while queued) and 4243_0 (still pending); counts its calls.
+echo called >> "{calls}"
+printf '4242|CANCELLED\\n4243_0|PENDING\\n'
+"""
+
+
+@pytest.fixture
+def fake_squeue(tmp_path, monkeypatch):
+    """A PATH whose ``squeue`` knows jobs 4242 (cancelled) and 4243_0 (pending), and no ``sacct``; its calls counted."""
+    calls = tmp_path / "squeue-calls"
+    bin_dir = tmp_path / "squeue-bin"
+    bin_dir.mkdir()
+    squeue = bin_dir / "squeue"
+    squeue.write_text(FAKE_SQUEUE.format(calls=calls))
+    squeue.chmod(squeue.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.chdir(tmp_path)
+    return calls
+
+
+def _queued(url, *job_ids, executor="slurm"):
+    from dlworkflow.registry.jobs import JobRecord
+
+    with Registry.open(url) as store:
+        for job_id in job_ids:
+            store.jobs.submit(JobRecord.new(job_id, executor, "run", "m"))
+
+
+def test_the_listing_asks_the_scheduler_once_and_records_a_job_cancelled_while_queued(fake_squeue, tmp_path):
+    url = f"sqlite:///{tmp_path}/dlw/registry.db"
+    _queued(url, "4242", "4243_0", "4244")
+    assert [(job.job_id, job.state) for job in api.jobs(registry=url)] == [("4243_0", "queued")]
+    assert fake_squeue.read_text().count("called") == 1
+    with Registry.open(url) as store:
+        assert store.jobs.get("4242").state == "cancelled"  # scancel'led while it waited
+        assert store.jobs.get("4244").state == "cancelled"  # the scheduler no longer knows it: it never started
+        assert store.jobs.get("4242").ended_at is not None
+
+
+def test_a_running_job_unknown_to_the_scheduler_is_left_to_its_heartbeat(fake_squeue, tmp_path):
+    url = f"sqlite:///{tmp_path}/dlw/registry.db"
+    _queued(url, "5000")
+    with Registry.open(url) as store:
+        store.jobs.start("5000", run_id="r1", host="node1")
+    assert [(job.job_id, job.state) for job in api.jobs(registry=url)] == [("5000", "running")]
+
+
+def test_the_scheduler_is_not_asked_without_unfinished_slurm_jobs(fake_squeue, tmp_path):
+    url = f"sqlite:///{tmp_path}/dlw/registry.db"
+    _queued(url, "local-1", executor="local")
+    assert [job.job_id for job in api.jobs(registry=url)] == ["local-1"]
+    assert not fake_squeue.exists()
+
+
+def test_without_squeue_the_registry_is_shown_as_it_is(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    url = f"sqlite:///{tmp_path}/dlw/registry.db"
+    _queued(url, "4242")
+    assert [(job.job_id, job.state) for job in api.jobs(registry=url)] == [("4242", "queued")]

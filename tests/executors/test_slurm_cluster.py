@@ -77,3 +77,23 @@ def test_a_job_signalled_before_its_time_limit_is_requeued_and_its_run_goes_on_t
     record = api.show(run_id, registry=registry_url)
     assert (run_id, job.requeues, job.state) == (job.run_id, 1, "finished")
     assert record["status"] == "finished" and record["training"]["epochs_run"] == 60
+
+
+def test_a_job_cancelled_while_queued_shows_as_cancelled_in_dlw_runs(registry_url):
+    from typer.testing import CliRunner
+
+    from dlworkflow.cli import app
+
+    partition = ["scontrol", "update", "PartitionName=debug"]
+    subprocess.run([*partition, "State=DOWN"], check=True)  # jobs wait in the queue, as behind other users' jobs
+    try:
+        submission = api.submit(PENGUINS, overrides=["train.epochs=1"], registry=registry_url, slurm={"time": 5})
+        [job_id] = submission.job_ids
+        assert [(job.job_id, job.state) for job in api.jobs(registry=registry_url)] == [(job_id, "queued")]
+        subprocess.run(["scancel", job_id], check=True)
+    finally:
+        subprocess.run([*partition, "State=UP"], check=True)
+    listed = CliRunner().invoke(app, ["runs", "--registry", registry_url])
+    assert listed.exit_code == 0, listed.output
+    assert job_id not in listed.output  # no longer among the jobs not yet ended
+    assert _job(registry_url, job_id).state == "cancelled" and api.jobs(registry=registry_url) == []

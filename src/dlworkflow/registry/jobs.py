@@ -204,6 +204,32 @@ class JobTable:
         # A job requeued at its time limit stops its run as interrupted next: it stays requeued.
         self._update(job_id, values, keep="requeued" if state == "interrupted" else None)
 
+    def settle(self, ended: dict[str, str]) -> dict[str, str]:
+        """Record the ends a scheduler reports, for the jobs not ended meanwhile (a job's own word comes first).
+
+        Args:
+            ended: Job id → end state (``cancelled``, ``failed``, ...).
+
+        Returns:
+            The jobs whose state this changed, and their new state.
+
+        Example:
+            >>> registry.jobs.settle({"4242": "cancelled"})  # doctest: +SKIP
+            {'4242': 'cancelled'}
+        """
+        changed = {}
+        try:
+            with self._write() as connection:
+                for job_id, state in ended.items():
+                    done = connection.execute(update(jobs).where(
+                        (jobs.c.job_id == job_id) & jobs.c.state.in_(LIVE_STATES)
+                    ).values(state=state, ended_at=utc_now()))
+                    if done.rowcount:
+                        changed[job_id] = state
+        except SQLAlchemyError as err:
+            raise _unwritable(", ".join(ended), err) from err
+        return changed
+
     def get(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None.
 
