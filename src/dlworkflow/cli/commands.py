@@ -384,8 +384,9 @@ def export(
     force: bool = typer.Option(False, "--force", help="Replace an earlier bundle in DIR (only the files its "
                                "bundle.json lists; anything else in DIR refuses)."),
     registry: str | None = REGISTRY_OPTION,
-    model_format: str = typer.Option("keras", "--format", help="keras, or onnx (model.onnx: dlw predict runs it "
-                                     "with onnxruntime, no Keras; needs pip install \"dlworkflow[onnx]\")."),
+    model_format: str = typer.Option("keras", "--format", help="keras, onnx (model.onnx: dlw predict runs it "
+                                     "with onnxruntime, no Keras; needs pip install \"dlworkflow[onnx]\") or "
+                                     "savedmodel (a TensorFlow SavedModel folder, for TensorFlow Serving)."),
 ) -> None:
     """Write a self-contained bundle of a run: model, preprocessing, model card, spec, sha256 manifest."""
     from dlworkflow import api

@@ -4,7 +4,8 @@
 
     DIR/
       model.keras          the trained model (Keras' zip: architecture JSON + weights);
-                           model.onnx instead with --format onnx (:mod:`dlworkflow.sharing.onnx_export`)
+                           model.onnx instead with --format onnx (:mod:`dlworkflow.sharing.onnx_export`),
+                           a saved_model/ folder with --format savedmodel (its files listed one by one)
       preprocessing.json   the fitted preprocessing (features, scaler statistics, classes)
       spec.toml            the resolved spec the run was trained from
       model_card.md        the model card (:mod:`dlworkflow.sharing.model_card`)
@@ -58,11 +59,18 @@ FORMAT_VERSION = 1
 MODEL_FILES = (artifacts.MODEL, artifacts.PREPROCESSING, artifacts.SPEC)
 """The run's files a bundle copies (and a prediction needs)."""
 
-MODEL_FORMAT_FILES = {"keras": artifacts.MODEL, "onnx": artifacts.ONNX_MODEL}
-"""The model file of each bundle format (the manifest's ``model_format``, ``keras`` when absent)."""
+MODEL_FORMAT_FILES = {"keras": artifacts.MODEL, "onnx": artifacts.ONNX_MODEL, "savedmodel": artifacts.SAVED_MODEL}
+"""The model file (a folder for a SavedModel) of each bundle format (the manifest's ``model_format``, ``keras`` when
+absent)."""
 
-BUNDLE_FILES = (*MODEL_FILES, MODEL_CARD, artifacts.ONNX_MODEL)
-"""Every file a bundle's manifest lists (``bundle.json`` itself besides): all ``--force`` ever replaces."""
+BUNDLE_FILES = (*MODEL_FILES, MODEL_CARD, artifacts.ONNX_MODEL, artifacts.SAVED_MODEL)
+"""Every file (or folder) a bundle's manifest lists (``bundle.json`` itself besides): all ``--force`` ever replaces."""
+
+MODEL_FOLDERS = (artifacts.SAVED_MODEL,)
+"""The bundle entries that are folders: the manifest lists their files as ``folder/…/file``."""
+
+SAVED_MODEL_PROGRAM = f"{artifacts.SAVED_MODEL}/saved_model.pb"
+"""The file a SavedModel folder cannot be without (its graph)."""
 
 
 def model_files(model_format: str = "keras") -> tuple[str, ...]:
@@ -73,6 +81,31 @@ def model_files(model_format: str = "keras") -> tuple[str, ...]:
         ('model.onnx', 'preprocessing.json', 'spec.toml')
     """
     return (MODEL_FORMAT_FILES[model_format], artifacts.PREPROCESSING, artifacts.SPEC)
+
+
+def listed_files(folder: Path, names: Iterable[str]) -> list[str]:
+    """The names a manifest lists: each file as it is, each folder's files as ``folder/…/file`` (sorted).
+
+    Example:
+        >>> _ = (tmp / "saved_model" / "variables").mkdir(parents=True)
+        >>> for name in ("saved_model/saved_model.pb", "saved_model/variables/variables.index", "spec.toml"):
+        ...     _ = (tmp / name).write_text("x")
+        >>> listed_files(tmp, ["saved_model", "spec.toml"])
+        ['saved_model/saved_model.pb', 'saved_model/variables/variables.index', 'spec.toml']
+    """
+    found: list[str] = []
+    for name in names:
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            found += sorted(member.relative_to(folder).as_posix() for member in path.rglob("*") if member.is_file())
+        else:
+            found.append(name)
+    return found
+
+
+def _entry_names(model_format: str) -> tuple[str, ...]:
+    """What a manifest must list for a model format (a folder: its indispensable file)."""
+    return tuple(SAVED_MODEL_PROGRAM if name == artifacts.SAVED_MODEL else name for name in model_files(model_format))
 
 MAX_MANIFEST_BYTES = 1 << 20
 """A ``bundle.json`` larger than this (1 MiB) is not one dlworkflow wrote (a few hundred bytes)."""
@@ -124,10 +157,10 @@ def manifest(
 
     Args:
         directory: The folder holding ``files``.
-        files: The file names to list.
+        files: The file names to list (a folder: each of its files, :func:`listed_files`).
         record: The run's record (id, name, task, backend, versions).
         preprocessing: The run's saved preprocessing (says whether the model takes images).
-        model_format: ``keras`` or ``onnx``; any but ``keras`` is written as ``model_format``.
+        model_format: ``keras``, ``onnx`` or ``savedmodel``; any but ``keras`` is written as ``model_format``.
 
     Returns:
         ``{"format", "format_version", "run_id", "name", "exported_at", "task", "target",
@@ -158,7 +191,8 @@ def manifest(
         "backend": backend,
         "versions": {name: recorded[name] for name in wanted if name in recorded},
         "files": {
-            name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size} for name in files
+            name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
+            for name in listed_files(folder, files)
         },
     }
 
@@ -181,7 +215,8 @@ class Bundle:
             :class:`~dlworkflow.data.preprocessing.ImagePreprocessing`).
         spec: The resolved spec (``spec.toml``) as a dict.
         manifest: The parsed ``bundle.json``; None for a run folder.
-        model_format: ``keras`` (``model.keras``) or ``onnx`` (``model.onnx``, predicted with onnxruntime).
+        model_format: ``keras`` (``model.keras``), ``onnx`` (``model.onnx``, predicted with onnxruntime) or
+            ``savedmodel`` (the ``saved_model`` folder, predicted with TensorFlow).
 
     Example:
         >>> bundle = Bundle.open("shared/weather")  # doctest: +SKIP
@@ -201,7 +236,7 @@ class Bundle:
 
     @property
     def model_path(self) -> Path:
-        """The model file: ``model.keras``, or ``model.onnx`` for an ONNX bundle."""
+        """The model file: ``model.keras``, ``model.onnx`` for an ONNX bundle, the ``saved_model`` folder."""
         return self.directory / MODEL_FORMAT_FILES[self.model_format]
 
     @property
@@ -328,7 +363,7 @@ def _check_manifest(listed: Any, where: str) -> None:
             where, "model_format", f"this dlworkflow reads {', '.join(map(repr, MODEL_FORMAT_FILES))} bundles",
             got=model_format, hint="Upgrade dlworkflow (pip install -U dlworkflow) to read this bundle.",
         )
-    absent = [name for name in model_files(model_format) if name not in listed["files"]]
+    absent = [name for name in _entry_names(model_format) if name not in listed["files"]]
     if absent:
         raise DataError.single(where, "files", f"the manifest lists no {', '.join(absent)}",
                                hint="Export the run again with `dlw export RUN DIR`.")
@@ -337,11 +372,14 @@ def _check_manifest(listed: Any, where: str) -> None:
 def _check_files(folder: Path, listed: Mapping[str, Any], where: str) -> None:
     problems = []
     for name, entry in listed["files"].items():
-        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        if not _inside(name):
             problems.append(Problem(where, "files", "names a file outside the bundle folder", got=name,
                                     hint="Do not use this bundle; export the run again."))
             continue
         path = folder / name
+        if "/" in name and (refused := _folder_problem(folder, name)) is not None:
+            problems.append(refused)
+            continue
         expected = (entry or {}).get("sha256") if isinstance(entry, dict) else None
         declared = (entry or {}).get("bytes") if isinstance(entry, dict) else None
         refused = _member_problem(path)
@@ -364,6 +402,31 @@ def _check_files(folder: Path, listed: Mapping[str, Any], where: str) -> None:
             ))
     if problems:
         raise DataError(problems)
+
+
+def _inside(name: Any) -> bool:
+    """Whether a manifest's name is a file of the bundle folder, or of one of its model folders."""
+    if not isinstance(name, str) or "\\" in name:
+        return False
+    parts = name.split("/")
+    return all(part not in ("", ".", "..") for part in parts) and (len(parts) == 1 or parts[0] in MODEL_FOLDERS)
+
+
+def _folder_problem(folder: Path, name: str) -> Problem | None:
+    """A file inside a model folder: every folder on its way must be a real folder (no link followed)."""
+    parts = name.split("/")
+    for depth in range(1, len(parts)):
+        step = folder.joinpath(*parts[:depth])
+        try:
+            status = os.lstat(step)
+        except OSError:
+            return Problem(str(folder / name), "", "missing: the model needs it",
+                           hint="Copy the whole bundle folder, or export the run again.")
+        if not stat.S_ISDIR(status.st_mode):
+            return Problem(str(step), "", f"is {file_kind(status.st_mode)}, not a folder; a bundle holds regular "
+                           "files and folders only and no link is followed",
+                           hint="Copy the whole bundle folder again, or export the run again.")
+    return None
 
 
 def check_members(folder: Path, names: Iterable[str]) -> None:

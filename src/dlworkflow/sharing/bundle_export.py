@@ -35,6 +35,7 @@ from dlworkflow.sharing.bundle import (
     MAX_NAMED,
     MODEL_CARD,
     MODEL_FILES,
+    MODEL_FOLDERS,
     _check_manifest,
     _read_preprocessing,
     manifest,
@@ -61,8 +62,9 @@ def write_bundle(
         destination: The bundle folder; created (with its parents) when missing.
         force: Replace the files of an earlier bundle in ``destination`` (only those its
             manifest lists, and only when it holds nothing else).
-        model_format: ``keras`` (the run's ``model.keras``, copied) or ``onnx`` (``model.onnx``,
-            converted by :func:`dlworkflow.sharing.onnx_export.convert_model`).
+        model_format: ``keras`` (the run's ``model.keras``, copied), ``onnx`` (``model.onnx``) or
+            ``savedmodel`` (a ``saved_model`` folder), converted by
+            :func:`dlworkflow.sharing.onnx_export.convert_model`.
 
     Returns:
         The bundle folder, absolute.
@@ -154,7 +156,7 @@ def _check_destination(target: Path, run_dir: Path, *, force: bool) -> tuple[str
         )
     listed = _earlier_bundle_files(target)
     present = sorted(os.listdir(target))
-    foreign = [name for name in present if name not in listed or not stat.S_ISREG(os.lstat(target / name).st_mode)]
+    foreign = [name for name in present if name not in listed or not _replaceable(target / name)]
     if foreign:
         shown = ", ".join(repr(name) for name in foreign[:MAX_NAMED])
         more = f" and {len(foreign) - MAX_NAMED} more" if len(foreign) > MAX_NAMED else ""
@@ -187,10 +189,23 @@ def _earlier_bundle_files(target: Path) -> set[str]:
         _check_manifest(listed, str(path))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, DataError) as err:
         raise refuse(f"its {BUNDLE_FILE} is not a dlworkflow manifest") from err
-    names = set(listed["files"])
+    names = {name.split("/")[0] for name in listed["files"]}  # a model folder's files: the folder
     if not names <= set(BUNDLE_FILES):
         raise refuse(f"its {BUNDLE_FILE} lists files no dlworkflow bundle holds ({sorted(names - set(BUNDLE_FILES))!r})")
     return names | {BUNDLE_FILE}
+
+
+def _replaceable(path: Path) -> bool:
+    """An earlier bundle's entry ``--force`` may replace: a regular file, or a real model folder (no link)."""
+    mode = os.lstat(path).st_mode
+    return stat.S_ISREG(mode) or (stat.S_ISDIR(mode) and path.name in MODEL_FOLDERS)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _move_into_place(staging: Path, target: Path, replaced: tuple[str, ...]) -> None:
@@ -208,8 +223,10 @@ def _move_into_place(staging: Path, target: Path, replaced: tuple[str, ...]) -> 
         return
     new = sorted(path.name for path in staging.iterdir())
     for name in [*(name for name in new if name != BUNDLE_FILE), BUNDLE_FILE]:
+        if name in MODEL_FOLDERS and name in replaced:
+            _remove(target / name)  # a folder is not replaced by a rename over it
         os.replace(staging / name, target / name)
     for name in replaced:
         if name not in new:
-            (target / name).unlink(missing_ok=True)
+            _remove(target / name)
     staging.rmdir()

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from dlworkflow.errors import RegistryError
 
-MODEL_FORMATS = ("keras", "onnx")
-"""The formats ``dlw export --format`` writes: Keras' zip, ONNX."""
+MODEL_FORMATS = ("keras", "onnx", "savedmodel")
+"""The formats ``dlw export --format`` writes: Keras' zip, ONNX, a TensorFlow SavedModel folder."""
 
 ONNX_EXTRA = 'pip install "dlworkflow[onnx]"'
 """How to install what ONNX export and prediction need."""
@@ -56,13 +56,13 @@ def check_converter(model_format: str) -> None:
         >>> check_converter("tflite")
         Traceback (most recent call last):
         ...
-        dlworkflow.errors.RegistryError: --format: must be one of 'keras', 'onnx'; got 'tflite'...
+        dlworkflow.errors.RegistryError: --format: must be one of 'keras', 'onnx', 'savedmodel'; got 'tflite'...
     """
     if model_format not in MODEL_FORMATS:
         raise RegistryError.single(
             "--format", "", f"must be one of {', '.join(map(repr, MODEL_FORMATS))}", got=model_format,
-            hint="Use --format onnx for onnxruntime (no Python deep-learning framework), keras (the default) "
-            "for dlw predict with Keras.",
+            hint="Use --format onnx for onnxruntime (no Python deep-learning framework), savedmodel for TensorFlow "
+            "Serving, keras (the default) for dlw predict with Keras.",
         )
     missing = [name for name in CONVERTER_PACKAGES.get(model_format, ()) if importlib.util.find_spec(name) is None]
     if missing:

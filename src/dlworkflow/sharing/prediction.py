@@ -286,7 +286,8 @@ def predict_bundle(
     The input is read and checked before Keras is imported; the backend the run trained
     with is then activated and the model loaded with safe mode (see
     :mod:`dlworkflow.sharing.model_loading`). An ONNX bundle is run by onnxruntime instead
-    (:mod:`dlworkflow.sharing.onnx_prediction`): Keras and its backends are never imported.
+    (:mod:`dlworkflow.sharing.onnx_prediction`): Keras and its backends are never imported; a
+    SavedModel bundle by TensorFlow's serving signature (:mod:`dlworkflow.sharing.saved_model_prediction`).
 
     Args:
         bundle: The model (:func:`dlworkflow.sharing.bundle_source.bundle_for`).
@@ -324,6 +325,16 @@ def predict_bundle(
         session = onnx_session(bundle.model_path)  # onnxruntime installed, the model loadable: before the input
         part, notes = _new_input(bundle, source, ignore_extra=ignore_extra)
         predicted = bundle.preprocessing.target_scaling.inverse(predict_onnx(bundle.model_path, part, session))
+    elif bundle.model_format == "savedmodel":  # TensorFlow's serving signature: no Keras model loaded
+        from dlworkflow.sharing.saved_model_prediction import (
+            load_saved_model,
+            predict_saved_model,
+        )
+
+        part, notes = _new_input(bundle, source, ignore_extra=ignore_extra)
+        image = bundle.preprocessing.image.to_dict() if bundle.is_images else None  # type: ignore[attr-defined]
+        outputs = predict_saved_model(load_saved_model(bundle.model_path), part, image, where=str(bundle.model_path))
+        predicted = bundle.preprocessing.target_scaling.inverse(outputs)
     else:
         check_safe(bundle.model_path)
         part, notes = _new_input(bundle, source, ignore_extra=ignore_extra)
