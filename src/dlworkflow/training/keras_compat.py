@@ -14,7 +14,9 @@ Keras upgrade removes or changes it. Written against Keras 3.15.
   ``wait``, ``best``, ``best_epoch``, ``stopped_epoch`` and ``best_weights``;
 - :func:`is_compiled`: ``Trainer.compiled``;
 - :func:`steps_per_execution_of`, :func:`set_steps_per_execution`: ``Trainer.steps_per_execution``
-  and the cached ``train_function``, ``test_function`` and ``predict_function``.
+  and the cached ``train_function``, ``test_function`` and ``predict_function``;
+- :func:`runs_jitted`, :func:`set_step_functions`: ``Trainer.run_eagerly``, ``Trainer.jit_compile``
+  and the ``train_function`` and ``test_function`` slots (:mod:`dlworkflow.training.fused_epoch`).
 
 Keras is imported inside the functions only: this module is imported by modules that must
 not fix the backend when they are imported (:mod:`dlworkflow.training.tensorflow_guard`).
@@ -243,3 +245,47 @@ def set_steps_per_execution(model: Any, steps: int) -> None:
     model.train_function = None
     model.test_function = None
     model.predict_function = None
+
+
+def runs_jitted(model: Any) -> bool:
+    """Whether a compiled model's steps are compiled by the backend (not eager).
+
+    Relies on ``Trainer.run_eagerly`` and ``Trainer.jit_compile``, which ``compile`` resolves
+    (``jit_compile="auto"`` becomes True or False); they are readable attributes but not
+    documented as such.
+
+    Args:
+        model: A compiled Keras model.
+
+    Returns:
+        True when training steps are jitted.
+
+    Example:
+        >>> runs_jitted(model)  # doctest: +SKIP
+        True
+    """
+    return not getattr(model, "run_eagerly", False) and bool(getattr(model, "jit_compile", False))
+
+
+def set_step_functions(model: Any, *, train: Any, test: Any) -> None:
+    """Give a compiled model the functions its ``fit`` calls for each execution of batches.
+
+    Relies on ``Trainer.train_function`` and ``Trainer.test_function``: ``fit`` and
+    ``evaluate`` call ``make_train_function()`` / ``make_test_function()``, which keep a
+    function already there, then call it as ``function(state, iterator)`` once per execution
+    (on JAX, with the trainer's state tuple: trainable, non-trainable, optimizer and metric
+    variables for training; without the optimizer's for testing). ``compile`` and
+    :func:`set_steps_per_execution` clear both. No public API replaces the loop over an
+    execution's batches while keeping the rest of ``fit``.
+
+    Args:
+        model: A compiled Keras model.
+        train: The ``train_function``, with Keras' signature for the backend in use.
+        test: The ``test_function`` (validation during ``fit``, and ``evaluate``).
+
+    Example:
+        >>> set_step_functions(model, train=fused_step_function(model.train_step, 24),
+        ...                    test=fused_step_function(model.test_step, 24))  # doctest: +SKIP
+    """
+    model.train_function = train
+    model.test_function = test
