@@ -102,8 +102,9 @@ def submit_tune(spec: Spec, registry: str | None, storage: str | None, workers: 
     check_parameters(spec)
     storage_url = storage or default_storage(registry)
     open_study(spec, storage_url)
-    task = TuneTask(spec.resolved(), spec.source, registry, storage_url, os.getcwd())
-    submission = _submit(spec, registry, settings, [task] * max(workers, 1), kind="tune")
+    tasks = [TuneTask(spec.resolved(), spec.source, registry, storage_url, os.getcwd(), worker=worker)
+             for worker in range(max(workers, 1))]
+    submission = _submit(spec, registry, settings, tasks, kind="tune")
     return Submission(submission.jobs, submission.handles, storage_url)
 
 

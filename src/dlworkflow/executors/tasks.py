@@ -103,6 +103,7 @@ class TuneTask:
         registry: The registry URL.
         storage: The study's storage URL (shared by every worker).
         directory: The folder the job works in.
+        worker: The worker's index in the study (its sampler's seed): the job array's task index.
 
     Example:
         >>> TuneTask({}, "weather_tune.toml", None, "sqlite:////tmp/studies.db", "/tmp").storage
@@ -114,6 +115,7 @@ class TuneTask:
     registry: str | None
     storage: str
     directory: str
+    worker: int = 0
 
     def __call__(self) -> int:
         """Run trials until the study is done; return how many trials the study holds."""
@@ -123,7 +125,7 @@ class TuneTask:
         job = current_job_id()
         _set_state(self.registry, job, "running")
         try:
-            count = worker_loop(self.document, self.source, self.registry, self.storage)
+            count = worker_loop(self.document, self.source, self.registry, self.storage, worker=self.worker)
         except BaseException:
             _set_state(self.registry, job, "failed")
             raise

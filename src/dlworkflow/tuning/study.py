@@ -175,12 +175,44 @@ def quiet_optuna() -> Iterator[None]:
         yield
 
 
-def make_sampler(tune: TuneSpec, *, trials_so_far: int = 0) -> optuna.samplers.BaseSampler:
-    """The sampler of ``tune.sampler``, seeded with ``tune.seed`` (plus the trials already run).
+def worker_seed(seed: int, trials_so_far: int = 0, worker: int = 0) -> int:
+    """The sampler seed of one worker of a study: distinct per worker, the same on every rerun.
+
+    Worker 0 (the only one of a single-worker study) keeps ``seed + trials so far``, as a
+    study always had. Another worker gets a seed derived from the seed, the trials so far and
+    its index (numpy's ``SeedSequence``, made for independent streams): workers started together
+    would otherwise draw the same values, so their first trials would repeat each other. Two
+    workers may still draw the same values by chance, as one worker may twice, where the
+    search space has few combinations (``sampler = "grid"`` tries each once).
+
+    Args:
+        seed: ``tune.seed``.
+        trials_so_far: Trials the study held when the worker opened it.
+        worker: The worker's index (0, 1, ... for ``--workers N``; a SLURM array's task index).
+
+    Returns:
+        A seed in ``[0, 2**32)`` for Optuna's samplers.
+
+    Example:
+        >>> worker_seed(0), worker_seed(0, trials_so_far=3)
+        (0, 3)
+        >>> worker_seed(0, worker=1) == worker_seed(0, worker=1) != worker_seed(0, worker=2)
+        True
+    """
+    if worker == 0:
+        return seed + trials_so_far
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, trials_so_far, worker]).generate_state(1)[0])
+
+
+def make_sampler(tune: TuneSpec, *, trials_so_far: int = 0, worker: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler of ``tune.sampler``, seeded with ``tune.seed`` (plus the trials already run, and the worker).
 
     A continued study's sampler is seeded with ``seed + trials so far``: seeded with the
     seed alone it would draw its first random values again and repeat earlier trials. An
     uninterrupted study with one worker therefore gives the same trials in the same order.
+    Each further worker of a study gets its own seed (:func:`worker_seed`).
 
     Example:
         >>> type(make_sampler(TuneSpec(parameters={"a": [1, 2]}, sampler="grid"))).__name__
@@ -188,7 +220,7 @@ def make_sampler(tune: TuneSpec, *, trials_so_far: int = 0) -> optuna.samplers.B
     """
     import optuna
 
-    seed = tune.seed + trials_so_far
+    seed = worker_seed(tune.seed, trials_so_far, worker)
     if tune.sampler == "grid":
         return optuna.samplers.GridSampler(grid(tune.parameters), seed=seed)
     if tune.sampler == "random":
@@ -210,12 +242,13 @@ def make_pruner(tune: TuneSpec) -> optuna.pruners.BasePruner:
     return optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS)
 
 
-def open_study(spec: Spec, storage: str | optuna.storages.BaseStorage) -> optuna.Study:
+def open_study(spec: Spec, storage: str | optuna.storages.BaseStorage, *, worker: int = 0) -> optuna.Study:
     """Create the spec's study, or continue it when it exists and was made from the same spec.
 
     Args:
         spec: The validated spec with ``[tune]``.
         storage: An SQLAlchemy URL or an Optuna storage.
+        worker: The index of the worker that opens it (its sampler's seed, :func:`worker_seed`).
 
     Returns:
         The study (its sampler and pruner from ``[tune]``).
@@ -238,12 +271,12 @@ def open_study(spec: Spec, storage: str | optuna.storages.BaseStorage) -> optuna
     name = study_name(spec)
     wanted = study_spec_hash(spec)
     study = optuna.create_study(
-        study_name=name, storage=storage, sampler=make_sampler(tune), pruner=make_pruner(tune),
+        study_name=name, storage=storage, sampler=make_sampler(tune, worker=worker), pruner=make_pruner(tune),
         direction=direction(tune), load_if_exists=True,
     )
     trials_so_far = len(study.get_trials(deepcopy=False))
     if trials_so_far:
-        study.sampler = make_sampler(tune, trials_so_far=trials_so_far)
+        study.sampler = make_sampler(tune, trials_so_far=trials_so_far, worker=worker)
     existing = study.user_attrs.get(SPEC_HASH_ATTRIBUTE)
     if existing is None:
         study.set_user_attr(SPEC_HASH_ATTRIBUTE, wanted)

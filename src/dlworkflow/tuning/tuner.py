@@ -324,8 +324,8 @@ def _run_workers(spec: Spec, registry: str | None, storage: str, workers: int, q
     context = multiprocessing.get_context("spawn")
     document = spec.resolved()
     processes = [
-        context.Process(target=worker_main, args=(document, spec.source, registry, storage), daemon=False)
-        for _ in range(workers)
+        context.Process(target=worker_main, args=(document, spec.source, registry, storage, worker), daemon=False)
+        for worker in range(workers)
     ]
     for process in processes:
         process.start()
@@ -339,7 +339,7 @@ def _run_workers(spec: Spec, registry: str | None, storage: str, workers: int, q
         )
 
 
-def worker_main(document: dict[str, Any], source: str, registry: str | None, storage: str) -> None:
+def worker_main(document: dict[str, Any], source: str, registry: str | None, storage: str, worker: int = 0) -> None:
     """One worker process: prepare the data, then run trials until the study is done.
 
     Args:
@@ -347,6 +347,7 @@ def worker_main(document: dict[str, Any], source: str, registry: str | None, sto
         source: The spec's file (for messages).
         registry: The registry URL.
         storage: The study's storage URL.
+        worker: The worker's index (its sampler's seed).
 
     Example:
         >>> worker_main(spec.resolved(), "weather_tune.toml", None, "sqlite:///.dlw/studies.db")  # doctest: +SKIP
@@ -356,13 +357,13 @@ def worker_main(document: dict[str, Any], source: str, registry: str | None, sto
     from dlworkflow.plain_text import printable
 
     try:
-        worker_loop(document, source, registry, storage)
+        worker_loop(document, source, registry, storage, worker=worker)
     except WorkflowError as error:
         print(f"error: {printable(error, newlines=True)}", file=sys.stderr)
         sys.exit(error.exit_code)
 
 
-def worker_loop(document: dict[str, Any], source: str, registry: str | None, storage: str) -> int:
+def worker_loop(document: dict[str, Any], source: str, registry: str | None, storage: str, *, worker: int = 0) -> int:
     """Prepare the data, then run trials until the study is done (a worker process, or a SLURM array task).
 
     Args:
@@ -370,6 +371,7 @@ def worker_loop(document: dict[str, Any], source: str, registry: str | None, sto
         source: The spec's file (for messages).
         registry: The registry URL.
         storage: The study's storage URL.
+        worker: The worker's index: workers started together draw different values (its sampler's seed).
 
     Returns:
         How many trials the study holds at the end.
@@ -386,6 +388,6 @@ def worker_loop(document: dict[str, Any], source: str, registry: str | None, sto
     spec = validate_spec(document, source=source)
     prepared = prepare(spec)
     objective = TrialObjective(spec, prepared.dataset, prepared.backend, registry)
-    study = open_study(spec, storage)
+    study = open_study(spec, storage, worker=worker)
     run_until_done(study, objective, trial_count(spec.tune))
     return len(study.trials)
