@@ -113,6 +113,14 @@ def test_dlw_explain_on_an_image_run_writes_the_saliency_grid(image_run):
     page = (folder / "report.html").read_text()
     assert "Explanations" in page and "Occlusion" in page
 
+    (folder / "model.keras").rename(folder / "moved.keras")  # a run whose model file is gone: one clear error
+    try:
+        refused = runner.invoke(app, ["explain", result.id, "--registry", registry])
+    finally:
+        (folder / "moved.keras").rename(folder / "model.keras")
+    assert refused.exit_code == 5
+    assert "lacks model.keras" in refused.output and "dlw runs" in refused.output
+
 
 def _validation_inputs(result, data):
     """The first six validation images as the network took them (pixels / 255), in the part's order."""
