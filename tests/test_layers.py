@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dlworkflow"
 
 LAYERS = {
     "errors": 0, "formatting": 0, "plain_text": 0, "folding_table": 0, "hashing": 0, "lazy_exports": 0, "output_files": 0, "provenance": 0, "user_code": 0,
-    "workflow_warning": 0,
+    "workflow_warning": 0, "stage_clock": 0,
     "spec": 1,
     "data": 2,
     "models": 3,

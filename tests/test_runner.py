@@ -121,7 +121,9 @@ def test_a_plain_run_is_scored_on_every_part_looks_at_the_test_set_once_and_keep
     assert record.primary.metric == "rmse" and record.primary.value == pytest.approx(0.5)
     assert record.primary.baseline in {"mean", "linear_regression"}
     assert record.training.stages == {"train": EPOCHS}
-    assert set(record.timings) == {"build", "train", "evaluate", "total"}
+    assert set(record.timings) == {"build", "record", "train", "evaluate", "baselines", "write", "plots", "total"}
+    assert min(record.timings.values()) >= 0.0
+    assert record.timings["total"] == pytest.approx(sum(v for k, v in record.timings.items() if k != "total"))
     folder = Path(record.artifacts.dir)
     assert {"model.keras", "history.csv", "predictions_test.csv", "model_card.md"} <= set(record.artifacts.files)
     assert (folder / "model.keras").read_text() == "fake model"

@@ -175,7 +175,7 @@ def run(
     prepared = prepare(resolved, data)
     with Registry.open(registry) as store:
         result = execute(resolved, prepared.dataset, prepared.backend, store, quiet=quiet, console=console,
-                         timings={"prepare": prepared.seconds})
+                         timings=prepared.timings)
     result.warnings[:0] = [*filter(None, [user_code_notice(resolved)]), *prepared.dataset.warnings]  # code, data
     warn_each(result.warnings)
     return result

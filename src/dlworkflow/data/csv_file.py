@@ -23,11 +23,13 @@ from dlworkflow.data.home import spec_folder_text
 from dlworkflow.data.preparation import showable_names
 from dlworkflow.errors import DataError
 from dlworkflow.spec.limits import file_kind_problem
+from dlworkflow.stage_clock import stage
 
 FLOAT_PRECISION = "round_trip"
 """pandas' ``float_precision`` for every CSV dlworkflow reads: correctly rounded numbers."""
 
 
+@stage("read")
 def read_csv(
     path: str | Path,
     *,

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dlworkflow.hashing import file_sha256
+from dlworkflow.stage_clock import stage
 
 FORMAT = b"dlworkflow-table-v1"
 """Version tag hashed first; change it when the canonical form changes."""
@@ -39,6 +40,7 @@ ARRAY_FORMAT = b"dlworkflow-image-arrays-v1"
 FILE_FORMAT = b"dlworkflow-image-files-v1"
 """Version tag of :func:`file_fingerprint`."""
 
+@stage("fingerprint")
 def table_fingerprint(features: pd.DataFrame, target: pd.Series) -> str:
     """sha256 of feature columns and a target column, values in row order.
 
@@ -73,6 +75,7 @@ def table_fingerprint(features: pd.DataFrame, target: pd.Series) -> str:
     return digest.hexdigest()
 
 
+@stage("fingerprint")
 def array_fingerprint(groups: Iterable[tuple[np.ndarray, np.ndarray]]) -> str:
     """sha256 of image arrays and their labels, group after group, images in order.
 
@@ -102,6 +105,7 @@ def array_fingerprint(groups: Iterable[tuple[np.ndarray, np.ndarray]]) -> str:
     return digest.hexdigest()
 
 
+@stage("fingerprint")
 def file_digests(root: str | Path, files: Sequence[str]) -> list[bytes]:
     """sha256 of each file's content (:func:`dlworkflow.hashing.file_sha256`).
 
@@ -126,6 +130,7 @@ def file_digests(root: str | Path, files: Sequence[str]) -> list[bytes]:
     return [file_sha256(os.path.join(root, relative)) for relative in files]
 
 
+@stage("fingerprint")
 def file_fingerprint(files: Sequence[str], labels: Sequence[str], content_digests: Sequence[bytes]) -> str:
     """sha256 of image files: each file's relative path, label and content, in order.
 

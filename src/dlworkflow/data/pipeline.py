@@ -41,6 +41,7 @@ from dlworkflow.data.time_order import ordering_column, time_order_warnings
 from dlworkflow.data.windows import Windows, make_windows
 from dlworkflow.errors import Problem, SpecError
 from dlworkflow.spec.schema import Spec
+from dlworkflow.stage_clock import stage
 
 MOSTLY_MISSING = 0.5
 """Share of training rows above which an imputed column is called mostly missing."""
@@ -103,17 +104,18 @@ def _table_dataset(spec: Spec, table: pd.DataFrame, name: str) -> Dataset:
         table, spec.data, source=source, table_name=name, persistence=spec.evaluate.persistence,
         order_by=ordering_column(spec.split, source=source),
     )
-    positions = split_rows(
-        spec.split, prepared.y, task=prepared.task, class_names=prepared.class_names, source=source
-    )
-    encoding = TableEncoding.fit(
-        prepared.features.iloc[positions["train"]], prepared.profiles, missing=spec.data.missing_rows,
-        max_onehot=spec.data.max_onehot, date_format=spec.data.date_format,
-        text=TextOptions.from_spec(spec.data.text), source=source,
-    )
-    check_vector_memory(encoding.columns, len(prepared.features), source=source)
-    encoded = encoding.transform(prepared.features, source=source).values
-    scaler = Scaler(spec.data.scaling).fit(encoded.iloc[positions["train"]], keep=encoding.unscaled)
+    with stage("split"):
+        positions = split_rows(spec.split, prepared.y, task=prepared.task, class_names=prepared.class_names,
+                               source=source)
+    with stage("encode"):
+        encoding = TableEncoding.fit(
+            prepared.features.iloc[positions["train"]], prepared.profiles, missing=spec.data.missing_rows,
+            max_onehot=spec.data.max_onehot, date_format=spec.data.date_format,
+            text=TextOptions.from_spec(spec.data.text), source=source,
+        )
+        check_vector_memory(encoding.columns, len(prepared.features), source=source)
+        encoded = encoding.transform(prepared.features, source=source).values
+        scaler = Scaler(spec.data.scaling).fit(encoded.iloc[positions["train"]], keep=encoding.unscaled)
     check_target_scaling(spec.data.target_scaling, prepared.task, source=source)
     training_target = prepared.labels[positions["train"]]
     target_scaling = TargetScaling.fit(spec.data.target_scaling, training_target)

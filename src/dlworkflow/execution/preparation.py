@@ -11,9 +11,11 @@ Example:
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from dlworkflow.stage_clock import StageClock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,12 +31,16 @@ class PreparedData:
     Attributes:
         dataset: The prepared, split dataset.
         backend: The active Keras backend.
-        seconds: Wall-clock time it took (recorded as the run's ``prepare`` timing).
+        seconds: Wall-clock time it took.
+        timings: The same time per stage (a run record's ``timings``): ``imports`` (Keras and its
+            backend), ``read``, ``split``, ``encode``, ``fingerprint`` (the data's steps that took
+            place) and ``prepare`` (the rest of the data's preparation).
     """
 
     dataset: Dataset
     backend: str
     seconds: float
+    timings: Mapping[str, float] = field(default_factory=dict)
 
 
 def prepare(spec: Spec, frame: pd.DataFrame | None = None) -> PreparedData:
@@ -45,7 +51,7 @@ def prepare(spec: Spec, frame: pd.DataFrame | None = None) -> PreparedData:
         frame: A DataFrame to use instead of the spec's data source (from a notebook).
 
     Returns:
-        The dataset, the backend and the time taken.
+        The dataset, the backend and the time taken, per stage.
 
     Raises:
         DataError: when the data cannot be prepared as asked.
@@ -55,15 +61,18 @@ def prepare(spec: Spec, frame: pd.DataFrame | None = None) -> PreparedData:
         >>> prepare(spec).backend  # doctest: +SKIP
         'jax'
     """
-    from dlworkflow.data import build_dataset
-    from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS
-    from dlworkflow.training.backend import activate_backend, choose_backend
-
-    started = time.perf_counter()
-    if spec.data.dataset in KERAS_IMAGE_DATASETS and frame is None:
-        backend = activate_backend(choose_backend(spec), source=spec.source)
-        dataset = build_dataset(spec, frame=frame)
-    else:
-        dataset = build_dataset(spec, frame=frame)
-        backend = activate_backend(choose_backend(spec), source=spec.source)
-    return PreparedData(dataset, backend, time.perf_counter() - started)
+    clock = StageClock()
+    with clock.active(), clock.measure("prepare"):
+        with clock.measure("imports"):  # the data layer's libraries (pandas, numpy), then Keras below
+            from dlworkflow.data import build_dataset
+            from dlworkflow.data.keras_datasets import KERAS_IMAGE_DATASETS
+            from dlworkflow.training.backend import activate_backend, choose_backend
+        if spec.data.dataset in KERAS_IMAGE_DATASETS and frame is None:
+            with clock.measure("imports"):
+                backend = activate_backend(choose_backend(spec), source=spec.source)
+            dataset = build_dataset(spec, frame=frame)
+        else:
+            dataset = build_dataset(spec, frame=frame)
+            with clock.measure("imports"):
+                backend = activate_backend(choose_backend(spec), source=spec.source)
+    return PreparedData(dataset, backend, clock.covered, dict(clock.seconds))

@@ -58,4 +58,4 @@ def resume_run(run_id: str, registry: str | None, *, job: str | None = None, qui
     policy = RunPolicy.resumed(ResumeState(record.id, record.created_at, checkpoint)).in_job(job)
     with Registry.open(registry) as store:
         return execute(spec, prepared.dataset, prepared.backend, store, policy, quiet=quiet, console=console,
-                       timings={"prepare": prepared.seconds})
+                       timings=prepared.timings)

@@ -35,8 +35,11 @@ from dlworkflow.registry.jobs import JobRecord
 from dlworkflow.registry.record import utc_now
 from dlworkflow.registry.recovery import Heartbeat, interrupted_record, write_owner
 from dlworkflow.registry.unrecorded import forget_unrecorded, give_up, note_unrecorded
+from dlworkflow.stage_clock import StageClock
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from rich.console import Console
 
     from dlworkflow.data.dataset import Dataset
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from dlworkflow.registry import Registry, RunFolder
     from dlworkflow.registry.record import RunRecord
     from dlworkflow.spec import Spec
+    from dlworkflow.training.trainer import TrainingResult
 
 
 RECORD_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 10.0, 20.0)
@@ -85,7 +89,7 @@ def execute(
     trainer: Trainer | None = None,
     quiet: bool = True,
     console: Console | None = None,
-    timings: dict[str, float] | None = None,
+    timings: Mapping[str, float] | None = None,
 ) -> Run:
     """Build, train, score, save and record one run.
 
@@ -98,7 +102,10 @@ def execute(
         trainer: The framework; default :class:`~dlworkflow.execution.trainer.KerasTrainer`.
         quiet: Hide the progress bar.
         console: Where the progress bar is drawn.
-        timings: Seconds already spent per stage (e.g. ``prepare``).
+        timings: Seconds already spent per stage (:attr:`PreparedData.timings
+            <dlworkflow.execution.preparation.PreparedData.timings>`); the run's own stages are added
+            (``build``, ``record``, ``train``, ``evaluate``, ``baselines``, ``write``, ``plots``) and the
+            record keeps them all with their ``total``.
 
     Returns:
         The finished run.
@@ -113,23 +120,19 @@ def execute(
 
     policy = policy or RunPolicy.plain()
     trainer = trainer or KerasTrainer()
-    timings = dict(timings or {})
-    started = _start(spec, dataset, backend, registry, policy, trainer, timings)
-    try:
-        clock = time.perf_counter()
-        training = stages.train(started.built, spec, dataset, policy, started.folder, trainer,
-                                console=console, quiet=quiet)
-        timings["train"], clock = time.perf_counter() - clock, time.perf_counter()
-        scores = stages.score(started.built, spec, dataset, policy, training, trainer, started.metric)
-        timings["evaluate"] = time.perf_counter() - clock
-        missing = stages.save(started.folder, started.built.model, spec, dataset, training, scores, policy, trainer)
-    except BaseException as err:
-        _stop(registry, started, policy, err)
-        raise
-    finally:
-        if started.heartbeat is not None:
-            started.heartbeat.stop()
-    record = stages.finished_record(started.header, training, scores, timings, missing)
+    clock = StageClock(timings)
+    with clock.active():
+        started = _start(spec, dataset, backend, registry, policy, trainer, clock)
+        try:
+            training, scores, missing = _train_score_save(spec, dataset, policy, trainer, started, clock,
+                                                          console=console, quiet=quiet)
+        except BaseException as err:
+            _stop(registry, started, policy, err)
+            raise
+        finally:
+            if started.heartbeat is not None:
+                started.heartbeat.stop()
+    record = stages.finished_record(started.header, training, scores, clock.seconds, missing)
     stored = _commit(registry, started.folder, record, dataset, policy, started.job)
     warnings = [] if not policy.scores_test else registry.warnings_for_test_set(
         dataset.test_fingerprint, stages.test_set_name(spec, dataset))
@@ -137,22 +140,37 @@ def execute(
                warnings=[*warnings, *stored.warnings[len(getattr(dataset, 'warnings', ()) or ()):]])
 
 
+def _train_score_save(
+    spec: Spec, dataset: Dataset, policy: RunPolicy, trainer: Trainer, started: _Started, clock: StageClock,
+    *, console: Console | None, quiet: bool,
+) -> tuple[TrainingResult, stages.Scores, list[str]]:
+    """The train, score and save stages, each timed on the run's clock."""
+    with clock.measure("train"):
+        training = stages.train(started.built, spec, dataset, policy, started.folder, trainer,
+                                console=console, quiet=quiet)
+    with clock.measure("evaluate"):  # its baselines counted apart
+        scores = stages.score(started.built, spec, dataset, policy, training, trainer, started.metric)
+    with clock.measure("write"):  # its plots counted apart
+        missing = stages.save(started.folder, started.built.model, spec, dataset, training, scores, policy, trainer)
+    return training, scores, missing
+
+
 def _start(
     spec: Spec, dataset: Dataset, backend: str, registry: Registry, policy: RunPolicy, trainer: Trainer,
-    timings: dict[str, float],
+    clock: StageClock,
 ) -> _Started:
     """Check the evaluation settings, build the model, open the run's folder and write its header."""
-    clock = time.perf_counter()
-    metric = stages.primary_metric_checked(spec, dataset)  # a bad setting fails before training
-    built = trainer.build(spec, dataset)
-    timings["build"] = time.perf_counter() - clock
-    if policy.resume is None:
-        run_id, created_at = registry.new_run_id(), utc_now()
-        folder = registry.stage(run_id)
-    else:
-        run_id, created_at = policy.resume.run_id, policy.resume.created_at
-        folder = artifacts.RunFolder.resume(registry.home, run_id)
-    header = stages.run_header(spec, dataset, backend, run_id, created_at, built.parameters, policy)
+    with clock.measure("build"):
+        metric = stages.primary_metric_checked(spec, dataset)  # a bad setting fails before training
+        built = trainer.build(spec, dataset)
+    with clock.measure("record"):  # the header: versions, git state, devices, the run's folder
+        if policy.resume is None:
+            run_id, created_at = registry.new_run_id(), utc_now()
+            folder = registry.stage(run_id)
+        else:
+            run_id, created_at = policy.resume.run_id, policy.resume.created_at
+            folder = artifacts.RunFolder.resume(registry.home, run_id)
+        header = stages.run_header(spec, dataset, backend, run_id, created_at, built.parameters, policy)
     heartbeat = None
     if policy.checkpoints:
         try:

@@ -35,6 +35,7 @@ from dlworkflow.registry.record_sections import (
     TestSetLook,
     TrainingSummary,
 )
+from dlworkflow.stage_clock import stage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -271,7 +272,8 @@ def score(
             **target.keras_values(trainer.evaluate(built.model, part, dataset.image), loss),
             **standard_scores(dataset.task, part.labels, predictions[name], num_classes=dataset.output_units),
         }
-    baselines = evaluate_baselines(scored, spec.evaluate, source=spec.source)
+    with stage("baselines"):
+        baselines = evaluate_baselines(scored, spec.evaluate, source=spec.source)
     settings = RunSettings.from_spec(
         spec, images=dataset.image is not None, parameters=built.parameters.trainable,
         training_rows=dataset.sizes()["train"],
@@ -338,6 +340,7 @@ def finished_record(
             trained_on_logits=training.trained_on_logits or None,
             class_weight=training.class_weight,
             distribution=training.distribution.to_dict() if training.distribution is not None else None,
+            fused_epoch=training.fused_epoch,
         ),
         timings={**timings, "total": sum(timings.values())},
     )
@@ -370,12 +373,6 @@ def save(
     """
     import tomli_w
 
-    from dlworkflow.evaluation.training_plots import history_plot
-    from dlworkflow.execution.run_plots import (
-        PlotWriter,
-        save_class_plots,
-        save_regression_plots,
-    )
     from dlworkflow.registry import artifacts
 
     trainer.save(model, folder.path(artifacts.MODEL))
@@ -386,15 +383,23 @@ def save(
         predictions_frame(dataset, dataset.parts[name], predicted).to_csv(
             folder.path(artifacts.predictions_file(name)), index=False
         )
-    plots = PlotWriter(folder)
-    with plots.drawing(artifacts.HISTORY_PLOT) as path:
-        history_plot(
-            training.history, path, best_epoch=training.best_epoch, evaluated_epoch=training.evaluated_epoch,
-            stopped_early=training.stopped_early, stages=training.stages,
+    with stage("plots"):  # matplotlib's import counted with the drawing
+        from dlworkflow.evaluation.training_plots import history_plot
+        from dlworkflow.execution.run_plots import (
+            PlotWriter,
+            save_class_plots,
+            save_regression_plots,
         )
-    if policy.scores_test:
-        save_class_plots(plots, dataset, scores.predictions, scores.classes, scores.metrics)
-        save_regression_plots(plots, spec, dataset, scores.predictions, scores.headline)
+
+        plots = PlotWriter(folder)
+        with plots.drawing(artifacts.HISTORY_PLOT) as path:
+            history_plot(
+                training.history, path, best_epoch=training.best_epoch, evaluated_epoch=training.evaluated_epoch,
+                stopped_early=training.stopped_early, stages=training.stages,
+            )
+        if policy.scores_test:
+            save_class_plots(plots, dataset, scores.predictions, scores.classes, scores.metrics)
+            save_regression_plots(plots, spec, dataset, scores.predictions, scores.headline)
     return plots.warnings()
 
 

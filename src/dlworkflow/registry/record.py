@@ -110,7 +110,12 @@ class RunRecord:
             chose); another than ``backend`` when Keras was already imported with that one (a notebook).
         versions: ``{package: version}`` (see :func:`dlworkflow.provenance.package_versions`).
         seed: The seed the run used.
-        timings: ``{stage: seconds}``.
+        timings: ``{stage: seconds}``, measured, each second counted in one stage
+            (:mod:`dlworkflow.stage_clock`): ``imports`` (the data layer's libraries, Keras and its
+            backend), ``read``, ``split``, ``encode``, ``fingerprint``, ``prepare`` (the rest of the
+            data's preparation), ``build``, ``record`` (the header: versions, git state, devices),
+            ``train``, ``evaluate`` (predictions and metrics), ``baselines``, ``write`` (model and data
+            files), ``plots``, and ``total``, their sum. Records written before a stage existed lack it.
         artifacts: :class:`ArtifactList` ``{dir, files}``: the run folder and the file names in it.
         comments: :class:`RecordedComment` ``[{text, created_at}]``, oldest first.
         error: What went wrong for a failed run, else None.
