@@ -49,6 +49,7 @@ def _summary(index: int, status: str = "finished") -> RunSummary:
     fields = RunSummary.__dataclass_fields__
     values = {name: None for name in fields}
     values.update(id=f"20261207-1200{index:02d}-abcdef", name="weather", description=f"run {index}", status=status,
+                  primary_metric="rmse",
                   primary_value=3.5 + index, baseline_name="persistence", baseline_value=3.877,
                   test_set_name="weather", test_set_look=index + 1, test_set_looks=9, git_commit="0123456789",
                   git_dirty=index == 1, comments="")
@@ -61,10 +62,12 @@ def test_the_plain_leaderboard_holds_every_cell_of_the_rich_one():
     write_plain_leaderboard(stream, board)
     lines = stream.getvalue().splitlines()
     assert lines[0] == "test set weather · 9 looks"
-    assert lines[1].split() == ["ID", "MODEL", "NAME", "DESCRIPTION", "rmse", "BASELINE", "TEST", "SET", "LOOK",
+    assert lines[1].split() == ["ID", "MODEL", "NAME", "DESCRIPTION", "rmse", "BASELINE", "SKILL", "TEST", "SET", "LOOK",
                                 "COMMIT", "COMMENTS"]
     for line, row in zip(lines[2:], board.runs, strict=True):
         position = 0
         for cell in leaderboard_cells(row):
             position = line.index(cell, position)  # every cell, in column order
     assert "0123456+dirty" in lines[3] and "failed" in lines[4] and "2 of 9" in lines[3]
+    assert lines[2].split()[7] == "0.09724"  # 1 - 3.5 / 3.877: the skill over the best baseline
+    assert lines[4].split()[7] == "–"  # a failed run has no skill

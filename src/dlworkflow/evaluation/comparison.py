@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from dlworkflow.evaluation.metrics import METRIC_DIRECTIONS
+from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 
 ERROR_METRICS: tuple[str, ...] = ("rmse", "mae", "log_loss")
 """Lower-is-better metrics whose perfect value is 0."""

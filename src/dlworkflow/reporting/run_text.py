@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from dlworkflow.evaluation.comparison import skill_score
+from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 from dlworkflow.folding_table import FoldingTable
 from dlworkflow.formatting import BRIEF_DIGITS, format_number
 from dlworkflow.plain_text import printable
@@ -157,9 +159,10 @@ def leaderboard_title(board: Leaderboard) -> str:
 
 def leaderboard_columns(board: Leaderboard) -> tuple[str, ...]:
     """The leaderboard's column headers; the fourth is its metric."""
+    # SKILL: the share of the possible improvement over the best baseline (evaluation.comparison.skill_score)
     # LOOK: which look at the test set each run was ("3 of 11"), not the test set's total on every row
-    return ("ID", "MODEL NAME", "DESCRIPTION", board.metric or "metric", "BASELINE", "TEST SET", "LOOK", "COMMIT",
-            "COMMENTS")
+    return ("ID", "MODEL NAME", "DESCRIPTION", board.metric or "metric", "BASELINE", "SKILL", "TEST SET", "LOOK",
+            "COMMIT", "COMMENTS")
 
 
 def leaderboard_cells(row: RunSummary) -> tuple[str, ...]:
@@ -168,8 +171,11 @@ def leaderboard_cells(row: RunSummary) -> tuple[str, ...]:
     baseline = f"{row.baseline_name} {format_number(row.baseline_value)}" if row.baseline_name else "–"
     value = format_number(row.primary_value) if row.status == "finished" else row.status
     look = f"{row.test_set_look} of {row.test_set_looks}" if row.test_set_look else "–"
-    return (row.id, row.name, row.description, value, baseline, row.test_set_name or "–", look, commit,
-            row.comments or "")
+    skill = None
+    if row.status == "finished" and row.primary_metric in METRIC_DIRECTIONS:
+        skill = skill_score(row.primary_metric, row.primary_value, row.baseline_value)
+    return (row.id, row.name, row.description, value, baseline, "–" if skill is None else format_number(skill),
+            row.test_set_name or "–", look, commit, row.comments or "")
 
 
 def leaderboard_table(board: Leaderboard) -> Table:
@@ -177,8 +183,8 @@ def leaderboard_table(board: Leaderboard) -> Table:
     columns = leaderboard_columns(board)
     table = Table(title=leaderboard_title(board), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in columns:
-        table.add_column(column, overflow="fold", justify="right" if column == columns[3] else "left",
-                         no_wrap=column in (columns[3], "LOOK", "COMMIT"))
+        table.add_column(column, overflow="fold", justify="right" if column in (columns[3], "SKILL") else "left",
+                         no_wrap=column in (columns[3], "SKILL", "LOOK", "COMMIT"))
     for row in board.runs:
         table.add_row(*leaderboard_cells(row))
     return table
@@ -197,5 +203,5 @@ def write_plain_leaderboard(stream: TextIO, board: Leaderboard) -> None:
         ID                        MODEL NAME  DESCRIPTION  rmse  BASELINE …
     """
     columns = leaderboard_columns(board)
-    table = PlainTable(columns, right_aligned={columns[3]})
+    table = PlainTable(columns, right_aligned={columns[3], "SKILL"})
     table.write(stream, (leaderboard_cells(row) for row in board.runs), title=leaderboard_title(board))
