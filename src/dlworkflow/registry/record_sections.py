@@ -273,6 +273,7 @@ class TrainingSummary(Section):
     trained_on_logits: bool | None = field(default=None, metadata=OPTIONAL)
     class_weight: dict[str, float] | None = field(default=None, metadata=OPTIONAL)
     distribution: dict[str, Any] | None = field(default=None, metadata=OPTIONAL)  # train.distribution's devices
+    fused_epoch: bool | None = field(default=None, metadata=OPTIONAL)  # batches run as one compiled scan (JAX)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def use_fused_epoch(model: Any, *, streamed: bool) -> bool:
     """Install the fused ``train_function`` on a compiled model when it can and may be used.
 
     Call it after ``compile`` and before ``fit``; compiling again (or changing
-    ``steps_per_execution``) puts Keras' own function back.
+    ``steps_per_execution``, :func:`one_batch_per_call`) puts Keras' own functions back.
 
     Args:
         model: A compiled Keras model.
@@ -103,6 +103,26 @@ def use_fused_epoch(model: Any, *, streamed: bool) -> bool:
     set_step_functions(model, train=fused_step_function(model.train_step, steps),
                        test=fused_step_function(model.test_step, steps))
     return True
+
+
+def one_batch_per_call(model: Any) -> None:
+    """After training, evaluate and predict batch by batch again, with Keras' own functions.
+
+    Several batches per call pay off in training; in TensorFlow's ``predict`` they cost more
+    than they save (the outputs are gathered inside the call), and evaluation runs once.
+    Keras rebuilds its train, evaluate and predict functions on their next use, so the fused
+    ones go too.
+
+    Args:
+        model: A compiled Keras model.
+
+    Example:
+        >>> one_batch_per_call(model)  # after fit  # doctest: +SKIP
+    """
+    from dlworkflow.training.keras_compat import set_steps_per_execution, steps_per_execution_of
+
+    if steps_per_execution_of(model) != 1:
+        set_steps_per_execution(model, 1)
 
 
 def fused_step_function(step: Callable[..., Any], steps: int) -> Callable[..., Any]:

@@ -37,12 +37,8 @@ from dlworkflow.errors import Problem, SpecError, TrainingError, WorkflowError, 
 from dlworkflow.models.arguments import argument_error, keras_message
 from dlworkflow.spec.keras_names import OPTIMIZER_TYPES
 from dlworkflow.training.fit_problems import nan_error, raise_for_stopping_problems
-from dlworkflow.training.keras_compat import (
-    is_compiled,
-    registered_metric_names,
-    set_steps_per_execution,
-    steps_per_execution_of,
-)
+from dlworkflow.training.fused_epoch import one_batch_per_call, use_fused_epoch
+from dlworkflow.training.keras_compat import is_compiled, registered_metric_names, steps_per_execution_of
 from dlworkflow.training.losses import make_loss
 
 if TYPE_CHECKING:
@@ -100,6 +96,8 @@ class TrainingResult:
             sigmoid (:mod:`dlworkflow.training.logits`); the model still outputs probabilities.
         class_weight: The weight of each class's rows in the training loss, by class label
             (``train.class_weight``, :mod:`dlworkflow.training.class_weights`); None without one.
+        fused_epoch: Whether each execution of batches ran as one compiled scan
+            (:mod:`dlworkflow.training.fused_epoch`, JAX) instead of Keras' call per batch.
 
     Example:
         >>> result = fit_model(model, spec, dataset, quiet=True)  # doctest: +SKIP
@@ -121,6 +119,7 @@ class TrainingResult:
     trained_on_logits: bool = False
     class_weight: dict[str, float] | None = None
     distribution: DistributionPlan | None = None
+    fused_epoch: bool = False
 
 
 def make_optimizer(optimizer: OptimizerSpec, *, source: str = "<spec>") -> keras.optimizers.Optimizer:
@@ -416,7 +415,7 @@ def _fit_all(model: Any, spec: Spec, dataset: Dataset, plan: DistributionPlan | 
             progress.close()
     seconds = time.perf_counter() - started
     steps = steps_per_execution_of(trained)
-    _one_batch_per_call(model)
+    one_batch_per_call(model)
 
     frames = [] if resume_from is None else [pd.DataFrame(resume_from.history)]
     for name, stage in stages:
@@ -443,18 +442,8 @@ def _fit_all(model: Any, spec: Spec, dataset: Dataset, plan: DistributionPlan | 
         trained_on_logits=trained is not model,
         class_weight=inputs.class_weight.by_name() if inputs.class_weight is not None else None,
         distribution=plan,
+        fused_epoch=all(stage.fused for _, stage in stages),
     )
-
-
-def _one_batch_per_call(model: Any) -> None:
-    """After training, evaluate and predict batch by batch again.
-
-    Several batches per call pay off in training; in TensorFlow's ``predict`` they cost more
-    than they save (the outputs are gathered inside the call), and evaluation runs once.
-    Keras rebuilds its evaluate and predict functions on their next use.
-    """
-    if steps_per_execution_of(model) != 1:
-        set_steps_per_execution(model, 1)
 
 
 @dataclass
@@ -518,6 +507,7 @@ class _Stage:
     frame: pd.DataFrame
     epochs_run: int
     stopping: Any
+    fused: bool = False
 
 
 def _fit_stage(
@@ -559,6 +549,7 @@ def _fit_stage(
         arguments["batch_size"] = inputs.batch_size
     if inputs.class_weight is not None:  # the training rows' loss only: validation stays unweighted
         arguments["class_weight"] = inputs.class_weight.for_keras()
+    fused = use_fused_epoch(model, streamed=inputs.batch_size is None)  # a stream has no batch_size here
     try:
         history = model.fit(
             inputs.x,
@@ -591,5 +582,5 @@ def _fit_stage(
         raise nan_error(spec, guard.bad_epoch, guard.bad_value)
     frame = pd.DataFrame({key: [float(v) for v in values] for key, values in history.history.items()})
     epochs_run = len(history.epoch) if history.epoch else len(frame)
-    return _Stage(frame, epochs_run, stopping)
+    return _Stage(frame, epochs_run, stopping, fused)
 
