@@ -214,3 +214,19 @@ def test_without_squeue_the_registry_is_shown_as_it_is(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path}/dlw/registry.db"
     _queued(url, "4242")
     assert [(job.job_id, job.state) for job in api.jobs(registry=url)] == [("4242", "queued")]
+
+
+def test_a_job_array_sbatch_refuses_is_one_error_with_sbatchs_reason(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    sbatch = bin_dir / "sbatch"
+    sbatch.write_text("#!/bin/sh\necho 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2"
+                      "\nexit 1\n")
+    sbatch.chmod(sbatch.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    executor = SlurmExecutor(tmp_path / "logs", SlurmSettings(partition="nowhere"))
+    for submit in (lambda: executor.submit(int), lambda: executor.map_array([int, int])):
+        with pytest.raises(WorkflowError, match=r"sbatch refused the job \(sbatch: error: Batch job submission "
+                                                r"failed: Invalid partition name specified\)") as raised:
+            submit()
+        assert "sinfo's partitions" in str(raised.value)

@@ -227,7 +227,8 @@ def tune(
     overrides: list[str] = SET_OPTION,
     registry: str | None = REGISTRY_OPTION,
     storage: str | None = typer.Option(
-        None, "--storage", help="Optuna storage URL shared by workers [default: studies.db beside the registry]."
+        None, "--storage", help="Optuna storage shared by workers: a database URL, or journal:///path/study.log "
+        "(a file on a shared folder, no server) [default: studies.db beside the registry]."
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine (SLURM: array tasks)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the result."),

@@ -16,7 +16,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +28,9 @@ from typing import Any
 
 from dlworkflow.errors import WorkflowError
 from dlworkflow.executors.executor import Executor, SubmittedJob
+
+SUBMITIT_LOGGING = "SUBMITIT_LOG_LEVEL"
+"""submitit's environment variable for its logging (``NOCONFIG``: leave logging as it is)."""
 
 LOG_FOLDER = "slurm"
 """The folder under the registry home with one folder per SLURM job (script, task, result, logs)."""
@@ -111,8 +117,7 @@ class SlurmExecutor(Executor):
                 "--executor slurm", "", "needs SLURM's sbatch, which is not on this machine's PATH",
                 hint="Run dlw on the cluster's login node, or leave out --executor slurm to run here.",
             )
-        import submitit
-
+        submitit = _submitit()
         self.folder = Path(folder)
         self.settings = settings
         self._executor = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm",
@@ -135,20 +140,42 @@ class SlurmExecutor(Executor):
             >>> [job.job_id for job in executor.map_array([task, task])]  # doctest: +SKIP
             ['4243_0', '4243_1']
         """
-        with self._executor.batch():
-            pending = [self._executor.submit(task) for task in tasks]
-        return [_submitted(job) for job in pending]
+        def submit_all() -> list[Any]:
+            with self._executor.batch():
+                return [self._executor.submit(task) for task in tasks]
+
+        return [_submitted(job) for job in self._submit(submit_all)]
 
     def _submit(self, submit: Callable[[], Any]) -> Any:
         import subprocess
 
+        from submitit.core.utils import FailedJobError
+
         try:
-            return submit()
-        except (subprocess.CalledProcessError, OSError) as err:
+            with contextlib.redirect_stderr(io.StringIO()):  # submitit prints sbatch's errors; the error below says them
+                return submit()
+        except (FailedJobError, subprocess.CalledProcessError, OSError) as err:
+            said = str(getattr(err, "output", None) or err).strip().splitlines() or [type(err).__name__]
             raise WorkflowError.single(
-                "--executor slurm", "", f"sbatch refused the job ({getattr(err, 'output', None) or err})",
-                hint="Check the --slurm-* options and the [slurm] table against sinfo's partitions.",
+                "--executor slurm", "", f"sbatch refused the job ({said[-1].strip()})",
+                hint="Check the --slurm-* options and the [slurm] table against sinfo's partitions; "
+                "run dlw on a machine that submits to the cluster (its login node).",
             ) from err
+
+
+def _submitit() -> Any:
+    """submitit, imported without its logging set up in this process (its handlers would keep the streams of the
+    moment, a notebook's or a test's, closed later); a job's own process sets it up as usual."""
+    import sys
+
+    if "submitit" not in sys.modules:
+        previous = os.environ.get(SUBMITIT_LOGGING)
+        os.environ[SUBMITIT_LOGGING] = "NOCONFIG"
+        try:
+            import submitit  # noqa: F401
+        finally:
+            os.environ.pop(SUBMITIT_LOGGING) if previous is None else os.environ.update({SUBMITIT_LOGGING: previous})
+    return sys.modules["submitit"]
 
 
 def _submitted(job: Any) -> SubmittedJob:
