@@ -1,9 +1,10 @@
 """Feature scaling, fitted on the training split only and saved as plain JSON.
 
 A :class:`Scaler` holds one ``offset`` and one ``scale`` per feature and computes
-``(x - offset) / scale``. The statistics come from scikit-learn's ``StandardScaler``
-(mean and standard deviation) or ``MinMaxScaler`` (minimum and range); a constant column
-gets scale 1, so nothing is divided by zero. ``to_dict`` / ``from_dict`` round-trip through
+``(x - offset) / scale``. The statistics are those of scikit-learn's ``StandardScaler``
+(mean and standard deviation) or ``MinMaxScaler`` (minimum and range), computed the same way
+with numpy alone (to the bit: a test compares them), so that preparing a table does not import
+scikit-learn; a constant column gets scale 1, so nothing is divided by zero. ``to_dict`` / ``from_dict`` round-trip through
 JSON, so a run saves its scaler without pickle.
 
 Example:
@@ -22,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from dlworkflow.errors import DataError, SpecError, suggestion
 from dlworkflow.spec import registries
@@ -40,14 +40,32 @@ def _no_scaling(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    fitted = StandardScaler().fit(x)  # scale_ is 1 for a constant column
-    return fitted.mean_, fitted.scale_
+    """Mean and standard deviation per column, as scikit-learn's ``StandardScaler`` computes them, to the bit.
+
+    The corrected two-pass algorithm (Chan, Golub and LeVeque) of ``StandardScaler.fit``: the mean
+    from the column sums, the variance from the squared deviations less the square of their sum
+    over the count. A column whose variance is within rounding of a constant's gets scale 1.
+    Missing values (NaN) are left out of their column's statistics.
+    """
+    missing = np.isnan(x)
+    add = np.nansum if missing.any() else np.sum
+    count = x.shape[0] - add(missing.astype(x.dtype), axis=0)
+    mean = add(x, axis=0) / count
+    deviations = x - mean
+    correction = add(deviations, axis=0)
+    deviations **= 2
+    variance = (add(deviations, axis=0) - correction**2 / count) / count
+    count = count[0] if count.size and count.max() == count.min() else count
+    eps = np.finfo(np.float64).eps
+    constant = variance <= count * eps * variance + (count * mean * eps) ** 2
+    return mean, np.where(constant, 1.0, np.sqrt(variance))
 
 
 def _minmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    fitted = MinMaxScaler().fit(x)
-    data_range = fitted.data_range_
-    return fitted.data_min_, np.where(data_range == 0.0, 1.0, data_range)
+    """Minimum and range per column (missing values left out), as scikit-learn's ``MinMaxScaler``; range 0 → 1."""
+    data_min, data_max = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+    data_range = data_max - data_min
+    return data_min, np.where(data_range == 0.0, 1.0, data_range)
 
 
 def _image_minmax(images: np.ndarray) -> tuple[float, float]:
