@@ -1,5 +1,7 @@
 """Classification baselines: the majority class and a logistic regression on the inputs.
 
+scikit-learn is imported when a baseline is fitted, not with this module.
+
 Example:
     >>> MajorityClassBaseline(num_classes=3).fit(dataset.train).predict(dataset.test).shape  # doctest: +SKIP
     (69, 3)
@@ -11,11 +13,6 @@ import warnings
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from sklearn.dummy import DummyClassifier
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.evaluation.baseline import (
@@ -29,6 +26,9 @@ from dlworkflow.evaluation.baseline import (
 from dlworkflow.evaluation.text_columns import token_id_reason
 
 if TYPE_CHECKING:
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+
     from dlworkflow.spec.schema import EvaluateSpec
 
 
@@ -65,6 +65,8 @@ class _ClassificationBaseline(Baseline):
 
     def _estimator(self) -> DummyClassifier | Pipeline:
         if self.estimator_ is None or self.num_classes_ is None:
+            from sklearn.exceptions import NotFittedError
+
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(train) first.")
         return self.estimator_
 
@@ -105,6 +107,8 @@ class MajorityClassBaseline(_ClassificationBaseline):
         return no_inputs(part)
 
     def fit(self, train: Part) -> MajorityClassBaseline:
+        from sklearn.dummy import DummyClassifier
+
         labels = self._start_fit(train)
         self.estimator_ = DummyClassifier(strategy="prior").fit(no_inputs(train), labels)
         return self
@@ -189,6 +193,11 @@ class LogisticRegressionBaseline(_ClassificationBaseline):
         return inputs_reason(dataset, self.max_values) or token_id_reason(dataset)
 
     def fit(self, train: Part) -> LogisticRegressionBaseline:
+        from sklearn.dummy import DummyClassifier
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         labels = self._start_fit(train)
         x = flat_inputs(train)
         self.rows_fitted_ = int(x.shape[0])
@@ -202,6 +211,11 @@ class LogisticRegressionBaseline(_ClassificationBaseline):
         return self
 
     def _fit_pixels(self, x: np.ndarray, labels: np.ndarray) -> Pipeline:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         rows = max(2, self.max_fit_values // max(1, x.shape[1]))
         if x.shape[0] > rows:
             chosen = np.sort(np.random.default_rng(self.random_state).choice(x.shape[0], size=rows, replace=False))

@@ -1,5 +1,7 @@
 """Regression baselines: the training mean, a linear regression, and persistence ("tomorrow = today").
 
+scikit-learn is imported when a baseline that uses it is fitted, not with this module.
+
 Example:
     >>> PersistenceBaseline("BASEL_sunshine").fit(dataset.train).predict(dataset.test)[:3]  # doctest: +SKIP
 """
@@ -9,9 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from sklearn.dummy import DummyRegressor
-from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LinearRegression
 
 from dlworkflow.data.dataset import Dataset, Part
 from dlworkflow.errors import DataError, SpecError, suggestion
@@ -26,6 +25,9 @@ from dlworkflow.evaluation.baseline import (
 from dlworkflow.evaluation.text_columns import token_id_reason
 
 if TYPE_CHECKING:
+    from sklearn.dummy import DummyRegressor
+    from sklearn.linear_model import LinearRegression
+
     from dlworkflow.spec.schema import EvaluateSpec
 
 
@@ -43,6 +45,8 @@ class _RegressionBaseline(Baseline):
 
     def predict(self, part: Part) -> np.ndarray:
         if self.estimator_ is None:
+            from sklearn.exceptions import NotFittedError
+
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(train) first.")
         return np.asarray(self.estimator_.predict(self._inputs(part)), dtype=np.float64).reshape(-1)
 
@@ -64,6 +68,8 @@ class MeanBaseline(_RegressionBaseline):
         return no_inputs(part)
 
     def fit(self, train: Part) -> MeanBaseline:
+        from sklearn.dummy import DummyRegressor
+
         self.estimator_ = DummyRegressor(strategy="mean").fit(
             no_inputs(train), np.asarray(train.labels, dtype=np.float64)
         )
@@ -86,6 +92,8 @@ class LinearRegressionBaseline(_RegressionBaseline):
         return inputs_reason(dataset, MAX_BASELINE_VALUES) or token_id_reason(dataset)
 
     def fit(self, train: Part) -> LinearRegressionBaseline:
+        from sklearn.linear_model import LinearRegression
+
         self.estimator_ = LinearRegression().fit(flat_inputs(train), np.asarray(train.labels, dtype=np.float64))
         return self
 
