@@ -4,15 +4,17 @@ With ``steps_per_execution`` above 1, Keras' JAX trainer still calls its jitted
 ``train_step`` once per batch from Python (``JAXTrainer._make_function`` unrolls the
 execution as a Python loop): the batch-level callbacks run once per execution, but every
 batch is one dispatch into XLA. On a small model that dispatch is most of a step's time.
-:func:`fused_step_function` gives drop-in replacements for the model's ``train_function`` (and ``test_function``):
-it takes the execution's batches from the same iterator, in the same order (Keras' own
-shuffle, ``np.random.permutation`` each epoch, so the same seed gives the same order), stacks
-the full-size ones and runs them through the model's own ``train_step`` inside one jitted
-function, a ``jax.lax.scan`` over the batches carrying the trainer's state (trainable,
-non-trainable, optimizer and metric variables); the last full batch and a last, shorter one
-follow in the same compiled call. Everything else is Keras' ``fit``: callbacks, validation,
-early stopping, history. The arithmetic per batch is the same, so the history matches
-Keras' loop to float32 rounding (``tests/training/test_fused_epoch.py``: 1e-5 relative).
+:func:`fused_step_function` gives drop-in replacements for the model's ``train_function``
+and ``test_function``: they take the execution's batches from the same iterator, in the same
+order (Keras' own shuffle, ``np.random.permutation`` each epoch, so the same seed gives the
+same order), stack the full-size ones and run them through the model's own ``train_step``
+(``test_step``) as one jitted ``jax.lax.scan`` carrying the trainer's state (trainable,
+non-trainable, optimizer and metric variables); a last, shorter batch follows through the
+same step jitted on its own, as in Keras. Everything else is Keras' ``fit``: callbacks,
+validation, early stopping, history. The arithmetic per batch is the same, so the history
+matches Keras' loop to float32 rounding (``tests/training/test_fused_epoch.py``: 1e-5
+relative; in practice identical). What stays per epoch is Keras' own work around the
+steps: resetting metrics, writing the state back into the variables, the logs.
 
 :func:`use_fused_epoch` decides and installs it: JAX, arrays in memory, jitted training, no
 ``keras.distribution`` and several batches per execution; ``DLW_FUSED_EPOCH=0`` turns it off.
@@ -42,7 +44,9 @@ def fused_epoch_enabled() -> bool:
         False when the variable is ``0``, ``false``, ``no`` or ``off``; True otherwise.
 
     Example:
-        >>> fused_epoch_enabled() in (True, False)
+        >>> os.environ["DLW_FUSED_EPOCH"] = "off"; fused_epoch_enabled()
+        False
+        >>> os.environ["DLW_FUSED_EPOCH"] = "1"; fused_epoch_enabled()
         True
     """
     return os.environ.get(SETTING, "1").strip().lower() not in ("0", "false", "no", "off")

@@ -287,7 +287,8 @@ def steps_per_execution(spec: Spec, dataset: Dataset, backend: str) -> int:
     most of the time an epoch takes (the lesson's weather model trains about twice as fast).
     The batches, their order and the per-epoch metrics stay exactly the same, and so does
     early stopping, which acts at the end of an epoch. Streamed parts and the PyTorch backend
-    get 1. A number in the spec is used as it is.
+    get 1. A number in the spec is used as it is. On JAX each execution then runs as one
+    compiled scan over its batches (:mod:`dlworkflow.training.fused_epoch`).
 
     Args:
         spec: The validated spec.
