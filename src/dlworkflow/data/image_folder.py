@@ -8,8 +8,9 @@ The layout of ``keras.utils.image_dataset_from_directory``::
 
 The sorted sub-folder names are the class names; image files are found by extension
 (:data:`IMAGE_EXTENSIONS`, any case, in nested folders too), in sorted order. Every file's
-header is read with Pillow — its size and a ``verify()`` — but no pixel is decoded here, so
-a folder of tens of thousands of files is listed and checked in seconds with little memory.
+file is read once, one at a time: its bytes are hashed for the data's fingerprint and its header
+is checked with Pillow — its size and a ``verify()`` — but no pixel is decoded here, so a folder
+of tens of thousands of files is listed, checked and fingerprinted in seconds with little memory.
 The parts are *streamed*: ``Part.x`` is None and ``Part.files`` lists the images, which the
 training layer reads, resizes to ``Dataset.image`` and scales batch by batch.
 
@@ -27,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ import numpy as np
 
 from dlworkflow.data.data_source import ImageSource
 from dlworkflow.data.dataset import Dataset, Part
-from dlworkflow.data.fingerprint import file_digests, file_fingerprint
+from dlworkflow.data.fingerprint import content_digest, file_digests, file_fingerprint
 from dlworkflow.data.image_preparation import (
     IMAGE_TARGET,
     check_image_spec,
@@ -49,6 +51,7 @@ from dlworkflow.data.image_preparation import (
 from dlworkflow.data.split import split_rows
 from dlworkflow.errors import DataError, Problem
 from dlworkflow.spec.schema import Spec
+from dlworkflow.stage_clock import stage
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 """File name endings (any case) read as images, as ``keras.utils.image_dataset_from_directory``."""
@@ -74,6 +77,8 @@ class ImageFolder:
             class, then file name.
         labels: Each file's class index into ``class_names`` (int64).
         sizes: Each file's ``(height, width)`` in pixels, from its header (int64, ``(n, 2)``).
+        digests: Each file's content digest (sha256, :func:`~dlworkflow.data.fingerprint.file_digests`'
+            form), taken from the same read as its header.
     """
 
     root: Path
@@ -81,6 +86,7 @@ class ImageFolder:
     files: tuple[str, ...]
     labels: np.ndarray
     sizes: np.ndarray
+    digests: tuple[bytes, ...] = ()
 
     @property
     def name(self) -> str:
@@ -128,9 +134,10 @@ def scan_image_folder(path: str | Path, *, source: str = "<spec>") -> ImageFolde
         labels += [index] * len(found)
     if empty:
         raise DataError(empty)
+    sizes, digests = _check_headers(root, files, source)
     return ImageFolder(
         root=root, class_names=class_names, files=tuple(files), labels=np.array(labels, dtype=np.int64),
-        sizes=_check_headers(root, files, source),
+        sizes=sizes, digests=digests,
     )
 
 
@@ -165,7 +172,7 @@ def build_folder_dataset(folder: ImageFolder, spec: Spec) -> Dataset:
     height, width = data.image_size if data.image_size is not None else _common_size(files, sizes, source)
     positions = split_rows(spec.split, labels, task="classification", class_names=folder.class_names, source=source)
     parts = {name: _part(name, rows, folder, spec) for name, rows in positions.items()}
-    digests = file_digests(folder.root, files)
+    digests = folder.digests[:kept] if len(folder.digests) == len(folder.files) else file_digests(folder.root, files)
     names = np.asarray(folder.class_names, dtype=object)
     test = positions["test"]
     image = image_info(height, width, CHANNELS, data.scaling)
@@ -258,16 +265,24 @@ def _image_files(root: Path, class_name: str) -> list[str]:
     return found
 
 
-def _check_headers(root: Path, files: list[str], source: str) -> np.ndarray:
-    """Each file's (height, width) from its header; DataError naming every unreadable file."""
+@stage("read")
+def _check_headers(root: Path, files: list[str], source: str) -> tuple[np.ndarray, tuple[bytes, ...]]:
+    """Each file's (height, width) from its header and its content digest, from one read of the file.
+
+    Raises:
+        DataError: naming every unreadable file.
+    """
     from PIL import Image
 
     sizes = np.zeros((len(files), 2), dtype=np.int64)
+    digests: list[bytes] = []
     bad: list[tuple[str, str]] = []
     for index, relative in enumerate(files):
         path = root / relative
         try:
-            with Image.open(path) as image:
+            content = path.read_bytes()
+            digests.append(content_digest(content))
+            with Image.open(io.BytesIO(content)) as image:
                 width, height = image.size
                 image.verify()
         except (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError) as err:
@@ -276,7 +291,7 @@ def _check_headers(root: Path, files: list[str], source: str) -> np.ndarray:
         sizes[index] = (height, width)
     if bad:
         raise DataError(_unreadable(bad, source))
-    return sizes
+    return sizes, tuple(digests)
 
 
 def _unreadable(bad: list[tuple[str, str]], source: str) -> list[Problem]:
