@@ -545,6 +545,10 @@ def jobs(run_id: str | None = None, *, registry: str | None = None) -> Any:
         >>> [job.state for job in jobs()]  # doctest: +SKIP
         ['running']
     """
+    from dlworkflow.registry.quick_read import has_live_jobs_quickly
+
+    if run_id is None and has_live_jobs_quickly(registry) is False:
+        return []  # a local SQLite registry without live jobs: read without SQLAlchemy
     from dlworkflow.executors.scheduler import refresh_jobs
     from dlworkflow.registry import Registry
 

@@ -38,13 +38,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dlworkflow.errors import RegistryError
 from dlworkflow.registry.database import jobs
+from dlworkflow.registry.job_states import END_STATES, LIVE_STATES  # noqa: F401 (END_STATES re-exported)
 from dlworkflow.registry.record import utc_now
-
-LIVE_STATES = ("queued", "running", "requeued")
-"""States of a job that has not ended: ``dlw runs`` lists these."""
-
-END_STATES = ("finished", "failed", "interrupted", "cancelled")
-"""States of a job that has ended."""
 
 EXECUTORS = ("local", "slurm")
 """Where a job runs: in the ``dlw`` process itself, or as a SLURM job."""

@@ -21,6 +21,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from dlworkflow.registry.job_states import LIVE_STATES
 from dlworkflow.registry.location import SCHEMA_VERSION, registry_url, sqlite_file
 from dlworkflow.registry.run_summary import Leaderboard, read_leaderboards
 
@@ -65,6 +66,37 @@ def read_leaderboards_quickly(
             return read_leaderboards(_executor(connection), fingerprints=fingerprints, limit=limit)
         except sqlite3.Error:
             return None
+
+
+def has_live_jobs_quickly(url: str | None = None, *, home: Path | None = None) -> bool | None:
+    """Whether a local SQLite registry holds a job not yet ended; None when it cannot tell that way.
+
+    ``dlw runs`` lists live jobs (and asks the scheduler about SLURM ones) only when there
+    are some, so a registry without any is read without SQLAlchemy.
+
+    Args:
+        url: The registry URL (None: ``$DLW_REGISTRY``, else ``./.dlw/registry.db``).
+        home: The folder of the default SQLite file.
+
+    Returns:
+        True or False for a local SQLite file of this version's schema, else None (open the
+        :class:`~dlworkflow.registry.Registry` to know).
+
+    Example:
+        >>> has_live_jobs_quickly("postgresql://db.example.org/results") is None
+        True
+    """
+    path = sqlite_file(registry_url(url, home)[0])
+    if path is None or not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
+            if _schema_version(connection) != SCHEMA_VERSION:
+                return None
+            marks = ", ".join("?" * len(LIVE_STATES))
+            return connection.execute(f"SELECT 1 FROM jobs WHERE state IN ({marks}) LIMIT 1", LIVE_STATES).fetchone() is not None
+    except sqlite3.Error:
+        return None
 
 
 def _executor(connection: sqlite3.Connection) -> Any:
