@@ -77,10 +77,12 @@ def test_the_lessons_weather_model_trains_as_in_keras_batch_by_batch_loop(shared
 DENSE = {"type": "Dense", "units": 4, "activation": "relu"}
 
 
-@pytest.mark.parametrize("task", ["regression", pytest.param("classification", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("task", ["regression", pytest.param("classification", marks=pytest.mark.slow),
+                                  pytest.param("state", marks=pytest.mark.slow)])
 def test_fused_epochs_match_keras_own_loop_with_shuffle_and_a_partial_batch(make_dataset, monkeypatch, task):
     """36 training rows, batch 8: four full batches scanned, a batch of 4 stepped on its own; a softmax classifier
-    trains on its logits through a second model (training/logits.py), fused too."""
+    trains on its logits through a second model (training/logits.py), fused too; batch normalization's moving
+    statistics and dropout's random state (non-trainable variables) are carried through the scan."""
     from dlworkflow.spec import validate_spec
 
     last = {"type": "Dense", "units": 1}
@@ -88,12 +90,13 @@ def test_fused_epochs_match_keras_own_loop_with_shuffle_and_a_partial_batch(make
         last = {"type": "Dense", "units": 3, "activation": "softmax"}
     document = {
         "name": "tiny", "data": {"dataset": "weather", "target": "y"}, "split": {"validation": 0.2},
-        "model": {"layers": [DENSE, last]},
+        "model": {"layers": [DENSE, {"type": "BatchNormalization"}, {"type": "Dropout", "rate": 0.3}, last]
+                  if task == "state" else [DENSE, last]},
         "train": {"epochs": 2, "batch_size": 8, "seed": 3,
                   "metrics": ["accuracy"] if task == "classification" else ["mae"]},
     }
     spec = validate_spec(document, source="tiny.toml")
-    dataset = make_dataset(task=task, rows=60)
+    dataset = make_dataset(task="classification" if task == "classification" else "regression", rows=60)
     fused, fused_weights = train(spec, dataset)
     monkeypatch.setenv(SETTING, "0")
     keras_loop, keras_weights = train(spec, dataset)

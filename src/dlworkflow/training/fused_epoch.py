@@ -76,7 +76,7 @@ def can_fuse(model: Any, *, streamed: bool) -> bool:
         not streamed
         and keras.backend.backend() == "jax"
         and keras.distribution.distribution() is None
-        and not keras.config.is_nnx_enabled()
+        and not getattr(keras.config, "is_nnx_enabled", lambda: False)()  # Keras 3.10 has no NNX
         and runs_jitted(model)
         and steps_per_execution_of(model) > 1
     )
