@@ -97,7 +97,7 @@ def main() -> None:
         result = subprocess.run(
             [sys.executable, "-m", "dlworkflow.cli", "run", str(spec), "--quiet",
              "--registry", f"sqlite:///{root / 'registry.db'}"],
-            capture_output=True, text=True,
+            check=False, capture_output=True, text=True,
         )
         seconds = time.perf_counter() - started
         if result.returncode != 0:
@@ -109,16 +109,16 @@ def main() -> None:
     lines = [
         "# Image folder: peak memory of one epoch",
         "",
-        f"Measured by `benchmarks/image_folder_memory.py` on {platform.node()} "
-        f"({platform.processor() or platform.machine()}, Python {platform.python_version()}).",
+        (f"Measured by `benchmarks/image_folder_memory.py` on {platform.node()} "
+        f"({platform.processor() or platform.machine()}, Python {platform.python_version()})."),
         "",
         "| images | size | on disk | decoded float32 | peak RSS of `dlw run` | peak / decoded | time (1 epoch + eval) |",
         "|---|---|---|---|---|---|---|",
-        f"| {arguments.images:,} | {arguments.size}x{arguments.size} | {on_disk / 2**20:,.0f} MiB | "
-        f"{decoded / 2**20:,.0f} MiB | {peak / 2**20:,.0f} MiB | {ratio:.2f} | {seconds:.0f} s |",
+        (f"| {arguments.images:,} | {arguments.size}x{arguments.size} | {on_disk / 2**20:,.0f} MiB | "
+        f"{decoded / 2**20:,.0f} MiB | {peak / 2**20:,.0f} MiB | {ratio:.2f} | {seconds:.0f} s |"),
         "",
-        f"Generating the images took {generated:.0f} s. Peak RSS includes the Python interpreter, "
-        "Keras and TensorFlow themselves (several hundred MiB before the first image is read).",
+        (f"Generating the images took {generated:.0f} s. Peak RSS includes the Python interpreter, "
+        "Keras and TensorFlow themselves (several hundred MiB before the first image is read)."),
         "",
         "Target: peak well under the decoded size — " + ("holds." if ratio < 0.5 else "does NOT hold."),
     ]

@@ -27,6 +27,7 @@ from results import (
     WorkloadResults,
     work_normalised_ratio,
 )
+from stage_profile import issue19_targets, render_stage_profile
 
 PLAIN_KERAS_KEYS = ("lesson_tensorflow", "lesson_jax")
 """The lesson's plain Keras code on each backend: "plain Keras" in the issue's targets."""
@@ -350,12 +351,16 @@ def evaluate_targets(results: BenchmarkResults) -> list[Target]:
 
 
 def render_targets(results: BenchmarkResults) -> list[str]:
-    """The targets section."""
+    """The targets sections: issue 4's, then issue 19's."""
     rows = [[target.goal, target.measured, target.verdict] for target in evaluate_targets(results)]
+    later = [[target.goal, target.measured, target.verdict]
+             for target in (Target(*triple) for triple in issue19_targets(results))]
     note = ""
     if results.mode != "full":
         note = "Quick mode: fewer epochs, one repetition and a small registry, so these verdicts do not count."
     return ["## Targets (issue 4)", "", *markdown_table(["target", "measured", "verdict"], rows), "",
+            *([note, ""] if note else []),
+            "## Targets (issue 19)", "", *markdown_table(["target", "measured", "verdict"], later), "",
             *([note, ""] if note else [])]
 
 
@@ -449,6 +454,7 @@ def render_report(results: BenchmarkResults) -> str:
         lines += render_workload(workload, results.matmul_reference)
     if results.workloads:
         lines += render_ratios(results)
+        lines += render_stage_profile(results)
     if results.cli is not None:
         lines += render_cli(results.cli)
     lines += render_targets(results)

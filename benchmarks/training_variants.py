@@ -1,4 +1,4 @@
-"""The two training workloads and the ways each is trained: dlw, the lesson's Keras code, the limit.
+"""The training workloads and the ways each is trained: dlw, the lesson's Keras code, the limit.
 
 Variants (keys as in the report):
 
@@ -47,7 +47,7 @@ class Workload:
     """A model, its data and its training settings, as a spec and as the lesson's code.
 
     Attributes:
-        key: ``weather`` or ``cifar``.
+        key: ``weather``, ``penguins`` or ``cifar``.
         title: What the report calls it.
         spec: The dlworkflow spec (relative to the checkout).
         epochs: Epochs to train.
@@ -87,12 +87,16 @@ WORKLOADS = {
         "weather", "weather: Dense 100-50-1, 767 rows, batch 32, validation each epoch",
         Path("examples/weather.toml"), 200, (89,), "lesson_weather.py", True,
     ),
+    "penguins": Workload(
+        "penguins", "penguins: Dense 10-3 softmax, 273 rows, batch 32, no validation",
+        Path("examples/penguins.toml"), 100, (4,), "lesson_penguins.py", False,
+    ),
     "cifar": Workload(
         "cifar", "CIFAR-10 subset: 87,060-parameter CNN, batch 32, validation each epoch",
         Path("examples/cifar10_extra_layer.toml"), 3, (32, 32, 3), "lesson_cifar.py", False, "--train-rows",
     ),
 }
-"""The issue's two workloads, at the issue's epochs."""
+"""The issues' workloads, at the issues' epochs."""
 
 
 @dataclass(frozen=True)
