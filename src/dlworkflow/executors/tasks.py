@@ -79,7 +79,7 @@ class RunTask:
         prepared = prepare(spec)
         with Registry.open(self.registry) as store:
             return execute(spec, prepared.dataset, prepared.backend, store, RunPolicy.plain().in_job(job),
-                           timings={"prepare": prepared.seconds}).record.id
+                           timings=prepared.timings).record.id
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
         """Called by submitit at the time limit or a preemption: note the job requeued, go on with this task.

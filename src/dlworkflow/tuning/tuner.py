@@ -277,7 +277,7 @@ def _final_run(spec: Spec, best: Any, registry: str | None, quiet: bool, console
                       objective=spec.tune.objective, role="final", objective_value=best.value)
     with Registry.open(registry) as store:
         return execute(final_spec, prepared.dataset, prepared.backend, store, RunPolicy.study_final(study),
-                       quiet=quiet, console=console, timings={"prepare": prepared.seconds})
+                       quiet=quiet, console=console, timings=prepared.timings)
 
 
 def _keep_study(study: optuna.Study, spec: Spec, registry: str | None) -> tuple[Path, list[str], list[str]]:
