@@ -41,6 +41,11 @@ def test_explain_ranks_the_89_weather_features_and_writes_the_chart(weather_smal
     assert importances == sorted(importances, reverse=True) and importances[0] > 0
     assert (folder / "feature_importance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Explanations" in Path(result.report()).read_text()
+    shown = json.loads(invoke("show", result.id, "--json", "--registry", registry).output)  # the record holds it
+    assert shown["explanation"]["permutation_importance"]["columns"] == saved["columns"]
+    assert {"explanation.json", "feature_importance.png"} <= set(shown["artifacts"]["files"])
+    in_folder = json.loads((folder / "run.json").read_text())  # and so does the run folder's copy
+    assert in_folder["explanation"]["permutation_importance"]["rows"] == 100
     again = result.explain(rows=50, repeats=1, registry=registry)
     assert again.importance.rows == 50 and len(again.importance.columns) == 89
 

@@ -43,7 +43,7 @@ EARLIER_KEYS = [
 ]
 """The keys of `dlw show --json` before the image-classification sections; they must not change."""
 
-TOP_LEVEL_KEYS = [*EARLIER_KEYS, "baselines_skipped", "classes", "diagnosis", "study", "warnings", "backend_requested", "devices"]
+TOP_LEVEL_KEYS = [*EARLIER_KEYS, "baselines_skipped", "classes", "diagnosis", "study", "warnings", "backend_requested", "devices", "explanation"]
 
 SECTION_KEYS = {
     "data": ["name", "fingerprint", "task", "target", "features", "class_names"],

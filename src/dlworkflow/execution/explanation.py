@@ -124,6 +124,7 @@ def explain_run(
         explained = Explanation(record.id, importance, (), words=words)
         files = write_explanation(explained, run_dir)
     note = _test_look(store, dataset, record) if part == "test" else None
+    store.attach_explanation(record.id, explained.to_dict(), [path.name for path in files])  # the record holds it
     return replace(explained, files=files, note=note)
 
 

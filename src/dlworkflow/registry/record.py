@@ -137,6 +137,9 @@ class RunRecord:
         devices: :class:`RecordedDevice` ``[{kind, name}]``: the devices the run trained on, as its
             backend named them (see :func:`dlworkflow.training.devices.visible_devices`); empty in
             records written before they were recorded.
+        explanation: What ``dlw explain`` found last (``explanation.json``: the columns' permutation
+            importances, the saliency maps or the word importances; see
+            :mod:`dlworkflow.execution.explanation`), attached after the run; None until explained.
 
     Example:
         >>> record = RunRecord(id="r1", name="dense-64")
@@ -176,6 +179,7 @@ class RunRecord:
     warnings: list[str] = field(default_factory=list)
     backend_requested: str | None = None
     devices: list[RecordedDevice] = field(default_factory=list)
+    explanation: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         """Read sections given as dicts (the JSON shape) into their types."""
@@ -237,7 +241,8 @@ class RunRecord:
             A dict with the keys ``id, name, description, status, created_at, finished_at,
             spec, spec_hash, spec_file, data, split, test_set, params, metrics, baselines,
             primary, training, git, backend, versions, seed, timings, artifacts, comments,
-            error, baselines_skipped, classes, diagnosis, study, warnings, backend_requested, devices``, in this order; fixed-shape
+            error, baselines_skipped, classes, diagnosis, study, warnings, backend_requested, devices,
+            explanation``, in this order; fixed-shape
             sections carry all of their keys.
 
         Example:

@@ -43,6 +43,7 @@ from dlworkflow.registry.jobs import JobTable
 from dlworkflow.registry.record import STATUSES, RunRecord
 from dlworkflow.registry.record_sections import RecordedComment, TestSetLook
 from dlworkflow.registry.run_comments import RunComments
+from dlworkflow.registry.run_explanations import RunExplanations
 from dlworkflow.registry.run_rows import insert_run
 from dlworkflow.registry.run_summary import Leaderboard, RunSummary, read_leaderboards
 
@@ -51,7 +52,7 @@ _RECENT_IDS = 200
 _RUN_ID_PATTERN = "%Y%m%d-%H%M%S"
 
 
-class Registry(RunComments):
+class Registry(RunComments, RunExplanations):
     """The results registry: a database of runs plus the folder of their artifacts.
 
     Open one with :meth:`open`; it is a context manager that closes its connections.
