@@ -51,7 +51,7 @@ def run(
     registry: str | None = REGISTRY_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the result."),
     executor: str = executors.EXECUTOR_OPTION, wait: bool = executors.WAIT_OPTION,
-    partition: str | None = executors.PARTITION_OPTION, time: int | None = executors.TIME_OPTION,
+    partition: str | None = executors.PARTITION_OPTION, time: str | None = executors.TIME_OPTION,
     gpus: int | None = executors.GPUS_OPTION, cpus: int | None = executors.CPUS_OPTION,
     mem_gb: float | None = executors.MEM_OPTION,
 ) -> None:
@@ -233,7 +233,7 @@ def tune(
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes on this machine (SLURM: array tasks)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the result."),
     executor: str = executors.EXECUTOR_OPTION, wait: bool = executors.WAIT_OPTION,
-    partition: str | None = executors.PARTITION_OPTION, time: int | None = executors.TIME_OPTION,
+    partition: str | None = executors.PARTITION_OPTION, time: str | None = executors.TIME_OPTION,
     gpus: int | None = executors.GPUS_OPTION, cpus: int | None = executors.CPUS_OPTION,
     mem_gb: float | None = executors.MEM_OPTION,
 ) -> None:

@@ -26,7 +26,7 @@ EXECUTOR_OPTION = typer.Option(
 )
 WAIT_OPTION = typer.Option(False, "--wait", help="With --executor slurm: wait for the job(s) and show the result.")
 PARTITION_OPTION = typer.Option(None, "--slurm-partition", help="SLURM partition [default: [slurm] partition].")
-TIME_OPTION = typer.Option(None, "--slurm-time", min=1, help="Time limit in minutes; requeued from the checkpoint at it.")
+TIME_OPTION = typer.Option(None, "--slurm-time", help="Time limit: minutes, or as sbatch --time takes it (1:30:00, 2-00:00:00); requeued from the checkpoint at it.")
 GPUS_OPTION = typer.Option(None, "--slurm-gpus", min=0, help="GPUs per job.")
 CPUS_OPTION = typer.Option(None, "--slurm-cpus", min=1, help="CPU cores per job.")
 MEM_OPTION = typer.Option(None, "--slurm-mem-gb", min=0.001, help="Memory per job in GB.")

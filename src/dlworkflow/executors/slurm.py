@@ -71,9 +71,22 @@ class SlurmSettings:
         Example:
             >>> SlurmSettings.from_spec(None, time=5, partition=None).time
             5
+            >>> SlurmSettings.from_spec(None, time="2:00:00").time
+            120
         """
         base = cls() if section is None else cls(**section.model_dump())
-        return dataclasses.replace(base, **{key: value for key, value in overrides.items() if value is not None})
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if isinstance(given.get("time"), str):  # --slurm-time 90, 1:30:00 or 2-00:00:00
+            from dlworkflow.errors import SpecError
+            from dlworkflow.spec.slurm_section import TIME_FORMATS, slurm_minutes
+
+            try:
+                given["time"] = slurm_minutes(given["time"])
+            except ValueError:
+                raise SpecError.single("--slurm-time", "", f"must be minutes or a time as sbatch --time takes it "
+                                       f"({TIME_FORMATS})", got=given["time"], hint="e.g. --slurm-time 60 or "
+                                       "--slurm-time 1:00:00") from None
+        return dataclasses.replace(base, **given)
 
     def submitit_parameters(self) -> dict[str, Any]:
         """The settings as submitit's ``AutoExecutor.update_parameters`` keywords.
