@@ -271,8 +271,8 @@ class TrainSpec(Section):
         None, description="TensorBoard logs in the run folder (`dlw tensorboard RUN`); true for the defaults."
     )
     distribution: Literal["none", "data_parallel"] | None = Field(
-        None, description="'data_parallel': split each batch across every visible device (JAX; batch_size a "
-        "multiple of the device count); left out or 'none': one device.",
+        None, description="'data_parallel': split each batch across every visible device (JAX or TensorFlow; "
+        "batch_size a multiple of the device count); left out or 'none': one device.",
     )
     class_weight: Literal["balanced"] | dict[str, float] | None = Field(
         None, description="Weigh each class in the training loss (classification): 'balanced' (rows / (classes "

@@ -82,8 +82,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.history.append({key: float(value) for key, value in (logs or {}).items()})
         model = self.model
-        arrays = {f"model_{i}": np.asarray(v.value) for i, v in enumerate(model.variables)}
-        arrays.update({f"optimizer_{i}": np.asarray(v.value) for i, v in enumerate(model.optimizer.variables)})
+        arrays = {f"model_{i}": _values(v) for i, v in enumerate(model.variables)}
+        arrays.update({f"optimizer_{i}": _values(v) for i, v in enumerate(model.optimizer.variables)})
         state = {
             "format": FORMAT_VERSION,
             "epoch": epoch + 1,
@@ -152,6 +152,11 @@ def _stopping_state(stopping: Any) -> dict[str, Any] | None:
         return None
     counters = early_stopping_counters(stopping)
     return {"wait": counters.wait, "best": counters.best, "best_epoch": counters.best_epoch}
+
+
+def _values(variable: Any) -> np.ndarray:
+    """A variable's values on the host: through a tensor, as a variable mirrored by tf.distribute has no __array__ during fit."""
+    return keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(variable))
 
 
 def _numpy_random_state() -> list[Any]:

@@ -5,15 +5,16 @@ CPU devices simulated with ``XLA_FLAGS=--xla_force_host_platform_device_count=N`
 device holds a copy of the weights and computes the gradients of its share of the batch;
 the shares are averaged, so a step is the same step as on one device, up to the order of
 floating-point sums. On JAX this is ``keras.distribution.DataParallel``, set (as a scope)
-while the model is built and while it trains, never left set for the rest of the process.
-TensorFlow's ``MirroredStrategy`` and PyTorch are not wired in: a spec asking for them is
-refused with a hint to use JAX.
+while the model is built and while it trains, never left set for the rest of the process; on
+TensorFlow it is ``tf.distribute.MirroredStrategy`` over the GPUs (else the CPU devices, e.g.
+logical ones made with ``tf.config.set_logical_device_configuration``), its scope around the
+same two steps. PyTorch is not wired in: a spec asking for it is refused with a hint.
 
-``train.batch_size`` must be a multiple of the device count. The last batch of an epoch
-must split evenly too, so the training and validation rows given to ``fit`` are cut to a
-multiple of the device count: at most ``devices - 1`` rows of each part are left out of
-training (the last ones of the part; the record says how many). Scores are computed on
-every row of every part.
+``train.batch_size`` must be a multiple of the device count. On JAX the last batch of an
+epoch must split evenly too, so the training and validation rows given to ``fit`` are cut to
+a multiple of the device count: at most ``devices - 1`` rows of each part are left out of
+training (the last ones of the part; the record says how many); TensorFlow's strategy splits
+an uneven last batch itself. Scores are computed on every row of every part.
 
 Keras is imported inside the functions.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 DATA_PARALLEL = "data_parallel"
 """The ``train.distribution`` that splits each batch across the devices."""
 
-SUPPORTED_BACKENDS = ("jax",)
+SUPPORTED_BACKENDS = ("jax", "tensorflow")
 """The Keras backends ``data_parallel`` runs on."""
 
 
@@ -56,6 +58,8 @@ class DistributionPlan:
         batch_size: ``train.batch_size``, the rows of one whole step.
         rows_left_out: Rows of each part left out of ``fit`` so that its last batch splits
             evenly (``{"train": 1, "validation": 1}``; parts with none left out are not named).
+        even_batches: Whether the parts are cut to a multiple of the device count (JAX); not
+            recorded.
 
     Example:
         >>> plan = DistributionPlan("data_parallel", (Device("cpu", "cpu:0"), Device("cpu", "cpu:1")), 32)
@@ -67,6 +71,7 @@ class DistributionPlan:
     devices: tuple[Device, ...]
     batch_size: int
     rows_left_out: dict[str, int] = field(default_factory=dict)
+    even_batches: bool = True
 
     @property
     def batch_size_per_device(self) -> int:
@@ -101,7 +106,7 @@ def plan_distribution(
         The plan, or None when the run trains on one device (``distribution`` left out or ``none``).
 
     Raises:
-        SpecError: at ``train.distribution`` on a backend other than JAX; at
+        SpecError: at ``train.distribution`` on a backend other than JAX and TensorFlow; at
             ``train.batch_size`` when it is not a multiple of the device count.
 
     Example:
@@ -119,9 +124,10 @@ def plan_distribution(
         return None
     if backend not in SUPPORTED_BACKENDS:
         raise SpecError.single(
-            spec.source, "train.distribution", f"'data_parallel' runs on the JAX backend; this run uses {backend!r}",
+            spec.source, "train.distribution",
+            f"'data_parallel' runs on the JAX and TensorFlow backends; this run uses {backend!r}",
             got=spec.train.distribution,
-            hint="Set train.backend = 'jax' (pip install jax; GPUs: pip install 'dlworkflow[cuda]'), "
+            hint="Set train.backend = 'jax' (GPUs: pip install 'dlworkflow[cuda]'), "
             "or leave train.distribution out to train on one device.",
         )
     devices = visible_devices(backend) if devices is None else devices
@@ -136,8 +142,9 @@ def plan_distribution(
             f"(each device takes an equal share of every batch)", got=batch_size,
             hint=f"Set train.batch_size = {options}.",
         )
-    left_out = {name: size % count for name, size in (part_sizes or {}).items() if size % count}
-    return DistributionPlan(DATA_PARALLEL, tuple(devices), batch_size, left_out)
+    even = backend == "jax"  # XLA needs equal shares of every batch; tf.distribute splits a short one itself
+    left_out = {name: size % count for name, size in (part_sizes or {}).items() if size % count and even}
+    return DistributionPlan(DATA_PARALLEL, tuple(devices), batch_size, left_out, even_batches=even)
 
 
 @contextlib.contextmanager
@@ -166,16 +173,42 @@ def distributed(spec: Spec, dataset: Dataset | None = None) -> Iterator[Distribu
     if spec.train.distribution in (None, "none"):
         yield None
         return
-    import jax
     import keras
 
     sizes = {name: part.size for name in ("train", "validation")
              for part in [dataset.parts.get(name) if dataset is not None else None]
              if part is not None and not part.streamed}
-    plan = plan_distribution(spec, keras.backend.backend(), part_sizes=sizes)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        with _mirrored(spec, sizes) as plan:
+            yield plan
+        return
+    plan = plan_distribution(spec, backend, part_sizes=sizes)
     assert plan is not None
+    import jax
+
     with keras.distribution.DataParallel(devices=jax.devices()).scope():
         yield plan
+
+
+@contextlib.contextmanager
+def _mirrored(spec: Spec, sizes: Mapping[str, int]) -> Iterator[DistributionPlan]:
+    """TensorFlow's ``MirroredStrategy`` over the GPUs, else the CPU devices, as a scope with its plan."""
+    visible = visible_devices("tensorflow")
+    devices = tuple(device for device in visible if device.kind == "gpu") or visible
+    plan = plan_distribution(spec, "tensorflow", devices, part_sizes=sizes)
+    assert plan is not None
+    names = tuple("/" + device.name.split()[0] for device in devices)  # "gpu:0 NVIDIA H100" → "/gpu:0"
+    with _strategy(names).scope():
+        yield plan
+
+
+@functools.cache
+def _strategy(names: tuple[str, ...]) -> Any:
+    """One ``MirroredStrategy`` per set of devices: the model is built and trained in two scopes of the same one."""
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy(devices=list(names))
 
 
 def even_rows(arrays: Any, plan: DistributionPlan | None) -> Any:
@@ -194,7 +227,7 @@ def even_rows(arrays: Any, plan: DistributionPlan | None) -> Any:
         >>> even_rows({"a": np.zeros((767, 3))}, plan)["a"].shape
         (766, 3)
     """
-    if plan is None or arrays is None:
+    if plan is None or arrays is None or not plan.even_batches:
         return arrays
     first = _first_leaf(arrays)
     extra = 0 if first is None else len(first) % len(plan.devices)

@@ -286,8 +286,8 @@ def steps_per_execution(spec: Spec, dataset: Dataset, backend: str) -> int:
     callback machinery, once per epoch instead of once per batch, which on small models is
     most of the time an epoch takes (the lesson's weather model trains about twice as fast).
     The batches, their order and the per-epoch metrics stay exactly the same, and so does
-    early stopping, which acts at the end of an epoch. Streamed parts and the PyTorch backend
-    get 1. A number in the spec is used as it is. On JAX each execution then runs as one
+    early stopping, which acts at the end of an epoch. Streamed parts, the PyTorch backend and
+    TensorFlow's ``data_parallel`` get 1. A number in the spec is used as it is. On JAX each execution then runs as one
     compiled scan over its batches (:mod:`dlworkflow.training.fused_epoch`).
 
     Args:
@@ -302,6 +302,8 @@ def steps_per_execution(spec: Spec, dataset: Dataset, backend: str) -> int:
         >>> steps_per_execution(weather_spec, weather_dataset, "jax")  # 767 rows, batch 32  # doctest: +SKIP
         24
     """
+    if backend == "tensorflow" and spec.train.distribution == "data_parallel":
+        return 1  # Keras' multi-step loop fails under tf.distribute.MirroredStrategy (an unfed placeholder)
     setting = spec.train.steps_per_execution
     if setting != "auto":
         return int(setting)
