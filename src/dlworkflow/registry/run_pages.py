@@ -26,6 +26,8 @@ from dlworkflow.registry.run_summary import (
     Execute,
     RunSummary,
     higher_is_better,
+    joined_comments,
+    leaderboard_groups,
 )
 
 SORTS = ("best", "newest", "oldest", "name")
@@ -171,21 +173,13 @@ def read_run_pages(execute: Execute, run_filter: RunFilter) -> list[RunPage]:
     """
     conditions, parameters = run_filter.conditions()
     where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-    counts = execute(
-        f"SELECT test_set_fingerprint, primary_metric, COUNT(*) FROM runs{where} "
-        "GROUP BY test_set_fingerprint, primary_metric",
-        parameters,
-    )
-    sets = {fingerprint: (name, looks) for fingerprint, name, looks in execute(
-        "SELECT fingerprint, name, looks FROM test_sets", {}
-    )}
     pages = []
-    for fingerprint, metric, total in counts:
-        name, looks = sets.get(fingerprint, (None, None))
-        rows = _page_rows(execute, fingerprint, metric, run_filter)
+    for group in leaderboard_groups(execute, where, parameters):
+        rows = _page_rows(execute, group.fingerprint, group.metric, run_filter)
         for row in rows:
-            row.test_set_name, row.test_set_looks = name, looks
-        pages.append(RunPage(name, fingerprint, looks, metric, rows, int(total), run_filter.offset))
+            row.test_set_name, row.test_set_looks = group.name, group.looks
+        pages.append(RunPage(group.name, group.fingerprint, group.looks, group.metric, rows, group.total,
+                             run_filter.offset))
     pages.sort(key=lambda page: (page.test_set_fingerprint is None, page.test_set_name or "",
                                  page.test_set_fingerprint or "", page.metric is None, page.metric or ""))
     _attach_comments(execute, [run for page in pages for run in page.runs])
@@ -247,12 +241,10 @@ def _attach_comments(execute: Execute, shown: list[RunSummary]) -> None:
         return
     names = {f"run_{index}": run.id for index, run in enumerate(shown)}
     placeholders = ", ".join(f":{name}" for name in names)
-    joined: dict[str, list[str]] = {}
-    for run_id, text in execute(f"SELECT run_id, text FROM comments WHERE run_id IN ({placeholders}) ORDER BY id",
-                                names):
-        joined.setdefault(run_id, []).append(text)
+    notes = execute(f"SELECT run_id, text FROM comments WHERE run_id IN ({placeholders}) ORDER BY id", names)
+    joined = joined_comments(notes, {run.id for run in shown})
     for run in shown:
-        run.comments = "; ".join(joined.get(run.id, []))
+        run.comments = joined.get(run.id, "")
 
 
 def _escaped_like(text: str) -> str:

@@ -22,7 +22,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlworkflow.evaluation.metric_directions import METRIC_DIRECTIONS
 
@@ -179,27 +179,57 @@ def read_leaderboards(
     """
     with _collector_paused():
         where, parameters = _test_set_filter(fingerprints)
-        counts = execute(
-            f"SELECT test_set_fingerprint, primary_metric, COUNT(*) FROM runs{where} "
-            "GROUP BY test_set_fingerprint, primary_metric",
-            parameters,
-        )
-        sets = {fingerprint: (name, looks) for fingerprint, name, looks in execute(
-            "SELECT fingerprint, name, looks FROM test_sets", {}
-        )}
-        boards = []
-        for fingerprint, metric, total in counts:
-            name, looks = sets.get(fingerprint, (None, None)) if fingerprint is not None else (None, None)
-            rows = _best_rows(execute, fingerprint, metric, limit)
-            boards.append(Leaderboard(name, fingerprint, looks, metric, rows, int(total)))
+        boards = [Leaderboard(group.name, group.fingerprint, group.looks, group.metric,
+                              _best_rows(execute, group.fingerprint, group.metric, limit), group.total)
+                  for group in leaderboard_groups(execute, where, parameters)]
         boards.sort(key=_board_order)
         shown = {run.id for board in boards for run in board.runs}
-        notes = _joined_comments(execute("SELECT run_id, text FROM comments ORDER BY id", {}), shown)
+        notes = joined_comments(execute("SELECT run_id, text FROM comments ORDER BY id", {}), shown)
         for board in boards:
             for run in board.runs:
                 run.test_set_name, run.test_set_looks = board.test_set_name, board.test_set_looks
                 run.comments = notes.get(run.id, "")
         return boards
+
+
+class LeaderboardGroup(NamedTuple):
+    """The runs of one test set and headline metric that a WHERE clause keeps: how many, and the test set's name and looks."""
+
+    fingerprint: str | None
+    metric: str | None
+    total: int
+    name: str | None
+    looks: int | None
+
+
+def leaderboard_groups(execute: Execute, where: str, parameters: dict[str, Any]) -> list[LeaderboardGroup]:
+    """Each (test set, headline metric) pair of the runs ``where`` keeps, with its count and its test set.
+
+    One query counts the runs per pair, one reads the test sets' names and looks; the
+    leaderboards of ``dlw runs`` and the pages of ``dlw ui`` are built on these groups.
+
+    Args:
+        execute: Runs a SQL text with ``:named`` parameters on the registry database.
+        where: ``""`` or a `` WHERE ...`` clause on the ``runs`` table.
+        parameters: Its parameters.
+
+    Returns:
+        The groups, in the database's order.
+
+    Example:
+        >>> [(group.name, group.metric, group.total) for group in leaderboard_groups(execute, "", {})]  # doctest: +SKIP
+        [('weather_3_years_v1', 'rmse', 12)]
+    """
+    counts = execute(
+        f"SELECT test_set_fingerprint, primary_metric, COUNT(*) FROM runs{where} "
+        "GROUP BY test_set_fingerprint, primary_metric",
+        parameters,
+    )
+    sets = {fingerprint: (name, looks) for fingerprint, name, looks in execute(
+        "SELECT fingerprint, name, looks FROM test_sets", {}
+    )}
+    return [LeaderboardGroup(fingerprint, metric, int(total), *sets.get(fingerprint, (None, None)))
+            for fingerprint, metric, total in counts]
 
 
 def _test_set_filter(fingerprints: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
@@ -260,7 +290,8 @@ def _board_order(board: Leaderboard) -> tuple[Any, ...]:
     return (name is None, name or "", fingerprint or "", metric is None, metric or "")
 
 
-def _joined_comments(notes: Sequence[Sequence[Any]], shown: set[str]) -> dict[str, str]:
+def joined_comments(notes: Sequence[Sequence[Any]], shown: set[str]) -> dict[str, str]:
+    """The comments of the ``shown`` runs, ``(run id, text)`` rows oldest first, joined as the COMMENTS column shows them."""
     joined: dict[str, list[str]] = {}
     for run_id, text in notes:
         if run_id in shown:
