@@ -115,6 +115,14 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def wordnet_glosses_sample(per_category: int, random_state: int) -> pd.DataFrame:
+    """``per_category`` definitions of each of the six WordNet categories; skips the test without the data mirror."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the lesson's data mirror at {SHARED_DATA}")
+    table = pd.read_csv(SHARED_DATA / "wordnet_glosses" / "noun_glosses.csv", dtype={"synset_offset": str})
+    return table.groupby("category", group_keys=False).sample(per_category, random_state=random_state)
+
+
 @pytest.fixture
 def registry_url(tmp_path: Path) -> str:
     """A SQLite registry URL in a fresh temporary directory."""

@@ -18,7 +18,7 @@ import pytest
 
 import dlworkflow
 from dlworkflow import api
-from tests.conftest import SHARED_DATA
+from tests.conftest import wordnet_glosses_sample
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "wordnet_text_headword.toml"
 ROWS = 300
@@ -27,10 +27,7 @@ ROWS = 300
 @pytest.fixture(scope="module")
 def glosses(tmp_path_factory) -> Path:
     """50 definitions of each of the six categories, with their number of words."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"needs the lesson's data mirror at {SHARED_DATA}")
-    table = pd.read_csv(SHARED_DATA / "wordnet_glosses" / "noun_glosses.csv", dtype={"synset_offset": str})
-    small = table.groupby("category", group_keys=False).sample(ROWS // 6, random_state=1)
+    small = wordnet_glosses_sample(ROWS // 6, random_state=1)
     small["words"] = small["definition"].str.split().str.len()
     path = tmp_path_factory.mktemp("glosses") / "glosses.csv"
     small.to_csv(path, index=False)

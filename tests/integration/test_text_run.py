@@ -15,7 +15,7 @@ import pytest
 import dlworkflow
 from dlworkflow import api
 from dlworkflow.workflow_warning import WorkflowWarning
-from tests.conftest import SHARED_DATA
+from tests.conftest import wordnet_glosses_sample
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "wordnet_text.toml"
 ROWS = 360
@@ -24,10 +24,7 @@ ROWS = 360
 @pytest.fixture(scope="module")
 def glosses(tmp_path_factory) -> Path:
     """60 definitions of each of the six categories, from the shared WordNet glosses."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"needs the lesson's data mirror at {SHARED_DATA}")
-    table = pd.read_csv(SHARED_DATA / "wordnet_glosses" / "noun_glosses.csv", dtype={"synset_offset": str})
-    small = table.groupby("category", group_keys=False).sample(ROWS // 6, random_state=0)
+    small = wordnet_glosses_sample(ROWS // 6, random_state=0)
     path = tmp_path_factory.mktemp("glosses") / "glosses.csv"
     small.to_csv(path, index=False)
     return path
