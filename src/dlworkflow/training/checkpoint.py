@@ -5,7 +5,9 @@ values of every model variable (weights, BatchNormalization statistics, Dropout'
 state) and every optimizer variable (its step count and moments) as one ``.npz`` file, and
 the training state as JSON: the epoch, the history so far, early stopping's state and
 NumPy's random state (Keras shuffles in-memory data with it on the JAX and PyTorch
-backends). Each file is written to a temporary name and renamed; the arrays go to a file of
+backends). The files are written on a thread beside training, the latest epoch's state only
+(:mod:`~dlworkflow.training.checkpoint_writer`), and are complete when ``fit`` ends, however it
+ends. Each file is written to a temporary name and renamed; the arrays go to a file of
 their epoch's own, and the JSON (written last) names that epoch, so a process killed while
 writing leaves the previous checkpoint whole. The epoch before's arrays are kept too and its
 state rides in the JSON, so a last checkpoint damaged later (a truncated ``.npz``) falls back
@@ -43,6 +45,7 @@ from dlworkflow.training.checkpoint_files import (  # noqa: F401  (re-exported w
     checkpoint_epoch,
     read_checkpoint,
 )
+from dlworkflow.training.checkpoint_writer import BackgroundWriter
 from dlworkflow.training.keras_compat import early_stopping_counters
 
 
@@ -73,6 +76,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.early_stopping = early_stopping
         self._random_state: list[Any] = []
         self._previous: dict[str, Any] | None = None
+        self.writer = BackgroundWriter(self._write)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # Keras draws the next epoch's shuffle before this epoch's end: the state to go on
@@ -82,22 +86,40 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.history.append({key: float(value) for key, value in (logs or {}).items()})
         model = self.model
-        arrays = {f"model_{i}": _values(v) for i, v in enumerate(model.variables)}
-        arrays.update({f"optimizer_{i}": _values(v) for i, v in enumerate(model.optimizer.variables)})
+        # Copies taken now: the next epoch's step may reuse (donate) the variables' buffers.
+        arrays = {f"model_{i}": np.array(_values(v)) for i, v in enumerate(model.variables)}
+        arrays.update({f"optimizer_{i}": np.array(_values(v)) for i, v in enumerate(model.optimizer.variables)})
         state = {
             "format": FORMAT_VERSION,
             "epoch": epoch + 1,
             "model_variables": len(model.variables),
             "optimizer_variables": len(model.optimizer.variables),
-            "history": self.history,
+            "history": list(self.history),
             "early_stopping": _stopping_state(self.early_stopping),
             "numpy_random": self._random_state,
         }
+        self.writer.submit((arrays, state))
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Wait until the last epoch's checkpoint is on disk (the trainer calls it however ``fit`` ends).
+
+        Raises:
+            OSError: when a checkpoint could not be written (a full disk, a read-only folder).
+        """
+        self.writer.flush()
+
+    def _write(self, item: tuple[dict[str, np.ndarray], dict[str, Any]]) -> None:
+        """Write one epoch's files (on the writer's thread): the arrays, then the JSON naming them, then tidy up."""
+        arrays, state = item
+        epoch = state["epoch"]
         self.folder.mkdir(parents=True, exist_ok=True)
         previous = self._previous if self._previous is not None else _written_state(self.folder)
-        if previous and not int(previous.get("epoch") or 0) < epoch + 1:
+        if previous and not int(previous.get("epoch") or 0) < epoch:
             previous = None  # a run gone on from an earlier epoch: that state is not this run's past
-        arrays_file = self.folder / ARRAYS_FILE.format(epoch=epoch + 1)
+        arrays_file = self.folder / ARRAYS_FILE.format(epoch=epoch)
         _replace(arrays_file, lambda path: np.savez(path, **arrays))
         written = {**state, PREVIOUS_KEY: previous} if previous else state
         _replace(self.folder / STATE_FILE, lambda path: path.write_text(json.dumps(written)))

@@ -540,12 +540,14 @@ def _fit_stage(
         restore_checkpoint(model, prior.checkpoint, early_stopping=stopping)
         if stopping is not None:
             stopping.start_from_epoch -= initial_epoch  # the same run going on: its wait counts from epoch 1
+    checkpoint = None
     if prior.folder is not None:
         from dlworkflow.training.checkpoint import EpochCheckpoint
 
         history = prior.checkpoint.history if prior.checkpoint is not None else []
-        callback_list.insert(-1 if progress is not None else len(callback_list), EpochCheckpoint(
-            prior.folder, initial_epoch=initial_epoch, history=history, early_stopping=stopping))
+        checkpoint = EpochCheckpoint(prior.folder, initial_epoch=initial_epoch, history=history,
+                                     early_stopping=stopping)
+        callback_list.insert(-1 if progress is not None else len(callback_list), checkpoint)
     # A stream is shuffled by tf.data itself (training part only): Keras' shuffle stays off for it.
     arguments: dict[str, Any] = {"shuffle": inputs.shuffle}
     if inputs.batch_size is not None:
@@ -577,6 +579,8 @@ def _fit_stage(
         for callback in callback_list:
             if isinstance(callback, StopOnCtrlC):
                 callback.on_train_end()
+        if checkpoint is not None:  # the last epoch's checkpoint on disk before a stop is recorded
+            checkpoint.flush()
 
     guard = next(c for c in callback_list if isinstance(c, StopOnNaN))
     if stopping is not None:
