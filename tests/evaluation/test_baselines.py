@@ -681,3 +681,19 @@ def test_user_baselines_must_be_defined_in_the_named_module_and_their_errors_are
                                    source=spec_file)
     finally:
         sys.modules.pop("dlw_test_hostile_baselines", None)
+
+
+def test_large_images_are_average_pooled_before_the_logistic_regression(make_image_dataset):
+    from dlworkflow.evaluation.classification_baselines import pooled_pixels
+
+    dataset = make_image_dataset(rows=90, test_rows=30, size=32)  # 32×32×3 = 3,072 pixels per image
+    baseline = LogisticRegressionBaseline(num_classes=3).fit(dataset.train)
+    assert baseline.estimator_[-1].n_features_in_ == 8 * 8 * 3  # 4×4 blocks
+    np.testing.assert_allclose(
+        pooled_pixels(dataset.test.x, 8)[:, 0], dataset.test.x[:, :4, :4, 0].mean(axis=(1, 2)), rtol=1e-6
+    )
+    results = evaluate_baselines(dataset, EvaluateSpec())
+    assert results["logistic_regression"]["test"]["accuracy"] > results["majority_class"]["test"]["accuracy"] + 0.3
+    assert "average-pooled" in LogisticRegressionBaseline.description
+    # 2×2 blocks (17 // 8); a side that is not a multiple of the block leaves its last row or column out.
+    assert pooled_pixels(np.ones((1, 19, 17, 2), dtype=np.float32), 8).shape == (1, 9 * 8 * 2)

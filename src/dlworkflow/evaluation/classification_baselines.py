@@ -40,6 +40,35 @@ def _expand_columns(probabilities: np.ndarray, classes: np.ndarray, num_classes:
     return full
 
 
+def pooled_pixels(images: np.ndarray, side: int) -> np.ndarray:
+    """Images average-pooled in square blocks down to about ``side`` pixels a side, flattened per row.
+
+    The block is ``min(height, width) // side`` pixels (at least 1: a small image stays as it is);
+    the rows and columns that do not fill a last block are left out.
+
+    Args:
+        images: ``(rows, height, width, channels)``.
+        side: The pooled side to come near (from above).
+
+    Returns:
+        ``(rows, features)`` as float32.
+
+    Example:
+        >>> pooled_pixels(np.ones((2, 32, 32, 3), dtype=np.float32), 8).shape
+        (2, 192)
+        >>> pooled_pixels(np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1), 2).tolist()
+        [[2.5, 4.5, 10.5, 12.5]]
+    """
+    rows, height, width, channels = images.shape
+    block = max(1, min(height, width) // max(1, side))
+    if block == 1:
+        return images.reshape(rows, -1)
+    tall, wide = height // block, width // block
+    cropped = images[:, : tall * block, : wide * block, :]
+    blocks = cropped.reshape(rows, tall, block, wide, block, channels)
+    return blocks.mean(axis=(2, 4), dtype=np.float32).reshape(rows, -1)
+
+
 class _ClassificationBaseline(Baseline):
     """Shared parts of the classification baselines: the number of classes and the column layout."""
 
@@ -168,10 +197,15 @@ class LogisticRegressionBaseline(_ClassificationBaseline):
     IMAGE_MAX_FIT_VALUES: ClassVar[int] = 20_000_000
     """Images: the default ``max_fit_values``."""
 
+    IMAGE_SIDE: ClassVar[int] = 8
+    """Images: the side the pixels are average-pooled down to (or the nearest above it), per channel."""
+
     description = (
-        "Logistic regression on the standardised input features; images: on the flattened pixels "
-        f"with C={IMAGE_C} and at most {IMAGE_MAX_ITER} sag passes, fitted on at most "
-        f"{IMAGE_MAX_FIT_VALUES // 1_000_000} million training values (a fixed-seed row sample beyond)."
+        "Logistic regression on the standardised input features; images: on the flattened pixels, "
+        f"average-pooled to about {IMAGE_SIDE}×{IMAGE_SIDE} per channel (32×32 CIFAR images: 4×4 blocks, "
+        f"192 features, about 16× cheaper than every pixel and as accurate), with C={IMAGE_C} and at most "
+        f"{IMAGE_MAX_ITER} sag passes, fitted on at most {IMAGE_MAX_FIT_VALUES // 1_000_000} million training "
+        "values (a fixed-seed row sample beyond)."
     )
 
     def __init__(
@@ -199,7 +233,7 @@ class LogisticRegressionBaseline(_ClassificationBaseline):
         from sklearn.preprocessing import StandardScaler
 
         labels = self._start_fit(train)
-        x = flat_inputs(train)
+        x = self._inputs(train)
         self.rows_fitted_ = int(x.shape[0])
         if np.unique(labels).size < 2:
             # LogisticRegression needs two classes; one class leaves nothing to learn.
@@ -209,6 +243,11 @@ class LogisticRegressionBaseline(_ClassificationBaseline):
         else:
             self.estimator_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, labels)
         return self
+
+    def _inputs(self, part: Part) -> np.ndarray:
+        if part.x is not None and part.x.ndim == 4:
+            return pooled_pixels(part.x, self.IMAGE_SIDE)
+        return flat_inputs(part)
 
     def _fit_pixels(self, x: np.ndarray, labels: np.ndarray) -> Pipeline:
         from sklearn.exceptions import ConvergenceWarning
