@@ -267,9 +267,10 @@ def score(
     target = dataset.preprocessing.target_scaling  # the network's outputs back into the target's units
     loss = "" if target.is_identity else resolve_loss(spec, dataset)
     for name, part in scored.parts.items():
-        predictions[name] = target.inverse(trainer.predict(built.model, part, dataset.image))
+        predicted, keras_values = trainer.predict_and_evaluate(built.model, part, dataset.image)
+        predictions[name] = target.inverse(predicted)
         metrics[name] = {
-            **target.keras_values(trainer.evaluate(built.model, part, dataset.image), loss),
+            **target.keras_values(keras_values, loss),
             **standard_scores(dataset.task, part.labels, predictions[name], num_classes=dataset.output_units),
         }
     with stage("baselines"):

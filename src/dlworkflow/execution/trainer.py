@@ -63,6 +63,9 @@ class Trainer(Protocol):
     def evaluate(self, model: Any, part: Part, image: Any) -> dict[str, float]:
         """Keras' own loss and compiled metrics on one part."""
 
+    def predict_and_evaluate(self, model: Any, part: Part, image: Any) -> tuple[np.ndarray, dict[str, float]]:
+        """``predict`` and ``evaluate`` of one part, from one pass over its rows where the framework allows."""
+
     def save(self, model: Any, path: Path) -> None:
         """Save the model (``model.keras``)."""
 
@@ -111,6 +114,11 @@ class KerasTrainer:
         from dlworkflow.training import evaluate_model
 
         return evaluate_model(model, part, image=image)
+
+    def predict_and_evaluate(self, model: Any, part: Part, image: Any) -> tuple[np.ndarray, dict[str, float]]:
+        from dlworkflow.training.prediction import predict_and_evaluate
+
+        return predict_and_evaluate(model, part, image=image)
 
     def save(self, model: Any, path: Path) -> None:
         from dlworkflow.training import save_model

@@ -5,6 +5,7 @@ Example:
     {'loss': 10.3, 'root_mean_squared_error': 3.21}
     >>> predict(model, dataset.test).shape  # doctest: +SKIP
     (165,)
+    >>> predictions, values = predict_and_evaluate(model, dataset.test)  # one pass over the rows  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlworkflow.training.streams import image_stream, stream_errors, unreadable_file_error
+from dlworkflow.training.streams import (
+    image_stream,
+    stream_errors,
+    unreadable_file_error,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -106,14 +111,22 @@ def predict(
         >>> predict(model, dataset.test).shape  # doctest: +SKIP
         (69, 3)
     """
+    return _as_predictions(_outputs(model, part, batch_size, image))
+
+
+def _outputs(model: keras.Model, part: Part, batch_size: int | None, image: Mapping[str, Any] | None) -> Any:
+    """The model's raw outputs for a part (logits stay logits), batch by batch."""
     if part.streamed:
         stream = _part_inputs(part, image, batch_size, targets=False)
         try:
-            raw = model.predict(stream, verbose=0)
+            return model.predict(stream, verbose=0)
         except stream_errors() as err:
             raise unreadable_file_error("<data>", f"parts.{part.name}", err) from err
-    else:
-        raw = model.predict(part.x, batch_size=batch_size, verbose=0)
+    return model.predict(part.x, batch_size=batch_size, verbose=0)
+
+
+def _as_predictions(raw: Any) -> np.ndarray:
+    """Raw outputs as :func:`predict` returns them: 1-D for one output, else probabilities."""
     output = np.asarray(raw, dtype=np.float64)
     if output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1):
         return output.reshape(-1)
@@ -121,3 +134,83 @@ def predict(
     if output.size and ((output < -1e-6).any() or not np.allclose(output.sum(axis=1), 1.0, atol=1e-3)):
         output = _softmax(output)
     return output
+
+
+def predict_and_evaluate(
+    model: keras.Model,
+    part: Part,
+    *,
+    batch_size: int | None = None,
+    image: Mapping[str, Any] | None = None,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """A part's predictions and Keras' loss and compiled metrics, from one pass of the model over its rows.
+
+    Keras' values are computed from the raw outputs of :func:`predict`'s pass with the model's own
+    compiled loss and metric objects, over all the part's rows at once, instead of a second pass
+    of ``model.evaluate`` (on a convolutional network that pass costs as much as the prediction).
+    They agree with ``evaluate``'s to float32 rounding (``evaluate`` averages batch means; here the
+    mean is taken once). On JAX, whose eager operations compile for every new array shape, and for
+    a model that defines its own ``test_step``, ``compute_loss`` or ``compute_metrics``,
+    ``model.evaluate`` runs as before.
+
+    Args:
+        model: A compiled, trained model.
+        part: The split; in memory or streamed.
+        batch_size: Rows per step (Keras' default when None).
+        image: ``dataset.image`` for a streamed part.
+
+    Returns:
+        ``(predictions, values)``: what :func:`predict` and :func:`evaluate_model` return.
+
+    Raises:
+        DataError: for a streamed part without ``image``, or a file that cannot be read.
+
+    Example:
+        >>> predictions, values = predict_and_evaluate(model, dataset.test)  # doctest: +SKIP
+        >>> predictions.shape, sorted(values)  # doctest: +SKIP
+        ((1000, 10), ['accuracy', 'loss'])
+    """
+    if not _scores_from_outputs(model):
+        return (predict(model, part, batch_size=batch_size, image=image),
+                evaluate_model(model, part, batch_size=batch_size, image=image))
+    raw = _outputs(model, part, batch_size, image)
+    return _as_predictions(raw), keras_values(model, part.y, raw)
+
+
+def _scores_from_outputs(model: keras.Model) -> bool:
+    """Whether Keras' values can come from the outputs: not JAX, Keras' own loss and metric steps."""
+    import keras
+
+    if keras.backend.backend() == "jax" or getattr(model, "_loss_tracker", None) is None:
+        return False
+    kind = type(model)
+    return all(getattr(kind, name) is getattr(keras.Model, name)
+               for name in ("test_step", "compute_loss", "compute_metrics"))
+
+
+def keras_values(model: keras.Model, y: np.ndarray, outputs: Any) -> dict[str, float]:
+    """Keras' loss and compiled metrics of outputs against targets, with the model's own loss and metric objects.
+
+    The loss includes the model's regularization losses, as in ``model.evaluate``. The model's
+    metric states are reset before and after.
+
+    Args:
+        model: A compiled model.
+        y: The network's targets (``part.y``).
+        outputs: The model's raw outputs for the same rows.
+
+    Returns:
+        ``{"loss": ..., <metric>: ...}`` as Python floats.
+
+    Example:
+        >>> keras_values(model, dataset.test.y, model.predict(dataset.test.x))  # doctest: +SKIP
+        {'loss': 10.3, 'root_mean_squared_error': 3.21}
+    """
+    model.reset_metrics()
+    try:
+        loss = model.compute_loss(x=None, y=y, y_pred=outputs, sample_weight=None, training=False)
+        model._loss_tracker.update_state(loss, sample_weight=int(np.shape(y)[0]))
+        values = model.compute_metrics(None, y, outputs, None)
+        return {str(key): float(value) for key, value in values.items()}
+    finally:
+        model.reset_metrics()
