@@ -81,7 +81,7 @@ def test_the_callback_keeps_the_last_two_and_the_state_before(make_dataset, tmp_
     from tests.training.test_checkpoint import fit, fresh_model
 
     dataset = make_dataset(rows=40)
-    fit(fresh_model(dataset), dataset, 3, callbacks=[EpochCheckpoint(tmp_path)])
+    fit(fresh_model(dataset), dataset, 3, callbacks=[EpochCheckpoint(tmp_path, every_seconds=0)])  # every epoch
     written = json.loads((tmp_path / STATE_FILE).read_text())
     assert written["epoch"] == 3 and written[PREVIOUS_KEY]["epoch"] == 2 and PREVIOUS_KEY not in written[PREVIOUS_KEY]
     truncate(tmp_path / ARRAYS_FILE.format(epoch=3))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -42,16 +43,17 @@ def test_a_write_error_is_raised_at_the_next_submit_or_flush():
         writer.submit(3)
 
 
-def test_a_checkpoint_is_complete_when_fit_returns(make_dataset, tmp_path):
-    from dlworkflow.training.checkpoint import EpochCheckpoint, read_checkpoint
+def test_the_first_and_the_last_epoch_are_written_and_none_between_within_the_interval(make_dataset, tmp_path):
+    from dlworkflow.training import checkpoint as saved
     from tests.training.test_checkpoint import fit, fresh_model
 
     dataset = make_dataset(rows=40)
     model = fresh_model(dataset)
-    fit(model, dataset, 4, callbacks=[EpochCheckpoint(tmp_path)])
-    checkpoint = read_checkpoint(tmp_path)
+    fit(model, dataset, 4, callbacks=[saved.EpochCheckpoint(tmp_path, every_seconds=3600)])
+    checkpoint = saved.read_checkpoint(tmp_path)
     assert checkpoint.epoch == 4 and len(checkpoint.history) == 4
+    assert json.loads((tmp_path / saved.STATE_FILE).read_text())[saved.PREVIOUS_KEY]["epoch"] == 1  # epochs 2 and 3 skipped
     import keras
 
-    for variable, saved in zip(model.variables, checkpoint.model_values, strict=True):
-        assert (keras.ops.convert_to_numpy(variable) == saved).all()  # the state fit ended with
+    for variable, values in zip(model.variables, checkpoint.model_values, strict=True):
+        assert (keras.ops.convert_to_numpy(variable) == values).all()  # the state fit ended with

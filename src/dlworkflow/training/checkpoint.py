@@ -5,14 +5,17 @@ values of every model variable (weights, BatchNormalization statistics, Dropout'
 state) and every optimizer variable (its step count and moments) as one ``.npz`` file, and
 the training state as JSON: the epoch, the history so far, early stopping's state and
 NumPy's random state (Keras shuffles in-memory data with it on the JAX and PyTorch
-backends). The files are written on a thread beside training, the latest epoch's state only
-(:mod:`~dlworkflow.training.checkpoint_writer`), and are complete when ``fit`` ends, however it
-ends. Each file is written to a temporary name and renamed; the arrays go to a file of
+backends). Each epoch's state is copied off the device at its end; the files are written on a
+thread beside training, the newest state only (:mod:`~dlworkflow.training.checkpoint_writer`),
+and no more often than keeps writing to :data:`WRITE_SHARE` of the time (every epoch when epochs
+take a second; every few epochs of the weather model's 5 ms): a kill loses a few epochs at most, and the files hold the last epoch when ``fit`` ends, however
+it ends. Each file is written to a temporary name and renamed; the arrays go to a file of
 their epoch's own, and the JSON (written last) names that epoch, so a process killed while
-writing leaves the previous checkpoint whole. The epoch before's arrays are kept too and its
-state rides in the JSON, so a last checkpoint damaged later (a truncated ``.npz``) falls back
-to it on ``dlw resume``. Saving a few arrays costs about a millisecond per epoch for the lesson's
-models, against a whole-model file each epoch.
+writing leaves the previous checkpoint whole. The arrays of the checkpoint written before are
+kept too and its state rides in the JSON, so a last checkpoint damaged later (a truncated
+``.npz``) falls back to it on ``dlw resume``. A write (arrays, history, renames) takes about
+3 ms for the lesson's models, against a whole-model file; written every epoch, that was a
+quarter of the weather model's fit.
 
 :func:`read_checkpoint` and :func:`restore_checkpoint` put a compiled model back in that
 state; training then goes on from the next epoch (``initial_epoch``).
@@ -29,7 +32,9 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +53,9 @@ from dlworkflow.training.checkpoint_files import (  # noqa: F401  (re-exported w
 from dlworkflow.training.checkpoint_writer import BackgroundWriter
 from dlworkflow.training.keras_compat import early_stopping_counters
 
+WRITE_SHARE = 0.1
+"""The share of training time :class:`EpochCheckpoint` may spend writing: after a write of 3 ms, the next waits 30 ms."""
+
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """Write a checkpoint into a folder at the end of every epoch (atomically).
@@ -57,6 +65,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
         initial_epoch: Epochs finished before this ``fit`` (a resumed run, a second stage).
         history: The history of those epochs, continued by this ``fit``.
         early_stopping: The run's early-stopping callback, whose state is kept too.
+        every_seconds: Write at most this often (the first epoch's and the last one's always):
+            an epoch's state is kept in memory at its end, and the newest is written once this
+            much time has passed since the last write, or when ``fit`` ends. None: the last
+            write's duration divided by :data:`WRITE_SHARE` (every epoch when epochs are long).
 
     Example:
         >>> model.fit(x, y, epochs=200, callbacks=[EpochCheckpoint(folder)])  # doctest: +SKIP
@@ -69,8 +81,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
         initial_epoch: int = 0,
         history: list[dict[str, float]] | None = None,
         early_stopping: Any = None,
+        every_seconds: float | None = None,
     ):
         super().__init__()
+        self.every_seconds = every_seconds
+        self._last_write = -math.inf
+        self._write_seconds = 0.0
+        self._latest: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None
         self.folder = Path(folder)
         self.history = list(history or [])[:initial_epoch]
         self.early_stopping = early_stopping
@@ -98,10 +115,20 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "early_stopping": _stopping_state(self.early_stopping),
             "numpy_random": self._random_state,
         }
-        self.writer.submit((arrays, state))
+        self._latest = (arrays, state)
+        now = time.monotonic()
+        wait = self._write_seconds / WRITE_SHARE if self.every_seconds is None else self.every_seconds
+        if now - self._last_write >= wait:
+            self._last_write = now
+            self._submit_latest()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.flush()
+
+    def _submit_latest(self) -> None:
+        latest, self._latest = self._latest, None
+        if latest is not None:
+            self.writer.submit(latest)
 
     def flush(self) -> None:
         """Wait until the last epoch's checkpoint is on disk (the trainer calls it however ``fit`` ends).
@@ -109,10 +136,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
         Raises:
             OSError: when a checkpoint could not be written (a full disk, a read-only folder).
         """
+        self._submit_latest()
         self.writer.flush()
 
     def _write(self, item: tuple[dict[str, np.ndarray], dict[str, Any]]) -> None:
         """Write one epoch's files (on the writer's thread): the arrays, then the JSON naming them, then tidy up."""
+        started = time.perf_counter()
         arrays, state = item
         epoch = state["epoch"]
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -130,6 +159,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         for old in self.folder.glob(ARRAYS_FILE.format(epoch="*")):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
+        self._write_seconds = time.perf_counter() - started
 
 
 def restore_checkpoint(model: keras.Model, checkpoint: Checkpoint, *, early_stopping: Any = None) -> None:
