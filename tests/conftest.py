@@ -24,6 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # orphan is adopted by init but keeps its environment): see no_process_outlives_the_suite.
 SESSION_MARK = f"DLW_TEST_SESSION={os.getpid()}-{time.time_ns()}"
 os.environ["DLW_TEST_SESSION"] = SESSION_MARK.split("=", 1)[1]
+# A warm worker the developer started (`dlw worker start`) must not run the tests' commands;
+# tests/warm starts its own.
+os.environ["DLW_WORKER"] = "off"
 
 # Fix the backend for the whole process now: a spec whose automatic choice is TensorFlow
 # (penguins' softmax, a builder) then trains on JAX with a BackendWarning, whichever test

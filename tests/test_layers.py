@@ -28,7 +28,7 @@ LAYERS = {
     "tuning": 9, "executors": 9,
     "ui": 9,
     "api": 10,
-    "cli": 11, "__main__": 11,
+    "cli": 11, "__main__": 11, "warm": 11, "launch": 11,
 }
 """Each top-level module or subpackage of dlworkflow and its layer: a module may import its own layer and below."""
 

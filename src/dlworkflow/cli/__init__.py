@@ -15,6 +15,7 @@ Example:
 from dlworkflow.cli import commands  # noqa: F401  (registers the commands on app)
 from dlworkflow.cli import ui  # noqa: F401  (dlw ui)
 from dlworkflow.cli import explain  # noqa: F401  (dlw explain)
+from dlworkflow.cli import worker  # noqa: F401  (dlw worker)
 from dlworkflow.cli.application import Commands, app, main
 
 __all__ = ["Commands", "app", "main"]

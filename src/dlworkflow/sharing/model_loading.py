@@ -259,6 +259,7 @@ def activate_saved_backend(name: str | None, *, where: str) -> str:
         BACKENDS,
         BackendWarning,
         activate_backend,
+        backend_mismatch,
         is_installed,
     )
 
@@ -266,6 +267,7 @@ def activate_saved_backend(name: str | None, *, where: str) -> str:
     if keras_module is not None:
         actual = keras_module.backend.backend()
         if name and actual != name:
+            backend_mismatch(name)
             warnings.warn(BackendWarning(
                 f"{where}: the model was trained with the {name!r} backend, but Keras is already imported in "
                 f"this process with {actual!r}; predictions may differ from the run's in the last digits. "

@@ -311,6 +311,8 @@ def activate_backend(name: str, *, source: str = "<spec>") -> str:
             logging.getLogger("tensorflow").setLevel(logging.ERROR)
         return keras.backend.backend()
     actual = keras_module.backend.backend()
+    if actual != name:
+        backend_mismatch(name)
     if actual != name and name not in _ANNOUNCED:
         _ANNOUNCED.add(name)
         warnings.warn(
@@ -328,6 +330,38 @@ def activate_backend(name: str, *, source: str = "<spec>") -> str:
 
 
 _ANNOUNCED: set[str] = set()
+
+_MISMATCH_HANDLERS: list[Callable[[str], None]] = []
+
+
+def on_backend_mismatch(handler: Callable[[str], None]) -> None:
+    """Call ``handler(wanted)`` whenever Keras is already imported with a backend other than the one asked for.
+
+    A warm ``dlw`` worker (:mod:`dlworkflow.warm.server`) has Keras imported before a command
+    starts; its handler raises, so that the command is handed to a worker of the wanted
+    backend instead of training on the wrong one. Without a handler the process's backend is
+    used and a :class:`BackendWarning` says so.
+
+    Args:
+        handler: Called with the backend asked for; it may raise to stop the command.
+
+    Example:
+        >>> seen = []
+        >>> on_backend_mismatch(seen.append); backend_mismatch("torch"); seen
+        ['torch']
+        >>> _MISMATCH_HANDLERS.clear()
+    """
+    _MISMATCH_HANDLERS.append(handler)
+
+
+def backend_mismatch(wanted: str) -> None:
+    """Tell the handlers of :func:`on_backend_mismatch` that ``wanted`` could not be activated.
+
+    Example:
+        >>> backend_mismatch("jax")  # no handler: nothing happens
+    """
+    for handler in _MISMATCH_HANDLERS:
+        handler(wanted)
 """Backends a :class:`BackendWarning` has already been given for in this process.
 
 The backend is process state (Keras fixes it at import), so saying it cannot change is said
