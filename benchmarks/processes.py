@@ -87,6 +87,7 @@ def child_environment(data_home: Path | None = None) -> dict[str, str]:
         False
     """
     environment = {name: value for name, value in os.environ.items() if name not in REMOVED_VARIABLES}
+    environment["DLW_WORKER"] = "off"  # a warm worker runs only the variant that asks for one
     if data_home is not None:
         environment["DLW_DATA_HOME"] = str(data_home)
     return environment

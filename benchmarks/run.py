@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -37,6 +38,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +52,7 @@ from cli_timings import (
 from large_registry import write_large_registry
 from machine import load_average, machine_info, matmul_gflops
 from measurement import default_data_home
-from processes import BENCHMARKS, MeasurementFailed, child_environment, run_process
+from processes import BENCHMARKS, MeasurementFailed, child_environment, dlw_command, run_process
 from report import render_report
 from results import BenchmarkResults, CliResults, VariantResult, WorkloadResults
 from training_variants import WORKLOADS, RepetitionContext, Workload, variants_of
@@ -163,6 +165,23 @@ def warm_up(environment: dict[str, str]) -> None:
     run_process([sys.executable, "-c", code], environment=environment, timeout=600)
 
 
+@contextlib.contextmanager
+def warm_workers(environment: dict[str, str], scratch: Path, timeout: float) -> Iterator[dict[str, str] | None]:
+    """Start dlw's warm workers in a folder of the benchmark's own; yield the environment of the commands they serve.
+
+    Yields None (and the ``dlw_warm`` variant fails) when they cannot be started.
+    """
+    workers = {**environment, "DLW_WORKER_DIR": str(scratch / "workers")}
+    started = run_process([*dlw_command(), "worker", "start", "--idle-minutes", "120"], environment=workers,
+                          timeout=timeout)
+    report_progress(f"dlw worker start: {started.seconds:.1f} s, exit status {started.returncode}")
+    try:
+        yield ({**workers, "DLW_WORKER": "on", "DLW_COMPILATION_CACHE": tempfile.mkdtemp(dir=scratch)}
+               if started.returncode == 0 else None)
+    finally:
+        run_process([*dlw_command(), "worker", "stop"], environment=workers, timeout=timeout)
+
+
 def measure_training(workloads: list[Workload], settings: Settings, environment: dict[str, str],
                      scratch: Path, timeout: float) -> dict[str, WorkloadResults]:
     """Measure every variant of every workload, repetitions interleaved.
@@ -187,24 +206,30 @@ def measure_training(workloads: list[Workload], settings: Settings, environment:
         })
         for workload in workloads
     }
-    for repetition in range(1, settings.repeats + 1):
-        for workload in workloads:
-            context = RepetitionContext(environment, scratch, timeout)
-            for variant in variants_of(workload):
-                result = results[workload.key].variants[variant.key]
-                try:
-                    measurement = variant.measure(workload, context)
-                except MeasurementFailed as failure:
-                    result.failures.append(str(failure))
-                    report_progress(f"[{workload.key} {repetition}/{settings.repeats}] {variant.label}: {failure}")
-                    continue
-                result.measurements.append(measurement)
-                report_progress(
-                    f"[{workload.key} {repetition}/{settings.repeats}] {variant.label}: fit "
-                    f"{measurement.fit_seconds:.2f} s, wall {measurement.wall_seconds:.2f} s "
-                    f"({measurement.backend}, steps_per_execution {measurement.steps_per_execution})"
-                )
+    with warm_workers(environment, scratch, timeout) as warm_environment:
+        for repetition in range(1, settings.repeats + 1):
+            for workload in workloads:
+                context = RepetitionContext(environment, scratch, timeout, warm_environment=warm_environment)
+                _measure_variants(workload, context, results[workload.key], f"{repetition}/{settings.repeats}")
     return results
+
+
+def _measure_variants(workload: Workload, context: RepetitionContext, results: WorkloadResults, repetition: str) -> None:
+    """One repetition (``"r/n"``) of every variant of a workload, in the order of :func:`variants_of`."""
+    for variant in variants_of(workload):
+        result = results.variants[variant.key]
+        try:
+            measurement = variant.measure(workload, context)
+        except MeasurementFailed as failure:
+            result.failures.append(str(failure))
+            report_progress(f"[{workload.key} {repetition}] {variant.label}: {failure}")
+            continue
+        result.measurements.append(measurement)
+        report_progress(
+            f"[{workload.key} {repetition}] {variant.label}: fit {measurement.fit_seconds:.2f} s, wall "
+            f"{measurement.wall_seconds:.2f} s ({measurement.backend}, steps_per_execution "
+            f"{measurement.steps_per_execution})"
+        )
 
 
 def measure_cli(settings: Settings, environment: dict[str, str], scratch: Path, timeout: float) -> CliResults:

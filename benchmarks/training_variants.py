@@ -4,6 +4,8 @@ Variants (keys as in the report):
 
 - ``dlw``: ``dlw run SPEC --quiet`` with default settings into a fresh registry; training
   seconds, backend and ``steps_per_execution`` are read back from the run's record.
+- ``dlw_warm``: the same ``dlw run`` handed to a warm worker (``dlw worker start``, started
+  before the measurements), with a compilation cache of its own (empty for its first run).
 - ``same_call``: the lesson script with dlw's backend, ``steps_per_execution``, batch
   size, epochs, training rows and validation, seed, ``verbose=0`` and float32 arrays: the
   identical ``model.fit`` call without the tool around it (the tool's overhead).
@@ -12,7 +14,7 @@ Variants (keys as in the report):
 
 Example:
     >>> [variant.key for variant in variants_of(WORKLOADS["weather"])]
-    ['dlw', 'same_call', 'lesson_tensorflow', 'lesson_jax', 'jax_loop']
+    ['dlw', 'dlw_warm', 'same_call', 'lesson_tensorflow', 'lesson_jax', 'jax_loop']
 """
 
 from __future__ import annotations
@@ -124,38 +126,52 @@ class RepetitionContext:
         timeout: Seconds before a process is stopped.
         dlw_measurement: dlw's measurement in this repetition, once made (``same_call`` copies
             its settings).
+        warm_environment: The environment of commands for the warm workers (None: none started).
     """
 
     environment: dict[str, str]
     scratch: Path
     timeout: float
     dlw_measurement: Measurement | None = None
+    warm_environment: dict[str, str] | None = None
 
 
-def measure_dlw(workload: Workload, context: RepetitionContext) -> Measurement:
+def measure_dlw(workload: Workload, context: RepetitionContext, *, warm: bool = False) -> Measurement:
     """Run ``dlw run`` with default settings into a fresh registry and read the run's record.
 
     Args:
         workload: What to train.
         context: The repetition's environment and scratch folder.
+        warm: Hand the command to the warm workers (:attr:`RepetitionContext.warm_environment`).
 
     Returns:
         The measurement (training seconds from ``record["timings"]["train"]``).
 
     Raises:
-        MeasurementFailed: When the run fails or its record cannot be read.
+        MeasurementFailed: When the run fails or its record cannot be read, or no worker runs.
     """
+    if warm and context.warm_environment is None:
+        raise MeasurementFailed("no warm worker was started")
     folder = Path(tempfile.mkdtemp(prefix=f"dlw-{workload.key}-", dir=context.scratch))
     registry = f"sqlite:///{folder / 'registry.db'}"
     command = [*dlw_command(), "run", str(workload.spec), "--quiet", "--registry", registry,
                "--set", f"train.epochs={workload.epochs}"]
-    completed = run_process(command, environment=context.environment, timeout=context.timeout)
+    environment = context.warm_environment if warm else context.environment
+    completed = run_process(command, environment=environment, timeout=context.timeout)
     if completed.returncode != 0:
         raise MeasurementFailed(completed.failure("dlw run"))
     with reading("dlw's run record"):
         measurement = measurement_from_record(read_only_record(registry, context), completed.seconds)
-    context.dlw_measurement = measurement
+    if warm and measurement.details.get("timings", {}).get("imports", 0.0) > 0.5:
+        raise MeasurementFailed("the run imported Keras itself: no warm worker served it")
+    if not warm:
+        context.dlw_measurement = measurement
     return measurement
+
+
+def measure_dlw_warm(workload: Workload, context: RepetitionContext) -> Measurement:
+    """``dlw run`` as :func:`measure_dlw` does, served by a warm worker."""
+    return measure_dlw(workload, context, warm=True)
 
 
 def measurement_from_record(record: dict[str, Any], wall_seconds: float) -> Measurement:
@@ -345,6 +361,7 @@ def variants_of(workload: Workload) -> list[Variant]:
     """
     variants = [
         Variant("dlw", "dlw run, default settings", measure_dlw),
+        Variant("dlw_warm", "dlw run, warm worker", measure_dlw_warm),
         Variant("same_call", "plain Keras, dlw's own fit call", measure_same_call),
         Variant("lesson_tensorflow", "lesson code, TensorFlow", lesson_variant("tensorflow")),
         Variant("lesson_jax", "lesson code, JAX", lesson_variant("jax")),
