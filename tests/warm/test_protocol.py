@@ -45,7 +45,7 @@ def test_a_message_over_the_limit_or_cut_short_is_refused():
 
 
 def test_requests_and_replies_survive_their_encoding():
-    request = protocol.Request(["run", "spec é.toml"], "/tmp", {"A": "ü"}, 0o27, {"stamp": 1.5})
+    request = protocol.Request(["run", "spec é.toml"], "/tmp", {"A": "ü"}, 0o27, {"stamp": 1.5}, "/venv/bin")
     assert protocol.Request.from_json(request.to_json()) == request
     for reply in (protocol.Reply(started=12), protocol.Reply(exit_code=0), protocol.Reply(cold="why"),
                   protocol.Reply(handoff="tensorflow")):

@@ -54,7 +54,7 @@ def delegate(argv: list[str]) -> int | None:
         if not path.exists():
             return None
         request = request or protocol.Request(list(argv), os.getcwd(), dict(os.environ), _umask(),
-                                              protocol.fingerprint(os.environ))
+                                              protocol.fingerprint(os.environ), sys.path[0] if sys.path else "")
         outcome = _ask(path, request)
         if isinstance(outcome, int) or outcome is None:
             return outcome

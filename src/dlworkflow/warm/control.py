@@ -122,8 +122,9 @@ def start_workers(backends: list[str], idle_minutes: float) -> list[WorkerState]
         with open(state.log, "ab") as log:
             command = [sys.executable, "-m", "dlworkflow.warm.server", "--backend", state.backend,
                        "--idle-minutes", str(idle_minutes)]
+            # in the workers' folder: no module of the caller's folder shadows a library
             started.append((state, subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                                    start_new_session=True, close_fds=True)))
+                                                    start_new_session=True, close_fds=True, cwd=directory)))
     for state, process in started:
         _wait_listening(state, process)
     return worker_states(backends)

@@ -80,7 +80,11 @@ def _take_over(request: protocol.Request, descriptors: list[int]) -> None:
     os.umask(request.umask)
     sys.argv = ["dlw", *request.argv]
     sys.modules["__main__"] = types.ModuleType("__main__")  # as under the console script (Click names the program from it)
-    sys.path[0] = request.cwd if sys.path and sys.path[0] == "" else sys.path[0]
+    if sys.path:
+        sys.path[0] = request.script_folder  # the worker's own first entry is its start-up folder
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:  # as in a fresh process (Python's own random module reseeds after a fork by itself)
+        numpy.random.seed()
 
 
 def _run_cli(backend: str) -> int:

@@ -66,6 +66,7 @@ class Request:
         environment: Its whole environment.
         umask: Its file-creation mask.
         fingerprint: :func:`fingerprint` of the process that sends it.
+        script_folder: Its ``sys.path[0]`` (the ``dlw`` script's folder), which the fork takes.
 
     Example:
         >>> Request.from_json(Request(["runs"], "/", {}, 0o22, {}).to_json()).argv
@@ -77,6 +78,7 @@ class Request:
     environment: dict[str, str]
     umask: int
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    script_folder: str = ""
 
     def to_json(self) -> bytes:
         """The request as one UTF-8 JSON document."""
