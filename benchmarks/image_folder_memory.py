@@ -4,7 +4,8 @@ Issue 3's target: a folder larger than memory trains with bounded memory, becaus
 read and resized batch by batch. This script generates N images (default 20,000 PNGs of 128x128,
 two classes), trains a small CNN for one epoch on them with `dlw run`, and reports the child
 process's peak resident memory beside the size the images would take decoded as float32 (what
-loading them all into one array would need). Results go to benchmarks/image_folder_memory.md.
+loading them all into one array would need). Results go to benchmarks/image_folder_memory.md (its
+first section; benchmarks/image_folder_throughput.py writes the throughput section below it).
 
     python benchmarks/image_folder_memory.py [--images 20000] [--size 128]
 """
@@ -123,7 +124,10 @@ def main() -> None:
         "Target: peak well under the decoded size — " + ("holds." if ratio < 0.5 else "does NOT hold."),
     ]
     report = "\n".join(lines) + "\n"
-    (Path(__file__).parent / "image_folder_memory.md").write_text(report)
+    target = Path(__file__).parent / "image_folder_memory.md"
+    kept = target.read_text().find("\n## ") if target.exists() else -1
+    # Keep the sections other scripts write below this one (image_folder_throughput.py's).
+    target.write_text(report + (target.read_text()[kept:] if kept >= 0 else ""))
     print(report)
 
 
