@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlworkflow.evaluation.plots import DPI
+from dlworkflow.evaluation.plots import DPI, _save, _tight_layout
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,7 +54,7 @@ def importance_figure(result: PermutationImportance) -> Figure:
     more = f"; {len(result.columns) - len(shown)} more not shown" if len(result.columns) > len(shown) else ""
     axes.set_title(f"Permutation importance on {result.rows} {result.part} rows "
                    f"({result.metric} {result.score:.4g} as they are{more})", fontsize=10)
-    figure.tight_layout()
+    _tight_layout(figure)
     return figure
 
 
@@ -64,9 +64,7 @@ def save_importance_plot(result: PermutationImportance, path: str | Path) -> Pat
     Example:
         >>> save_importance_plot(result, run_dir / "feature_importance.png")  # doctest: +SKIP
     """
-    target = Path(path)
-    importance_figure(result).savefig(target, format="png", dpi=DPI)
-    return target
+    return _save(importance_figure(result), path)
 
 
 IMAGES_PER_ROW = 4
@@ -135,6 +133,4 @@ def save_saliency_grid(maps: SaliencyMaps, pictures: list[np.ndarray], path: str
     Example:
         >>> save_saliency_grid(maps, pictures, run_dir / "saliency_maps.png")  # doctest: +SKIP
     """
-    target = Path(path)
-    saliency_figure(maps, pictures).savefig(target, format="png", dpi=DPI)
-    return target
+    return _save(saliency_figure(maps, pictures), path)

@@ -39,6 +39,18 @@ WRONG_COLOR = "#c62828"
 DPI = 100
 """Resolution of the saved PNG files (pixels per inch)."""
 
+CELL_WIDTH, CELL_HEIGHT = 2.0, 2.3
+"""Inches of an image's cell in :func:`image_grid`: its title above, the image scaled into the square below."""
+
+TITLE_HEIGHT = 40
+"""Pixels at the top of a grid cell for its two-line title."""
+
+CELL_PADDING = 8
+"""Pixels kept free around an image of the grid (left, right and below)."""
+
+PNG_COMPRESSION = 1
+"""zlib level of the saved PNG files: 1 writes a plot several times faster than Pillow's 6, files ~10 % larger."""
+
 BAR_COLOR = "#1f5fa8"
 """The bars of the per-class accuracy plot (blue)."""
 
@@ -92,17 +104,21 @@ def image_grid(
     pictures = [_displayable(image, index) for index, image in enumerate(images)]
     columns = min(columns, count)
     rows = -(-count // columns)
-    figure = _figure(width=2.0 * columns, height=2.3 * rows)
+    figure = _figure(width=CELL_WIDTH * columns, height=CELL_HEIGHT * rows)
+    width, height = figure.canvas.get_width_height()
+    mosaic = np.full((height, width, 3), 255, dtype=np.uint8)
+    cell_width, cell_height = width / columns, height / rows
+    side = int(min(cell_width - 2 * CELL_PADDING, cell_height - TITLE_HEIGHT - CELL_PADDING))
     for index, (picture, true, predicted) in enumerate(zip(pictures, true_names, predicted_names, strict=True)):
-        axes = figure.add_subplot(rows, columns, index + 1)
-        axes.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
-        axes.set_title(
-            f"true: {true}\npredicted: {predicted}",
+        row, column = divmod(index, columns)
+        centre, top = (column + 0.5) * cell_width, int(row * cell_height) + TITLE_HEIGHT
+        _paste(mosaic, _fitted(picture, side), int(centre - side / 2), top, side)
+        figure.text(
+            centre / width, 1.0 - (top - 4) / height, f"true: {true}\npredicted: {predicted}",
             color=RIGHT_COLOR if str(true) == str(predicted) else WRONG_COLOR,
-            fontsize=9,
+            fontsize=9, ha="center", va="bottom", multialignment="center",
         )
-        axes.set_axis_off()
-    figure.tight_layout()
+    figure.figimage(mosaic, xo=0, yo=0, origin="upper")
     return _save(figure, path)
 
 
@@ -163,7 +179,7 @@ def confusion_matrix_plot(
                 predicted, true, str(value), ha="center", va="center", fontsize=fontsize,
                 color="white" if value > threshold else "black",
             )
-    figure.tight_layout()
+    _tight_layout(figure)
     return _save(figure, path)
 
 
@@ -266,7 +282,7 @@ def class_accuracy_figure(
     axes.set_xlabel("accuracy (share of the class's rows predicted as the class)")
     axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
+    _tight_layout(figure)
     return figure
 
 
@@ -373,5 +389,37 @@ def _figure(width: float, height: float) -> Figure:
 
 def _save(figure: Figure, path: str | Path) -> Path:
     target = Path(path)
-    figure.savefig(target, format="png", dpi=DPI)
+    figure.savefig(target, format="png", dpi=DPI, pil_kwargs={"compress_level": PNG_COMPRESSION})
     return target
+
+
+def _tight_layout(figure: Figure) -> None:
+    """``Figure.tight_layout``'s margins, without the placeholder layout engine that it leaves on the figure.
+
+    With that placeholder ``savefig`` draws the whole figure once more, without rendering,
+    before it draws it into the file; the margins are the same either way.
+    """
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    TightLayoutEngine().execute(figure)
+
+
+def _fitted(picture: np.ndarray, side: int) -> np.ndarray:
+    """An image scaled (nearest pixel) to fit a ``side`` square, aspect kept, as uint8 RGB on white."""
+    if picture.ndim == 2:
+        picture = np.repeat(picture[:, :, None], 3, axis=2)
+    elif picture.shape[2] == 4:
+        alpha = picture[:, :, 3:].astype(np.float64) / 255.0
+        picture = np.rint(picture[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    height, width = picture.shape[:2]
+    scale = side / max(height, width)
+    rows = (np.arange(max(1, round(height * scale))) + 0.5) / scale
+    columns = (np.arange(max(1, round(width * scale))) + 0.5) / scale
+    return picture[np.minimum(rows.astype(int), height - 1)][:, np.minimum(columns.astype(int), width - 1)]
+
+
+def _paste(mosaic: np.ndarray, picture: np.ndarray, left: int, top: int, side: int) -> None:
+    """Put ``picture`` centred into the ``side`` square at ``(left, top)`` of the mosaic."""
+    height, width = picture.shape[:2]
+    top, left = top + (side - height) // 2, left + (side - width) // 2
+    mosaic[top : top + height, left : left + width] = picture

@@ -161,7 +161,10 @@ def predicted_vs_true_figure(
         >>> figure.axes[0].get_title()
         'test set (2 rows)\\nmodel RMSE 1'
     """
-    from dlworkflow.evaluation.plots import _figure  # imported here: plots loads dlworkflow.data
+    from dlworkflow.evaluation.plots import (  # here: plots loads dlworkflow.data
+        _figure,
+        _tight_layout,
+    )
 
     if not predicted_by_part:
         raise ValueError("predicted_vs_true_figure: got no part; pass the predictions of at least one part.")
@@ -202,7 +205,7 @@ def predicted_vs_true_figure(
         axes.set_ylabel(f"predicted {target_name}")
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8, loc="upper left")
-    figure.tight_layout()
+    _tight_layout(figure)
     return figure
 
 
@@ -285,7 +288,10 @@ def residuals_figure(
     """
     from matplotlib.ticker import MaxNLocator
 
-    from dlworkflow.evaluation.plots import _figure  # imported here: plots loads dlworkflow.data
+    from dlworkflow.evaluation.plots import (  # here: plots loads dlworkflow.data
+        _figure,
+        _tight_layout,
+    )
 
     true_values = _values(true, "true values")
     if true_values.size == 0:
@@ -323,7 +329,7 @@ def residuals_figure(
     axes.set_ylabel("true − predicted")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="upper right")
-    figure.tight_layout()
+    _tight_layout(figure)
     return figure
 
 

@@ -158,7 +158,10 @@ def history_figure(
     """
     from matplotlib.ticker import MaxNLocator
 
-    from dlworkflow.evaluation.plots import _figure  # imported here: plots loads dlworkflow.data
+    from dlworkflow.evaluation.plots import (  # here: plots loads dlworkflow.data
+        _figure,
+        _tight_layout,
+    )
 
     rows = len(history)
     if rows == 0:
@@ -204,7 +207,7 @@ def history_figure(
             axes.set_xlim(epochs.min() - 1, epochs.max() + 1)
         axes.grid(alpha=0.3)
         axes.legend(handles=[line for line, _ in curves] + (marks if index == 0 else []), fontsize=8)
-    figure.tight_layout()
+    _tight_layout(figure)
     return figure
 
 
@@ -242,7 +245,7 @@ def overlaid_histories_figure(histories: Mapping[str, pd.DataFrame]) -> Figure:
     """
     from matplotlib.ticker import MaxNLocator
 
-    from dlworkflow.evaluation.plots import _figure
+    from dlworkflow.evaluation.plots import _figure, _tight_layout
 
     usable = {label: history for label, history in histories.items() if "loss" in history.columns}
     if not usable:
@@ -260,7 +263,7 @@ def overlaid_histories_figure(histories: Mapping[str, pd.DataFrame]) -> Figure:
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8)
-    figure.tight_layout()
+    _tight_layout(figure)
     return figure
 
 
