@@ -149,9 +149,12 @@ def predict_and_evaluate(
     compiled loss and metric objects, over all the part's rows at once, instead of a second pass
     of ``model.evaluate`` (on a convolutional network that pass costs as much as the prediction).
     They agree with ``evaluate``'s to float32 rounding (``evaluate`` averages batch means; here the
-    mean is taken once). On JAX, whose eager operations compile for every new array shape, and for
-    a model that defines its own ``test_step``, ``compute_loss`` or ``compute_metrics``,
-    ``model.evaluate`` runs as before.
+    mean is taken once). On JAX, whose eager operations compile for every new array shape, the
+    values come from one compiled function of one block shape
+    (:func:`~dlworkflow.training.jax_scoring.keras_values_on_jax`), so scoring compiles nothing
+    per part. For a model that defines its own ``test_step``, ``compute_loss`` or
+    ``compute_metrics`` (or, on JAX, one :func:`~dlworkflow.training.jax_scoring.can_score`
+    refuses), ``model.evaluate`` runs as before.
 
     Args:
         model: A compiled, trained model.
@@ -178,21 +181,28 @@ def predict_and_evaluate(
 
 
 def _scores_from_outputs(model: keras.Model) -> bool:
-    """Whether Keras' values can come from the outputs: not JAX, Keras' own loss and metric steps."""
+    """Whether Keras' values can come from the outputs: Keras' own loss and metric steps (on JAX, ones it can jit)."""
     import keras
 
-    if keras.backend.backend() == "jax" or getattr(model, "_loss_tracker", None) is None:
+    if getattr(model, "_loss_tracker", None) is None:
         return False
     kind = type(model)
-    return all(getattr(kind, name) is getattr(keras.Model, name)
-               for name in ("test_step", "compute_loss", "compute_metrics"))
+    if not all(getattr(kind, name) is getattr(keras.Model, name)
+               for name in ("test_step", "compute_loss", "compute_metrics")):
+        return False
+    if keras.backend.backend() == "jax":
+        from dlworkflow.training.jax_scoring import can_score
+
+        return can_score(model)
+    return True
 
 
 def keras_values(model: keras.Model, y: np.ndarray, outputs: Any) -> dict[str, float]:
     """Keras' loss and compiled metrics of outputs against targets, with the model's own loss and metric objects.
 
     The loss includes the model's regularization losses, as in ``model.evaluate``. The model's
-    metric states are reset before and after.
+    metric states are reset before and after. On JAX the values come from
+    :func:`~dlworkflow.training.jax_scoring.keras_values_on_jax` (for a model it can score).
 
     Args:
         model: A compiled model.
@@ -206,6 +216,16 @@ def keras_values(model: keras.Model, y: np.ndarray, outputs: Any) -> dict[str, f
         >>> keras_values(model, dataset.test.y, model.predict(dataset.test.x))  # doctest: +SKIP
         {'loss': 10.3, 'root_mean_squared_error': 3.21}
     """
+    import keras
+
+    if keras.backend.backend() == "jax":
+        from dlworkflow.training.jax_scoring import can_score, keras_values_on_jax
+
+        if can_score(model):
+            try:
+                return keras_values_on_jax(model, y, outputs)
+            finally:
+                model.reset_metrics()
     model.reset_metrics()
     try:
         loss = model.compute_loss(x=None, y=y, y_pred=outputs, sample_weight=None, training=False)
