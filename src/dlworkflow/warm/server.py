@@ -210,7 +210,7 @@ class WorkerServer:
 
 
 def preload(backend: str) -> None:
-    """Import Keras with ``backend``, :data:`PRELOADED_MODULES` and dlworkflow's modules, starting no backend.
+    """Import Keras with ``backend``, :data:`PRELOADED_MODULES` and dlworkflow's modules, and draw one plot; start no backend.
 
     A module that cannot be imported (an optional library not installed) is skipped.
     """
@@ -222,6 +222,9 @@ def preload(backend: str) -> None:
     for name in (*PRELOADED_MODULES, *_own_modules()):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    from dlworkflow.evaluation.plots import warm_up_drawing
+
+    warm_up_drawing()  # Matplotlib's caches of styles and text layout, filled once for every fork
 
 
 def _own_modules() -> list[str]:
