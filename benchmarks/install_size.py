@@ -33,6 +33,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "constraints.txt"
+LARGEST = 8
+"""How many of the base environment's largest distributions the report names."""
+DISTRIBUTION_SIZES = """
+import json, os
+from importlib import metadata
+sizes = {}
+for dist in metadata.distributions():
+    total = 0
+    for file in dist.files or ():
+        path = dist.locate_file(file)
+        total += os.path.getsize(path) if os.path.isfile(path) else 0
+    sizes[dist.metadata["Name"]] = total
+print(json.dumps(sizes))
+"""
+"""Run in an environment: each installed distribution's bytes (the files its RECORD lists), as JSON."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,7 @@ class Measurement:
     seconds: float
     size_bytes: int
     packages: int
+    largest: tuple[tuple[str, int], ...]
 
 
 def variants(source: Path) -> tuple[Variant, ...]:
@@ -61,6 +77,8 @@ def variants(source: Path) -> tuple[Variant, ...]:
         Variant("keras + jax", ("keras", "jax"), "pip install -c constraints.txt keras jax"),
         Variant("keras + tensorflow-cpu", ("keras", "tensorflow-cpu"),
                 "pip install -c constraints.txt keras tensorflow-cpu"),
+        Variant("keras + jax + tensorflow-cpu", ("keras", "jax", "tensorflow-cpu"),
+                "pip install -c constraints.txt keras jax tensorflow-cpu"),
     )
 
 
@@ -98,9 +116,10 @@ def install(variant: Variant, folder: Path) -> Measurement:
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"{variant.command} failed:\n{result.stderr[-3000:]}")
-    listed = subprocess.run([str(python), "-m", "pip", "list", "--format", "json"],
-                            check=True, capture_output=True, text=True, env=environment)
-    return Measurement(variant, seconds, disk_usage(folder), len(json.loads(listed.stdout)))
+    listed = subprocess.run([str(python), "-c", DISTRIBUTION_SIZES], check=True, capture_output=True, text=True,
+                            env=environment)
+    sizes = sorted(json.loads(listed.stdout).items(), key=lambda item: -item[1])
+    return Measurement(variant, seconds, disk_usage(folder), len(sizes), tuple(sizes[:LARGEST]))
 
 
 def pip_version() -> str:
@@ -136,6 +155,9 @@ def report(measurements: list[Measurement], warmed: bool) -> str:
         + "Sizes are `du` of the whole environment (the interpreter links, pip, byte-compiled files included). "
         "dlworkflow is installed from a copy of the working tree (not editable), so its wheel is built each time.",
     ]
+    if base:
+        largest = ", ".join(f"{name} {size / 2**20:,.0f} MiB" for name, size in base.largest)
+        lines += ["", f"The base environment's largest distributions (files their RECORD lists): {largest}."]
     return "\n".join(lines) + "\n"
 
 
