@@ -235,3 +235,45 @@ def test_minmax_images_are_unscaled_with_their_offset(make_image_dataset):
     shifted = dataclasses.replace(dataset, parts={**dataset.parts, "test": scaled},
                                   image={**dataset.image, "scale": 1 / 200, "offset": 10.0})
     np.testing.assert_array_equal(np.stack(plots.test_images_for_grid(shifted, "test")), np.rint(raw).astype(np.uint8))
+
+
+# --- layout and saving ------------------------------------------------------------------------
+
+
+def _margins(figure) -> tuple[float, ...]:
+    parameters = figure.subplotpars
+    return (parameters.left, parameters.right, parameters.bottom, parameters.top, parameters.wspace, parameters.hspace)
+
+
+@pytest.mark.parametrize("panels", [1, 3])
+def test_the_one_pass_tight_layout_gives_matplotlibs_margins(panels):
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    figures = []
+    for _ in range(2):
+        figure = plots._figure(width=4.0 * panels, height=3.0)
+        for index in range(panels):
+            axes = figure.add_subplot(1, panels, index + 1)
+            axes.plot([1, 2, 3], [10.0 ** index, 0.002, 12_345.0 * index])
+            axes.set_title(f"panel {index}")
+            axes.set_xlabel("epoch")
+            axes.set_ylabel("a long label" if index == 0 else "")
+        figures.append(figure)
+    TightLayoutEngine().execute(figures[0])
+    plots._tight_layout(figures[1])
+    np.testing.assert_allclose(_margins(figures[1]), _margins(figures[0]), rtol=0, atol=1e-12)
+    assert _margins(figures[1]) != _margins(plots._figure(width=4.0 * panels, height=3.0))  # it did move them
+    assert figures[1].get_layout_engine() is None  # so savefig draws the figure once
+
+
+def test_a_grid_image_keeps_its_aspect_and_its_pixels(tmp_path):
+    wide = np.zeros((10, 20, 3), dtype=np.uint8)
+    wide[:, 10:] = 200  # right half light
+    path = image_grid([wide], ["cat"], ["cat"], tmp_path / "wide.png")
+    shown = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    dark = np.all(shown < 20, axis=2)
+    rows, columns = np.nonzero(dark)
+    assert rows.size and columns.size
+    width, height = columns.max() - columns.min() + 1, rows.max() - rows.min() + 1
+    assert abs(width - height) <= 1  # the dark left half (10 × 10 pixels) stays square when scaled
+    assert np.all(np.abs(shown[rows.min(), columns.max() + 2] - 200) <= 2)  # its right half follows it

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,9 @@ TITLE_HEIGHT = 40
 
 CELL_PADDING = 8
 """Pixels kept free around an image of the grid (left, right and below)."""
+
+TIGHT_PAD = 1.08
+"""Padding around each Axes' labels in the tight layout, in font sizes (``Figure.tight_layout``'s default)."""
 
 PNG_COMPRESSION = 1
 """zlib level of the saved PNG files: 1 writes a plot several times faster than Pillow's 6, files ~10 % larger."""
@@ -421,14 +425,33 @@ def _save(figure: Figure, path: str | Path) -> Path:
 
 
 def _tight_layout(figure: Figure) -> None:
-    """``Figure.tight_layout``'s margins, without the placeholder layout engine that it leaves on the figure.
+    """``Figure.tight_layout``'s margins, computed once and without the placeholder layout engine it leaves.
 
-    With that placeholder ``savefig`` draws the whole figure once more, without rendering,
-    before it draws it into the file; the margins are the same either way.
+    ``TightLayoutEngine`` measures every Axes twice (its second pass, with the margins of the
+    first as its frame, gives the same margins again), and after ``Figure.tight_layout`` the
+    figure keeps a placeholder engine that makes ``savefig`` draw the whole figure once more,
+    without rendering, before it draws it into the file. Here one measuring pass gives the
+    same margins (``tests/evaluation/test_plots.py`` compares them); a matplotlib without the
+    helper this calls gets the engine's own layout.
     """
-    from matplotlib.layout_engine import TightLayoutEngine
+    try:
+        from matplotlib._tight_layout import (
+            get_subplotspec_list,
+            get_tight_layout_figure,
+        )
+    except ImportError:  # pragma: no cover - another matplotlib layout
+        from matplotlib.layout_engine import TightLayoutEngine
 
-    TightLayoutEngine().execute(figure)
+        TightLayoutEngine().execute(figure)
+        return
+    renderer = figure.canvas.get_renderer()
+    with getattr(renderer, "_draw_disabled", contextlib.nullcontext)():
+        margins = get_tight_layout_figure(
+            figure, figure.axes, get_subplotspec_list(figure.axes), renderer, pad=TIGHT_PAD, h_pad=None, w_pad=None,
+            rect=None,
+        )
+    if margins:
+        figure.subplots_adjust(**margins)
 
 
 def _fitted(picture: np.ndarray, side: int) -> np.ndarray:
