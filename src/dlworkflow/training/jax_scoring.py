@@ -40,11 +40,18 @@ BLOCK_ROWS = 32
 _COMPILED: weakref.WeakKeyDictionary[Any, Callable[..., Any]] = weakref.WeakKeyDictionary()
 
 
-def can_score(model: Any) -> bool:
+def can_score(model: Any, y: Any = None, outputs: Any = None) -> bool:
     """Whether :func:`keras_values_on_jax` gives ``model.evaluate``'s values for this model.
+
+    A model compiled but never trained or evaluated itself (the spec's model when
+    :func:`~dlworkflow.training.logits.logits_training_model` trained another over its layers)
+    has its compiled loss and metrics built first for ``y`` and ``outputs``, when given, as
+    Keras builds them on its first step.
 
     Args:
         model: A compiled Keras model on the JAX backend.
+        y: Targets of the rows to score, to build the compiled loss and metrics (optional).
+        outputs: The model's raw outputs for them (optional).
 
     Returns:
         True for one loss reduced over the batch (``sum_over_batch_size``), Keras' own loss
@@ -58,6 +65,10 @@ def can_score(model: Any) -> bool:
     import keras
 
     compile_loss = getattr(model, "_compile_loss", None)
+    if y is not None and outputs is not None:
+        for compiled in (compile_loss, getattr(model, "_compile_metrics", None)):
+            if compiled is not None and not getattr(compiled, "built", True):
+                compiled.build(y, outputs)
     flat = getattr(compile_loss, "_flat_losses", None)
     tracker = getattr(model, "_loss_tracker", None)
     if keras.distribution.distribution() is not None or tracker is None or not flat or len(flat) != 1:

@@ -177,24 +177,31 @@ def predict_and_evaluate(
         return (predict(model, part, batch_size=batch_size, image=image),
                 evaluate_model(model, part, batch_size=batch_size, image=image))
     raw = _outputs(model, part, batch_size, image)
+    if not _scores_on_jax(model, part.y, raw):
+        return _as_predictions(raw), evaluate_model(model, part, batch_size=batch_size, image=image)
     return _as_predictions(raw), keras_values(model, part.y, raw)
 
 
 def _scores_from_outputs(model: keras.Model) -> bool:
-    """Whether Keras' values can come from the outputs: Keras' own loss and metric steps (on JAX, ones it can jit)."""
+    """Whether Keras' values can come from the outputs: Keras' own loss and metric steps."""
     import keras
 
     if getattr(model, "_loss_tracker", None) is None:
         return False
     kind = type(model)
-    if not all(getattr(kind, name) is getattr(keras.Model, name)
-               for name in ("test_step", "compute_loss", "compute_metrics")):
-        return False
-    if keras.backend.backend() == "jax":
-        from dlworkflow.training.jax_scoring import can_score
+    return all(getattr(kind, name) is getattr(keras.Model, name)
+               for name in ("test_step", "compute_loss", "compute_metrics"))
 
-        return can_score(model)
-    return True
+
+def _scores_on_jax(model: keras.Model, y: np.ndarray, outputs: Any) -> bool:
+    """Off JAX True; on JAX whether the jitted scoring gives evaluate's values (building what it needs)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return True
+    from dlworkflow.training.jax_scoring import can_score
+
+    return can_score(model, y, np.asarray(outputs))
 
 
 def keras_values(model: keras.Model, y: np.ndarray, outputs: Any) -> dict[str, float]:
