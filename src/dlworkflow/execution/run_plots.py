@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +92,8 @@ class PlotWriter:
 
 
 def save_regression_plots(
-    plots: PlotWriter, spec: Spec, dataset: Dataset, predictions: dict[str, np.ndarray], headline: Headline
+    plots: PlotWriter, spec: Spec, dataset: Dataset, predictions: dict[str, np.ndarray], headline: Headline,
+    *, baseline_predictions: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Predicted against true (training and test) and test residuals in time order, beside the best baseline.
 
@@ -102,26 +103,29 @@ def save_regression_plots(
         dataset: The prepared dataset.
         predictions: ``{part: predictions}``; needs ``test``.
         headline: The run's headline (its ``baseline`` is drawn beside the model).
+        baseline_predictions: ``{part: predictions}`` of the headline's baseline (``train`` and
+            ``test``) as the score stage made them; None fits the baseline again (see
+            :func:`headline_baseline_predictions`).
     """
     if dataset.task != "regression":
         return
-    from dlworkflow.evaluation import baselines_for
     from dlworkflow.evaluation.regression_plots import (
         predicted_vs_true_plot,
         residuals_plot,
     )
     from dlworkflow.registry import artifacts
 
-    chosen = [b for b in baselines_for(dataset, spec.evaluate, source=spec.source) if b.name == headline.baseline]
-    baseline = chosen[0].fit(dataset.train) if chosen else None
     parts = [name for name in ("train", "test") if name in predictions]
+    if baseline_predictions is None:
+        baseline_predictions = headline_baseline_predictions(spec, dataset, headline, parts)
+    baseline_name = headline.baseline if baseline_predictions else None
     with plots.drawing(artifacts.PREDICTED_VS_TRUE_PLOT) as path:
         predicted_vs_true_plot(
             {name: dataset.parts[name].labels for name in parts},
             {name: predictions[name] for name in parts},
             path,
-            baseline_by_part={name: baseline.predict(dataset.parts[name]) for name in parts} if baseline else None,
-            baseline_name=baseline.name if baseline else None,
+            baseline_by_part={name: baseline_predictions[name] for name in parts if name in baseline_predictions},
+            baseline_name=baseline_name,
             target_name=dataset.target,
         )
     test = dataset.test
@@ -129,8 +133,42 @@ def save_regression_plots(
     with plots.drawing(artifacts.RESIDUALS_PLOT) as path:
         residuals_plot(
             test.labels, predictions["test"], path, order=test.frame.index.to_numpy(),
-            baseline=baseline.predict(test) if baseline else None, baseline_name=baseline.name if baseline else None,
+            baseline=baseline_predictions.get("test"), baseline_name=baseline_name,
         )
+
+
+def headline_baseline_predictions(
+    spec: Spec, dataset: Dataset, headline: Headline, parts: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """The headline's baseline fitted on the training part again, and its predictions of ``parts`` (none: ``{}``).
+
+    The fit runs with one BLAS thread: a least-squares fit of a few hundred rows takes a few
+    milliseconds so, but up to 0.4 s with OpenBLAS's threads competing with Keras' (a 2-core
+    machine, a warm worker's fork).
+
+    Args:
+        spec: The run's spec.
+        dataset: The prepared dataset.
+        headline: The run's headline; its ``baseline`` names the baseline.
+        parts: The parts to predict.
+
+    Returns:
+        ``{part: predictions}``, or ``{}`` when the headline has no baseline of this dataset.
+
+    Example:
+        >>> headline_baseline_predictions(spec, dataset, record.headline, ["train", "test"])  # doctest: +SKIP
+        {'train': array([...]), 'test': array([...])}
+    """
+    from threadpoolctl import threadpool_limits
+
+    from dlworkflow.evaluation import baselines_for
+
+    chosen = [b for b in baselines_for(dataset, spec.evaluate, source=spec.source) if b.name == headline.baseline]
+    if not chosen:
+        return {}
+    with threadpool_limits(limits=1, user_api="blas"):
+        baseline = chosen[0].fit(dataset.train)
+        return {name: np.asarray(baseline.predict(dataset.parts[name])) for name in parts}
 
 
 def save_class_plots(
