@@ -12,12 +12,15 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from dlworkflow.warm import protocol
 
 SPEC = """
 name = "warm_weather"
@@ -95,6 +98,21 @@ def test_a_command_in_another_environment_runs_in_its_own_process(worker):
     assert ("dlw worker: running here: the environment variable JAX_ENABLE_X64 differs (the worker has it unset, "
             "the command has 1)") in result.stderr
     assert not SERVED.search(result.stderr)
+
+
+@pytest.mark.parametrize("payload", [b"not json", b'{"argv": ["runs"], "from_a_newer_version": 1}', b"[1, 2]"])
+def test_an_unreadable_request_is_answered_and_leaves_no_descriptor_open(worker, payload):
+    home, _env = worker
+    read_end, write_end = os.pipe()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(str(protocol.socket_path("jax", home / "workers")))
+        protocol.send_message(connection, payload, [read_end, write_end, write_end])
+        replies = connection.makefile("rb").read().splitlines()
+    os.close(write_end)
+    assert os.read(read_end, 10) == b""  # the worker holds no copy of the write end: the pipe has ended
+    os.close(read_end)
+    assert len(replies) == 1
+    assert protocol.Reply.from_line(replies[0]).cold.startswith("the worker could not read the request")
 
 
 @pytest.mark.slow

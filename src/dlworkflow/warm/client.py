@@ -109,7 +109,10 @@ def _replies(connection: socket.socket) -> Iterator[protocol.Reply]:
         buffer += chunk
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
-            yield protocol.Reply.from_line(line)
+            try:
+                yield protocol.Reply.from_line(line)
+            except ValueError:  # a worker of another version: as if it had not answered
+                return
 
 
 @contextlib.contextmanager

@@ -86,8 +86,18 @@ class Request:
 
     @classmethod
     def from_json(cls, data: bytes) -> Request:
-        """Read a request written by :meth:`to_json`."""
-        return cls(**json.loads(data.decode("utf-8")))
+        """Read a request written by :meth:`to_json` (of this or another dlworkflow version: unknown fields are left out).
+
+        Raises:
+            ValueError: when it is not a request.
+        """
+        fields = json.loads(data.decode("utf-8"))
+        if not isinstance(fields, dict):
+            raise ValueError("a request is a JSON object")  # noqa: TRY004  (one kind of error for any unreadable request)
+        try:
+            return cls(**{name: value for name, value in fields.items() if name in cls.__dataclass_fields__})
+        except TypeError as error:
+            raise ValueError(f"not a request: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,15 @@ class Reply:
 
     @classmethod
     def from_line(cls, line: bytes) -> Reply:
-        """Read a reply written by :meth:`to_line`."""
-        return cls(**json.loads(line.decode("utf-8")))
+        """Read a reply written by :meth:`to_line` (unknown fields, from another version, are left out).
+
+        Raises:
+            ValueError: when the line is not a reply.
+        """
+        fields = json.loads(line.decode("utf-8"))
+        if not isinstance(fields, dict):
+            raise ValueError("a reply is a JSON object")  # noqa: TRY004  (one kind of error for any unreadable reply)
+        return cls(**{name: value for name, value in fields.items() if name in cls.__dataclass_fields__})
 
 
 def worker_directory(environment: Mapping[str, str] | None = None) -> Path:
@@ -240,20 +257,40 @@ def send_message(connection: socket.socket, payload: bytes, descriptors: list[in
 def receive_message(connection: socket.socket, descriptor_count: int = 0) -> tuple[bytes, list[int]]:
     """Receive one message sent by :func:`send_message`, with the descriptors that came with it.
 
+    The descriptors are closed when the message cannot be read: a command's standard output
+    held open by a worker would keep whoever reads it waiting for its end.
+
     Raises:
         ConnectionError: when the peer closes before the whole message, or it is over
             :data:`MESSAGE_LIMIT`.
     """
     first, descriptors, _flags, _address = socket.recv_fds(connection, 65536, descriptor_count)
-    if len(first) < 4:
-        first += _exactly(connection, 4 - len(first))
-    size = int.from_bytes(first[:4], "big")
-    if size > MESSAGE_LIMIT:
-        raise ConnectionError(f"a message of {size} bytes is over the limit of {MESSAGE_LIMIT}")
-    body = first[4:]
-    if len(body) < size:
-        body += _exactly(connection, size - len(body))
+    try:
+        if len(first) < 4:
+            first += _exactly(connection, 4 - len(first))
+        size = int.from_bytes(first[:4], "big")
+        if size > MESSAGE_LIMIT:
+            raise ConnectionError(f"a message of {size} bytes is over the limit of {MESSAGE_LIMIT}")
+        body = first[4:]
+        if len(body) < size:
+            body += _exactly(connection, size - len(body))
+    except BaseException:
+        close_descriptors(descriptors)
+        raise
     return body, list(descriptors)
+
+
+def close_descriptors(descriptors: list[int]) -> None:
+    """Close file descriptors, those already closed aside.
+
+    Example:
+        >>> close_descriptors([])
+    """
+    for descriptor in descriptors:
+        try:
+            os.close(descriptor)
+        except OSError:
+            continue
 
 
 def _exactly(connection: socket.socket, count: int) -> bytes:

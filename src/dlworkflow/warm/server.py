@@ -124,18 +124,22 @@ class WorkerServer:
         """Read one request and fork its command, or say why it runs elsewhere."""
         connection, _ = self.listener.accept()
         self.deadline = time.monotonic() + self.idle_seconds
+        descriptors: list[int] = []
         try:
             connection.settimeout(10)
             peer_uid = _peer_uid(connection)
             payload, descriptors = protocol.receive_message(connection, 3)
             request = protocol.Request.from_json(payload)
-        except (OSError, ValueError, TypeError) as error:
+        except (OSError, ValueError) as error:
+            protocol.close_descriptors(descriptors)
             print(f"dlw worker: a request could not be read: {error}", file=sys.stderr, flush=True)
+            with contextlib.suppress(OSError):
+                connection.sendall(protocol.Reply(cold=f"the worker could not read the request: {error}").to_line())
             connection.close()
             return
         reason = self.refusal(request, peer_uid, descriptors)
         if reason is not None:
-            _close_all(descriptors)
+            protocol.close_descriptors(descriptors)
             with contextlib.suppress(OSError):
                 connection.sendall(protocol.Reply(cold=reason).to_line())
             connection.close()
@@ -145,7 +149,7 @@ class WorkerServer:
         pid = os.fork()
         if pid == 0:
             self._become_command(connection, request, descriptors)
-        _close_all(descriptors)
+        protocol.close_descriptors(descriptors)
         connection.settimeout(None)
         self.children[pid] = connection
         self.selector.register(connection, selectors.EVENT_READ, pid)
@@ -246,12 +250,6 @@ def _peer_uid(connection: socket.socket) -> int | None:
         return None
     credentials = connection.getsockopt(socket.SOL_SOCKET, option, 12)
     return int.from_bytes(credentials[4:8], sys.byteorder)
-
-
-def _close_all(descriptors: list[int]) -> None:
-    for descriptor in descriptors:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
 
 
 def main(argv: list[str] | None = None) -> None:
