@@ -238,7 +238,9 @@ def enable_compilation_cache() -> Path | None:
     model: about a second of XLA compilation against well under a second of training); a
     researcher runs a spec many times. JAX's persistent cache stores each compiled function
     under a key of its program, shapes, options and versions, and reuses it only when all
-    of them match. Every compilation taking over 0.1 s is kept.
+    of them match. Every compiled function is kept, also the quick ones: a weather run makes
+    about a dozen small ones (Keras' eager metric arithmetic, weight conversions) that
+    together take half a second to compile and a few milliseconds to load.
 
     Returns:
         The cache folder, or None when it is off (``DLW_COMPILATION_CACHE=off``) or cannot
@@ -258,7 +260,7 @@ def enable_compilation_cache() -> Path | None:
     import jax
 
     jax.config.update("jax_compilation_cache_dir", str(directory))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return directory
 
