@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import signal
 import socket
@@ -89,6 +90,35 @@ def test_a_command_runs_in_the_worker_with_its_folder_environment_streams_and_ex
     assert wrong.returncode == 5
     assert SERVED.search(wrong.stderr)
     assert "error: registry nowhere.db: is not a database URL" in wrong.stderr
+
+
+def test_on_a_terminal_the_worker_prints_what_the_commands_own_process_prints(worker):
+    home, env = worker
+    if not json.loads(dlw("runs", "--json", cwd=home, env=env).stdout):  # run alone (-k): a run to list
+        assert dlw("run", "spec.toml", "--quiet", cwd=home, env=env).returncode == 0
+    shown = {}
+    for mode in ("verbose", "off"):
+        primary, secondary = pty.openpty()
+        process = subprocess.Popen([sys.executable, "-m", "dlworkflow.launch", "runs", "--all"], cwd=home,
+                                   env={**env, "DLW_WORKER": mode, "COLUMNS": "150", "TERM": "xterm-256color"},
+                                   stdout=secondary, stderr=subprocess.PIPE)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(primary)
+        _stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+        assert bool(SERVED.search(stderr.decode())) == (mode == "verbose")
+        shown[mode] = b"".join(chunks)
+    assert b"\x1b[" in shown["off"]  # styled for a terminal 150 columns wide
+    assert shown["verbose"] == shown["off"]
 
 
 def test_a_command_in_another_environment_runs_in_its_own_process(worker):

@@ -28,6 +28,22 @@ out = PlainConsole()
 err = PlainConsole(stderr=True)
 
 
+def reset_consoles() -> None:
+    """Set :data:`out` and :data:`err` up again for this process's terminal and environment.
+
+    A console reads the terminal (colours, width) and variables such as ``NO_COLOR`` and
+    ``COLUMNS`` when it is created. A warm worker (:mod:`dlworkflow.warm.server`) imports this
+    module before any command; each fork calls this once it has taken the command's streams
+    and environment, so the same objects (imported by every command module) serve its terminal.
+
+    Example:
+        >>> reset_consoles(); out.file is not None
+        True
+    """
+    out.__init__()  # the objects stay: every command module holds them
+    err.__init__(stderr=True)
+
+
 class Commands(TyperGroup):
     """The ``dlw`` commands, where a :class:`~dlworkflow.errors.WorkflowError` becomes an exit code, once.
 

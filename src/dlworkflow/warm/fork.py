@@ -101,6 +101,9 @@ def _run_cli(backend: str) -> int:
     if backend == "jax":
         enable_compilation_cache()  # where this command's environment says
     from dlworkflow.cli import main
+    from dlworkflow.cli.application import reset_consoles
+
+    reset_consoles()  # imported by the worker, for its own (absent) terminal
 
     try:
         main()

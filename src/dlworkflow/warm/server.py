@@ -47,9 +47,9 @@ PRELOADED_MODULES = (
 )
 """Libraries a worker imports besides Keras and dlworkflow's own modules: those ``dlw run`` imports inside functions."""
 
-NOT_PRELOADED = ("dlworkflow.cli", "dlworkflow.launch", "dlworkflow.warm", "dlworkflow.__main__")
-"""dlworkflow's modules a worker does not import: the command line's consoles read the terminal they are
-created for, so each command imports it in its own fork."""
+NOT_PRELOADED = ("dlworkflow.launch", "dlworkflow.warm", "dlworkflow.__main__", "dlworkflow.cli.__main__")
+"""dlworkflow's modules a worker does not import (the command line's consoles it imports are set up again in
+each fork, for the command's terminal: :func:`dlworkflow.cli.application.reset_consoles`)."""
 
 
 class WorkerServer:
