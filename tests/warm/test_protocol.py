@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 
 import pytest
 
 from dlworkflow.warm import protocol
 from dlworkflow.warm.client import delegate
-from dlworkflow.warm.control import worker_states
+from dlworkflow.warm.control import WorkerError, start_workers, worker_states
 from dlworkflow.warm.fork import exit_code_of
 
 
@@ -72,6 +73,7 @@ def test_the_workers_folder_is_chosen_from_the_environment():
 
 
 def test_without_a_worker_a_command_runs_in_its_own_process(tmp_path, monkeypatch):
+    tmp_path.chmod(0o700)
     monkeypatch.setenv("DLW_WORKER_DIR", str(tmp_path))
     monkeypatch.setenv("DLW_WORKER", "on")
     assert delegate(["runs"]) is None
@@ -84,3 +86,50 @@ def test_exit_codes_are_those_python_gives(capsys):
     assert [exit_code_of(SystemExit(code)) for code in (None, 0, 5, 256 + 2)] == [0, 0, 5, 2]
     assert exit_code_of(SystemExit("a message")) == 1
     assert capsys.readouterr().err == "a message\n"
+
+
+def _answering_listener(path, reply: protocol.Reply) -> tuple[socket.socket, threading.Thread, list]:
+    """A socket at ``path`` that reads one request and answers ``reply`` (a stand-in worker)."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    received = []
+
+    def answer() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            payload, descriptors = protocol.receive_message(connection, 3)
+            protocol.close_descriptors(descriptors)
+            received.append(protocol.Request.from_json(payload))
+            connection.sendall(reply.to_line())
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    return listener, thread, received
+
+
+def test_a_command_trusts_only_a_socket_in_a_folder_of_its_own_user_that_no_one_else_may_write_to(tmp_path, monkeypatch):
+    folder = tmp_path / "workers"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv("DLW_WORKER_DIR", str(folder))
+    monkeypatch.setenv("DLW_WORKER", "on")
+    listener, thread, received = _answering_listener(protocol.socket_path("jax", folder), protocol.Reply(exit_code=7))
+    with listener:
+        folder.chmod(0o777)  # anyone could have planted that socket: the command tells it nothing
+        assert delegate(["runs", "--all"]) is None
+        assert received == []
+        folder.chmod(0o700)
+        assert delegate(["runs", "--all"]) == 7
+        thread.join(timeout=10)
+    assert received[0].argv == ["runs", "--all"]
+    assert received[0].environment["DLW_WORKER_DIR"] == str(folder)
+
+
+def test_workers_are_not_started_in_a_folder_others_may_write_to(tmp_path, monkeypatch):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    monkeypatch.setenv("DLW_WORKER_DIR", str(folder))
+    with pytest.raises(WorkerError, match="writable by you only"):
+        start_workers(["jax"], idle_minutes=1)
+    assert list(folder.iterdir()) == []

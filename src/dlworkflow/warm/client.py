@@ -45,6 +45,8 @@ def delegate(argv: list[str]) -> int | None:
     if os.environ.get(protocol.SWITCH_VARIABLE, "").lower() in ("off", "0", "no", "false"):
         return None
     directory = protocol.worker_directory()
+    if not protocol.is_private(directory):  # absent, or a folder others could plant a socket in
+        return None
     backend: str | None = protocol.BACKENDS[0]
     tried: set[str] = set()
     request = None
@@ -68,6 +70,9 @@ def _ask(path: Path, request: protocol.Request) -> int | protocol.Reply | None:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.settimeout(5)
         connection.connect(str(path))
+        if protocol.peer_uid(connection) not in (os.getuid(), None):  # not our worker: tell it nothing
+            connection.close()
+            return None
         protocol.send_message(connection, request.to_json(), [0, 1, 2])
     except OSError:
         return None

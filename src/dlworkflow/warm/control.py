@@ -112,9 +112,11 @@ def start_workers(backends: list[str], idle_minutes: float) -> list[WorkerState]
     """
     directory = protocol.worker_directory()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if directory.stat().st_uid != os.getuid():
-        raise WorkerError.single(str(directory), "", "the workers' folder belongs to another user",
-                                 hint=f"Set {protocol.DIRECTORY_VARIABLE} to a folder of your own.")
+    if not protocol.is_private(directory):
+        raise WorkerError.single(str(directory), "", "the workers' folder must be yours and writable by you only "
+                                 "(commands would send their environment to a socket planted there)",
+                                 hint=f"`chmod go-w {directory}` if it is yours, else set {protocol.DIRECTORY_VARIABLE} "
+                                      "to a folder of your own.")
     started = []
     for state in worker_states(backends):
         if state.running:

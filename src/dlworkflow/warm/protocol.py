@@ -240,6 +240,37 @@ def fingerprint_difference(worker: Mapping[str, Any], command: Mapping[str, Any]
     return None
 
 
+def peer_uid(connection: socket.socket) -> int | None:
+    """The user id of the process at the other end of a Unix socket (Linux), else None.
+
+    Example:
+        >>> left, right = socket.socketpair(); peer_uid(left) in (os.getuid(), None)
+        True
+    """
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    credentials = connection.getsockopt(socket.SOL_SOCKET, option, 12)
+    return int.from_bytes(credentials[4:8], sys.byteorder)
+
+
+def is_private(directory: Path) -> bool:
+    """Whether a folder belongs to this user and no one else may create files in it.
+
+    A command sends its environment (passwords in a registry URL among it) and its terminal
+    to whatever listens on a worker's socket: only a socket in such a folder is trusted.
+
+    Example:
+        >>> is_private(Path("/"))
+        False
+    """
+    try:
+        status = directory.stat()
+    except OSError:
+        return False
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
+
+
 def send_message(connection: socket.socket, payload: bytes, descriptors: list[int] | None = None) -> None:
     """Send a length-prefixed message, with file descriptors riding on its first bytes.
 

@@ -127,7 +127,7 @@ class WorkerServer:
         descriptors: list[int] = []
         try:
             connection.settimeout(10)
-            peer_uid = _peer_uid(connection)
+            peer_uid = protocol.peer_uid(connection)
             payload, descriptors = protocol.receive_message(connection, 3)
             request = protocol.Request.from_json(payload)
         except (OSError, ValueError) as error:
@@ -241,15 +241,6 @@ def _own_modules() -> list[str]:
         if not name.startswith(NOT_PRELOADED):
             names.append(name)
     return names
-
-
-def _peer_uid(connection: socket.socket) -> int | None:
-    """The user id of the process at the other end of a Unix socket (Linux), else None."""
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:
-        return None
-    credentials = connection.getsockopt(socket.SOL_SOCKET, option, 12)
-    return int.from_bytes(credentials[4:8], sys.byteorder)
 
 
 def main(argv: list[str] | None = None) -> None:
