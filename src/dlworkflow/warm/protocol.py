@@ -261,7 +261,7 @@ def is_private(directory: Path) -> bool:
     to whatever listens on a worker's socket: only a socket in such a folder is trusted.
 
     Example:
-        >>> is_private(Path("/"))
+        >>> is_private(Path("/tmp"))  # everyone may create files there
         False
     """
     try:
