@@ -66,7 +66,7 @@ _ON_TENSORFLOW = r"""
 import json, sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from tests.training.test_prediction import _classifier, _part
+from tests.training.test_prediction_pass import _classifier, _part
 from dlworkflow.training import prediction
 
 model, part = _classifier(True), _part(70)
