@@ -52,6 +52,10 @@ NOT_PRELOADED = ("dlworkflow.launch", "dlworkflow.warm", "dlworkflow.__main__", 
 each fork, for the command's terminal: :func:`dlworkflow.cli.application.reset_consoles`)."""
 
 
+HANDLED_SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+"""Signals the worker handles itself, and a command's fork handles as a fresh process does."""
+
+
 class WorkerServer:
     """A listening worker and the forks running its commands.
 
@@ -74,6 +78,7 @@ class WorkerServer:
         self.listener: socket.socket | None = None
         self.stopping = False
         self.deadline = time.monotonic() + idle_seconds
+        self.pid = os.getpid()
 
     def listen(self) -> None:
         """Bind the socket (after the lock says no other worker of this backend runs) and take signals."""
@@ -96,6 +101,8 @@ class WorkerServer:
 
     def stop_listening(self) -> None:
         """Take no more commands (new ones run in their own processes); finish the running ones, then stop."""
+        if os.getpid() != self.pid:  # never in a fork: the socket's path is the worker's
+            return
         self.stopping = True
         if self.listener is not None:
             self.selector.unregister(self.listener)
@@ -146,9 +153,13 @@ class WorkerServer:
             if reason.startswith("dlworkflow or an installed package changed"):
                 self.stop_listening()  # stale for every later command too
             return
+        # Signals wait until the fork has its own handlers: a SIGTERM sent to a fork that has
+        # just started must end it, not run the worker's handler in it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
         pid = os.fork()
         if pid == 0:
             self._become_command(connection, request, descriptors)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED_SIGNALS)
         protocol.close_descriptors(descriptors)
         connection.settimeout(None)
         self.children[pid] = connection
@@ -172,6 +183,7 @@ class WorkerServer:
         for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
             signal.signal(number, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED_SIGNALS)  # blocked by the worker around fork()
         if self.listener is not None:
             self.listener.close()
         for other in self.children.values():
