@@ -52,6 +52,9 @@ IMPORT_VARIABLES = ("HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "DLW_FUSED_EPOCH")
 HANDOFF_EXIT_CODE = 75
 """Exit code of a worker's fork that handed its command to a worker of another backend (EX_TEMPFAIL)."""
 
+STALE_INSTALLATION = "dlworkflow or an installed package changed since the worker started"
+"""The refusal after which a worker serves no later command either (it stops listening)."""
+
 MESSAGE_LIMIT = 4 * 1024 * 1024
 """The longest request a worker reads, in bytes."""
 
@@ -230,8 +233,7 @@ def fingerprint_difference(worker: Mapping[str, Any], command: Mapping[str, Any]
     """
     for key in ("executable", "path", "version", "stamp"):
         if worker.get(key) != command.get(key):
-            return {"stamp": "dlworkflow or an installed package changed since the worker started"}.get(
-                key, f"the {key} differs")
+            return STALE_INSTALLATION if key == "stamp" else f"the {key} differs"
     ours, theirs = worker.get("environment", {}), command.get("environment", {})
     for name in sorted(set(ours) | set(theirs)):
         if ours.get(name) != theirs.get(name):

@@ -150,7 +150,7 @@ class WorkerServer:
             with contextlib.suppress(OSError):
                 connection.sendall(protocol.Reply(cold=reason).to_line())
             connection.close()
-            if reason.startswith("dlworkflow or an installed package changed"):
+            if reason == protocol.STALE_INSTALLATION:
                 self.stop_listening()  # stale for every later command too
             return
         # Signals wait until the fork has its own handlers: a SIGTERM sent to a fork that has
