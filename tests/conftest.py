@@ -118,6 +118,26 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def tiny_weather_spec(name: str) -> str:
+    """A spec that trains one Dense unit for one epoch on 60 weather rows: a real run in about a second."""
+    return f"""
+name = "{name}"
+
+[data]
+dataset = "weather"
+target = "BASEL_sunshine"
+rows = 60
+drop = ["DATE", "MONTH"]
+
+[[model.layers]]
+type = "Dense"
+units = 1
+
+[train]
+epochs = 1
+"""
+
+
 def wordnet_glosses_sample(per_category: int, random_state: int) -> pd.DataFrame:
     """``per_category`` definitions of each of the six WordNet categories; skips the test without the data mirror."""
     if not SHARED_DATA.is_dir():

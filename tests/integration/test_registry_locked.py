@@ -14,27 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import tiny_weather_spec
 
 from dlworkflow.registry import Registry, artifacts
 
 LOCK_SECONDS = 60.0
 
-SPEC = """
-name = "locked_registry"
-
-[data]
-dataset = "weather"
-target = "BASEL_sunshine"
-rows = 60
-drop = ["DATE", "MONTH"]
-
-[[model.layers]]
-type = "Dense"
-units = 1
-
-[train]
-epochs = 1
-"""
+SPEC = tiny_weather_spec("locked_registry")
 
 LOCKER = """
 import sqlite3, sys, time

@@ -20,25 +20,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import tiny_weather_spec
 
 from dlworkflow.warm import protocol
 
-SPEC = """
-name = "warm_weather"
-
-[data]
-dataset = "weather"
-target = "BASEL_sunshine"
-rows = 60
-drop = ["DATE", "MONTH"]
-
-[[model.layers]]
-type = "Dense"
-units = 1
-
-[train]
-epochs = 1
-"""
+SPEC = tiny_weather_spec("warm_weather")
 
 SERVED = re.compile(r"dlw worker: run by process (\d+), a fork of the worker")
 
