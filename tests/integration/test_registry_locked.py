@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import tiny_weather_spec
 
 from dlworkflow.registry import Registry, artifacts
+from tests.conftest import tiny_weather_spec
 
 LOCK_SECONDS = 60.0
 

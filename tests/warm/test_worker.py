@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import tiny_weather_spec
 
 from dlworkflow.warm import protocol
+from tests.conftest import tiny_weather_spec
 
 SPEC = tiny_weather_spec("warm_weather")
 
